@@ -1,0 +1,544 @@
+//! patron's settings: one typed struct, loaded once from defaults, an optional TOML file and
+//! `PATRON_*` environment variables (later sources win), and checked before anything starts.
+//!
+//! Every problem is collected, not just the first, and each message names the setting the
+//! way the operator wrote it (`PATRON_LISTEN` or `listen (in patron.toml)`) and the form it
+//! expects. Secrets are [`SecretString`]s and [`SecretUrl`]s, which never print.
+//!
+//! The talk's team lost payment signatures to a Helm value that silently turned into a float
+//! (lesson 4): values that are text stay text — a number in the TOML file where text is
+//! expected is an error, not a conversion.
+
+mod secret;
+mod values;
+
+pub use secret::{SecretString, SecretUrl, redact_url};
+pub use values::{CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a setting holds, which decides how TOML values are accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Text: only TOML strings are accepted.
+    Text,
+    /// A whole number: TOML integers or strings of digits.
+    Number,
+    /// A duration such as `25s` or `15m`: TOML strings, or integers meaning seconds.
+    Duration,
+    /// A size such as `1MiB`: TOML strings, or integers meaning bytes.
+    Size,
+    /// A list: a TOML array of strings, or comma-separated text.
+    List,
+}
+
+/// One setting: its name, what it holds, its default and what it is for. The table of all of
+/// them ([`DEFINITIONS`]) is the single source for parsing, unknown-key detection and docs.
+#[derive(Clone, Copy, Debug)]
+pub struct Definition {
+    /// The key in the TOML file; the environment variable is `PATRON_` + this in upper case.
+    pub key: &'static str,
+    /// What the value holds.
+    pub kind: Kind,
+    /// Whether the value is a secret (never printed; `PATRON_…_FILE` may point to a file).
+    pub secret: bool,
+    /// The default, as documented.
+    pub default: &'static str,
+    /// One line on what the setting does.
+    pub doc: &'static str,
+}
+
+impl Definition {
+    /// The environment variable name (`PATRON_LISTEN`).
+    pub fn env_name(&self) -> String {
+        format!("PATRON_{}", self.key.to_ascii_uppercase())
+    }
+}
+
+macro_rules! definitions {
+    ($($key:literal, $kind:ident, $secret:literal, $default:literal, $doc:literal;)*) => {
+        /// Every setting patron reads.
+        pub const DEFINITIONS: &[Definition] = &[
+            $(Definition { key: $key, kind: Kind::$kind, secret: $secret, default: $default, doc: $doc },)*
+        ];
+    };
+}
+
+definitions! {
+    "data_dir", Text, false, "./data", "Folder for the embedded database, local files and the generated secret key.";
+    "listen", Text, false, "127.0.0.1:8080", "Address the web server binds, as host:port.";
+    "public_url", Text, false, "http://<listen>", "URL people use to reach patron; https:// makes cookies Secure.";
+    "database_url", Text, true, "sqlite://<data_dir>/patron.db", "sqlite://path or postgres://user:pass@host/db (cloud mode).";
+    "database_max_connections", Number, false, "10", "Size of the database connection pool.";
+    "storage_url", Text, false, "file://<data_dir>/storage", "Object storage for uploads and media: file:///path.";
+    "cache_url", Text, false, "memory://", "Cache for rate limits and short-lived data: memory://.";
+    "smtp_url", Text, true, "(none: e-mails go to the log)", "smtp://user:pass@host:587 or smtps://…:465.";
+    "secret_key", Text, true, "(generated into <data_dir>/secret.key; required with postgres://)", "Key that signs CSRF tokens and URLs; at least 32 characters.";
+    "log_format", Text, false, "pretty on a terminal, json otherwise", "json or pretty.";
+    "log_level", Text, false, "info", "Log filter, e.g. info or patron=debug,sqlx=warn.";
+    "trusted_proxies", List, false, "(none)", "Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.";
+    "metrics_listen", Text, false, "(the main listener)", "Separate host:port for /metrics, /healthz and /readyz.";
+    "otlp_endpoint", Text, false, "(none: no trace export)", "OpenTelemetry OTLP/HTTP endpoint for traces, e.g. http://collector:4318.";
+    "shutdown_grace", Duration, false, "25s", "How long in-flight requests may finish after SIGTERM.";
+    "shutdown_delay", Duration, false, "0s", "How long to keep accepting (while /readyz is 503) before closing the listener.";
+    "request_timeout", Duration, false, "30s", "Longest time one request may take.";
+    "body_limit", Size, false, "1MiB", "Largest request body outside uploads.";
+    "session_ttl", Duration, false, "30d", "How long an unused session or API token stays valid.";
+    "login_max_attempts_per_account", Number, false, "5", "Failed log-ins per account within the window before 429.";
+    "login_max_attempts_per_ip", Number, false, "20", "Log-in attempts per client IP within the window before 429.";
+    "login_window", Duration, false, "15m", "Window for the log-in rate limits.";
+}
+
+/// Where a value came from; error messages name it the way the operator wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The built-in default.
+    Default,
+    /// An environment variable.
+    Env(String),
+    /// A file named by a `PATRON_…_FILE` environment variable.
+    EnvFile(String),
+    /// A key in the TOML file.
+    File { key: String, path: PathBuf },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::Env(name) => f.write_str(name),
+            Origin::EnvFile(name) => write!(f, "{name} (file contents)"),
+            Origin::File { key, path } => write!(f, "{key} (in {})", path.display()),
+        }
+    }
+}
+
+/// The settings could not be loaded; every problem found is listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// One line per problem, each naming the setting.
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(problem)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Which of the two deployment shapes the settings describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One machine: SQLite in the data folder, migrations on start, generated secret key.
+    Embedded,
+    /// Cloud: PostgreSQL; migrations by `patron migrate`; the secret key must be given.
+    Cloud,
+}
+
+/// All of patron's settings, typed and validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Folder for the embedded database, local storage and the generated secret key.
+    pub data_dir: PathBuf,
+    /// Where the web server listens.
+    pub listen: ListenAddr,
+    /// The URL people use to reach patron, without a trailing slash.
+    pub public_url: url::Url,
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// Connection pool size.
+    pub database_max_connections: u32,
+    /// Object storage.
+    pub storage_url: StorageUrl,
+    /// Cache.
+    pub cache_url: CacheUrl,
+    /// Outgoing mail server; `None` writes e-mails to the log.
+    pub smtp_url: Option<SecretUrl>,
+    /// The key that signs tokens; `None` in embedded mode means "generate into the data folder".
+    pub secret_key: Option<SecretString>,
+    /// Log format; `None` picks pretty on a terminal and JSON otherwise.
+    pub log_format: Option<LogFormat>,
+    /// Log filter directives.
+    pub log_level: String,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A separate listener for the operations endpoints.
+    pub metrics_listen: Option<ListenAddr>,
+    /// Where traces are exported over OTLP/HTTP.
+    pub otlp_endpoint: Option<url::Url>,
+    /// How long in-flight requests may finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// How long to keep accepting connections, while not ready, after a shutdown signal.
+    pub shutdown_delay: Duration,
+    /// Longest time one request may take.
+    pub request_timeout: Duration,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Lifetime of an unused session or API token.
+    pub session_ttl: Duration,
+    /// Failed log-ins allowed per account within `login_window`.
+    pub login_max_attempts_per_account: u32,
+    /// Log-in attempts allowed per client IP within `login_window`.
+    pub login_max_attempts_per_ip: u32,
+    /// The window of the log-in rate limits.
+    pub login_window: Duration,
+    /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
+    pub warnings: Vec<String>,
+}
+
+/// The environment variables that the loader itself reads besides the settings.
+const LOADER_VARIABLES: &[&str] = &["PATRON_CONFIG"];
+
+impl Settings {
+    /// Loads settings from the optional TOML file at `config_file` and the given environment
+    /// (pass `std::env::vars()` in production).
+    pub fn load(
+        config_file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let env: BTreeMap<String, String> = env.into_iter().collect();
+        let mut problems = Vec::new();
+        let mut raw = RawValues::default();
+
+        if let Some(path) = config_file {
+            raw.read_file(path, &mut problems);
+        }
+        let warnings = raw.read_env(&env, &mut problems);
+        if !problems.is_empty() {
+            return Err(SettingsError { problems });
+        }
+        let settings = Self::from_raw(&raw, warnings, &mut problems);
+        if problems.is_empty() { Ok(settings) } else { Err(SettingsError { problems }) }
+    }
+
+    /// Loads settings from the environment only, with everything else at its default.
+    pub fn from_env_map(env: &[(&str, &str)]) -> Result<Self, SettingsError> {
+        Self::load(None, env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    /// Embedded or cloud, decided by the database URL.
+    pub fn mode(&self) -> Mode {
+        match self.database_url {
+            DatabaseUrl::Sqlite { .. } => Mode::Embedded,
+            DatabaseUrl::Postgres(_) => Mode::Cloud,
+        }
+    }
+
+    /// Whether cookies must carry the `Secure` attribute.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    fn from_raw(raw: &RawValues, warnings: Vec<String>, problems: &mut Vec<String>) -> Self {
+        let mut p = Parser { raw, problems };
+
+        let data_dir = p.get("data_dir").map(|(v, _)| PathBuf::from(v)).unwrap_or_else(|| PathBuf::from("./data"));
+        let listen = p.parse("listen", ListenAddr::parse).unwrap_or_else(ListenAddr::default_listen);
+        let public_url = match p.parse("public_url", values::parse_public_url) {
+            Some(url) => url,
+            None => listen.default_public_url(),
+        };
+        let database_url = p
+            .parse("database_url", DatabaseUrl::parse)
+            .unwrap_or_else(|| DatabaseUrl::Sqlite { path: data_dir.join("patron.db") });
+        let database_max_connections = p.number("database_max_connections", 1, 1000).unwrap_or(10);
+        let storage_url = p
+            .parse("storage_url", StorageUrl::parse)
+            .unwrap_or_else(|| StorageUrl::File { root: data_dir.join("storage") });
+        let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
+        let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
+        let secret_key = p.parse("secret_key", |value| {
+            if value.chars().count() < 32 {
+                Err("is too short: use at least 32 random characters (e.g. `openssl rand -base64 48`)".to_owned())
+            } else {
+                Ok(SecretString::new(value))
+            }
+        });
+        let log_format = p.parse("log_format", LogFormat::parse);
+        let log_level = p
+            .parse("log_level", |value| {
+                tracing_subscriber::EnvFilter::try_new(value)
+                    .map(|_| value.to_owned())
+                    .map_err(|e| format!("{value:?} is not a log filter ({e}); e.g. info or patron=debug,sqlx=warn"))
+            })
+            .unwrap_or_else(|| "info".to_owned());
+        let trusted_proxies = p.parse("trusted_proxies", values::parse_proxies).unwrap_or_default();
+        let metrics_listen = p.parse("metrics_listen", ListenAddr::parse);
+        let otlp_endpoint = p.parse("otlp_endpoint", values::parse_http_url);
+        let shutdown_grace = p.duration("shutdown_grace").unwrap_or(Duration::from_secs(25));
+        let shutdown_delay = p.duration("shutdown_delay").unwrap_or(Duration::ZERO);
+        let request_timeout = p.duration("request_timeout").unwrap_or(Duration::from_secs(30));
+        let body_limit = p.size("body_limit").unwrap_or(1024 * 1024);
+        let session_ttl = p.duration("session_ttl").unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        let login_max_attempts_per_account = p.number("login_max_attempts_per_account", 1, 1_000_000).unwrap_or(5);
+        let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(20);
+        let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
+
+        let settings = Settings {
+            data_dir,
+            listen,
+            public_url,
+            database_url,
+            database_max_connections,
+            storage_url,
+            cache_url,
+            smtp_url,
+            secret_key,
+            log_format,
+            log_level,
+            trusted_proxies,
+            metrics_listen,
+            otlp_endpoint,
+            shutdown_grace,
+            shutdown_delay,
+            request_timeout,
+            body_limit,
+            session_ttl,
+            login_max_attempts_per_account,
+            login_max_attempts_per_ip,
+            login_window,
+            warnings,
+        };
+        settings.cross_check(raw, problems);
+        settings
+    }
+
+    /// Rules that involve more than one setting.
+    fn cross_check(&self, raw: &RawValues, problems: &mut Vec<String>) {
+        let name = |key: &str| raw.origin_name(key);
+        if self.mode() == Mode::Cloud && self.secret_key.is_none() {
+            problems.push(format!(
+                "{}: is required when {} is postgres:// (cloud mode), so that every replica signs \
+                 alike; set it from a Kubernetes Secret (or {}_FILE)",
+                name("secret_key"),
+                name("database_url"),
+                name("secret_key"),
+            ));
+        }
+        if let Some(metrics) = &self.metrics_listen
+            && metrics == &self.listen
+        {
+            problems.push(format!(
+                "{}: must differ from {} (both are {})",
+                name("metrics_listen"),
+                name("listen"),
+                metrics
+            ));
+        }
+        if self.body_limit < 1024 {
+            problems.push(format!("{}: must be at least 1KiB", name("body_limit")));
+        }
+        if self.request_timeout.is_zero() {
+            problems.push(format!("{}: must be longer than 0s", name("request_timeout")));
+        }
+        if self.session_ttl < Duration::from_secs(60) {
+            problems.push(format!("{}: must be at least 1m", name("session_ttl")));
+        }
+        if self.login_window.is_zero() {
+            problems.push(format!("{}: must be longer than 0s", name("login_window")));
+        }
+    }
+}
+
+/// Raw values by key, before typing, with where each came from.
+#[derive(Default)]
+struct RawValues {
+    values: BTreeMap<&'static str, (String, Origin)>,
+}
+
+impl RawValues {
+    fn definition(key: &str) -> Option<&'static Definition> {
+        DEFINITIONS.iter().find(|d| d.key == key)
+    }
+
+    /// The name to use in a message about `key`: where its value came from, or its
+    /// environment variable when it has no value.
+    fn origin_name(&self, key: &str) -> String {
+        match self.values.get(key) {
+            Some((_, origin)) if *origin != Origin::Default => origin.to_string(),
+            _ => format!("PATRON_{}", key.to_ascii_uppercase()),
+        }
+    }
+
+    fn read_file(&mut self, path: &Path, problems: &mut Vec<String>) {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                problems.push(format!("--config {}: cannot be read: {error}", path.display()));
+                return;
+            }
+        };
+        let table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(error) => {
+                problems.push(format!("--config {}: is not valid TOML: {}", path.display(), error.message()));
+                return;
+            }
+        };
+        for (key, value) in table {
+            let origin = Origin::File { key: key.clone(), path: path.to_owned() };
+            let Some(definition) = Self::definition(&key) else {
+                let hint = closest_key(&key).map(|k| format!("; did you mean {k:?}?")).unwrap_or_default();
+                problems.push(format!("{origin}: unknown setting {key:?}{hint}"));
+                continue;
+            };
+            match toml_value_to_text(definition.kind, value) {
+                Ok(text) => {
+                    self.values.insert(definition.key, (text, origin));
+                }
+                Err(expected) => problems.push(format!("{origin}: {expected}")),
+            }
+        }
+    }
+
+    /// Applies `PATRON_*` variables over the file; returns warnings about unknown ones.
+    fn read_env(&mut self, env: &BTreeMap<String, String>, problems: &mut Vec<String>) -> Vec<String> {
+        for definition in DEFINITIONS {
+            let name = definition.env_name();
+            let file_name = format!("{name}_FILE");
+            match (env.get(&name), env.get(&file_name)) {
+                (Some(_), Some(_)) => {
+                    problems.push(format!("{name}: set both {name} and {file_name}; keep one"));
+                }
+                (Some(value), None) => {
+                    self.values.insert(definition.key, (value.clone(), Origin::Env(name)));
+                }
+                (None, Some(path)) => match std::fs::read_to_string(path) {
+                    Ok(contents) => {
+                        let value = contents.trim_end_matches(['\n', '\r']).to_owned();
+                        self.values.insert(definition.key, (value, Origin::EnvFile(file_name)));
+                    }
+                    Err(error) => problems.push(format!("{file_name}: cannot read {path:?}: {error}")),
+                },
+                (None, None) => {}
+            }
+        }
+        let known: Vec<String> =
+            DEFINITIONS.iter().flat_map(|d| [d.env_name(), format!("{}_FILE", d.env_name())]).collect();
+        env.keys()
+            .filter(|name| name.starts_with("PATRON_") && !name.starts_with("PATRON_TEST_"))
+            .filter(|name| !known.contains(name) && !LOADER_VARIABLES.contains(&name.as_str()))
+            .map(|name| {
+                let key = name.trim_start_matches("PATRON_").to_ascii_lowercase();
+                let hint = closest_key(&key)
+                    .map(|k| format!("; did you mean PATRON_{}?", k.to_ascii_uppercase()))
+                    .unwrap_or_default();
+                format!("{name}: unknown setting, ignored{hint}")
+            })
+            .collect()
+    }
+}
+
+/// Converts a TOML value to the text the typed parsers read, refusing types that could lose
+/// meaning (lesson 4: an identifier must never become a number).
+fn toml_value_to_text(kind: Kind, value: toml::Value) -> Result<String, String> {
+    use toml::Value;
+    match (kind, value) {
+        (_, Value::String(text)) => Ok(text),
+        (Kind::Number | Kind::Duration | Kind::Size, Value::Integer(n)) => Ok(n.to_string()),
+        (Kind::List, Value::Array(items)) => {
+            let mut texts = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::String(text) => texts.push(text),
+                    other => return Err(format!("list items must be strings, found {}", other.type_str())),
+                }
+            }
+            Ok(texts.join(","))
+        }
+        (Kind::Text, other) => Err(format!(
+            "must be a string, found {}: write it in quotes so it cannot change its meaning",
+            other.type_str()
+        )),
+        (Kind::Number, other) => Err(format!("must be a whole number, found {}", other.type_str())),
+        (Kind::Duration, other) => Err(format!("must be a duration like \"25s\", found {}", other.type_str())),
+        (Kind::Size, other) => Err(format!("must be a size like \"1MiB\", found {}", other.type_str())),
+        (Kind::List, other) => Err(format!("must be a list of strings, found {}", other.type_str())),
+    }
+}
+
+/// The known key closest to a mistyped one, when it is close enough to be a typo.
+fn closest_key(key: &str) -> Option<&'static str> {
+    DEFINITIONS
+        .iter()
+        .map(|d| (edit_distance(key, d.key), d.key))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, key)| key)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Typed reads of raw values that record problems instead of failing fast.
+struct Parser<'a> {
+    raw: &'a RawValues,
+    problems: &'a mut Vec<String>,
+}
+
+impl Parser<'_> {
+    fn get(&self, key: &str) -> Option<(String, Origin)> {
+        self.raw.values.get(key).cloned()
+    }
+
+    fn secret(key: &str) -> bool {
+        RawValues::definition(key).is_some_and(|d| d.secret)
+    }
+
+    /// Parses the value of `key` with `parse`, whose error says what was expected.
+    fn parse<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let (value, origin) = self.get(key)?;
+        match parse(value.trim()) {
+            Ok(parsed) => Some(parsed),
+            Err(expected) => {
+                let message = if Self::secret(key) {
+                    // never echo a secret value, not even a broken one
+                    format!("{origin}: {}", expected.replace(value.trim(), "[redacted]"))
+                } else {
+                    format!("{origin}: {expected}")
+                };
+                self.problems.push(message);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, key: &str, min: u32, max: u32) -> Option<u32> {
+        self.parse(key, |value| match value.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{value:?} is not a whole number from {min} to {max}")),
+        })
+    }
+
+    fn duration(&mut self, key: &str) -> Option<Duration> {
+        self.parse(key, values::parse_duration)
+    }
+
+    fn size(&mut self, key: &str) -> Option<usize> {
+        self.parse(key, values::parse_size)
+    }
+}
+
+#[cfg(test)]
+mod tests;

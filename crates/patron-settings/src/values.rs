@@ -1,0 +1,265 @@
+//! Typed setting values and their parsers. Each parser's error says what form it expects.
+
+use crate::secret::SecretUrl;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A `host:port` to listen on. The host may be an IPv4 address, a bracketed IPv6 address or a
+/// name that resolves when binding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenAddr {
+    host: String,
+    port: u16,
+}
+
+impl ListenAddr {
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        let expected = || format!("{value:?} is not host:port (for example 127.0.0.1:8080 or [::]:8080)");
+        let (host, port) = value.rsplit_once(':').ok_or_else(expected)?;
+        let port: u16 = port.parse().map_err(|_| expected())?;
+        let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            inner.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !host.is_empty()
+                && host.len() <= 253
+                && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        };
+        if !host_ok {
+            return Err(expected());
+        }
+        Ok(Self { host: host.to_owned(), port })
+    }
+
+    pub(crate) fn default_listen() -> Self {
+        Self { host: "127.0.0.1".to_owned(), port: 8080 }
+    }
+
+    /// The host part (`[::]` keeps its brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn default_public_url(&self) -> url::Url {
+        let host = match self.host.as_str() {
+            "0.0.0.0" | "[::]" => "localhost",
+            other => other,
+        };
+        url::Url::parse(&format!("http://{host}:{}", self.port))
+            .unwrap_or_else(|_| url::Url::parse("http://localhost").unwrap_or_else(|_| unreachable!()))
+    }
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// The database, chosen by URL scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An SQLite file (`sqlite://path/to/file.db`, `sqlite:///absolute/path.db`).
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A PostgreSQL server (`postgres://` or `postgresql://`).
+    Postgres(SecretUrl),
+}
+
+impl DatabaseUrl {
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        if let Some(rest) = value.strip_prefix("sqlite://").or_else(|| value.strip_prefix("sqlite:")) {
+            let path = rest.split(['?', '#']).next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(format!(
+                    "{value:?} names no database file; expected sqlite://path/to/patron.db \
+                     (an in-memory database would lose everything on restart)"
+                ));
+            }
+            return Ok(Self::Sqlite { path: PathBuf::from(path) });
+        }
+        let url = url::Url::parse(value).map_err(|_| {
+            "is not a database URL; expected sqlite://path/to/patron.db or postgres://user:password@host:5432/database"
+                .to_owned()
+        })?;
+        match url.scheme() {
+            "postgres" | "postgresql" => {
+                if url.host_str().is_none_or(str::is_empty) && !url.query_pairs().any(|(k, _)| k == "host") {
+                    return Err(format!(
+                        "{} has no host; expected postgres://user:password@host:5432/database",
+                        crate::redact_url(&url)
+                    ));
+                }
+                Ok(Self::Postgres(SecretUrl::new(url)))
+            }
+            other => Err(format!(
+                "unknown scheme {other:?}; expected sqlite://path/to/patron.db or \
+                 postgres://user:password@host:5432/database"
+            )),
+        }
+    }
+
+    /// The URL without its password, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite { path } => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => url.redacted(),
+        }
+    }
+}
+
+/// Object storage, chosen by URL scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// A local folder (`file:///var/lib/patron/storage` or `file://./data/storage`).
+    File {
+        /// The folder objects are kept in.
+        root: PathBuf,
+    },
+}
+
+impl StorageUrl {
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        if let Some(path) = value.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err(format!("{value:?} names no folder; expected file:///path/to/folder"));
+            }
+            return Ok(Self::File { root: PathBuf::from(path) });
+        }
+        let scheme = value.split_once("://").map(|(scheme, _)| scheme).unwrap_or(value);
+        Err(format!("unknown scheme {scheme:?} in {value:?}; expected file:///path/to/folder"))
+    }
+
+    /// The URL as text (holds no secrets).
+    pub fn display(&self) -> String {
+        match self {
+            Self::File { root } => format!("file://{}", root.display()),
+        }
+    }
+}
+
+/// The cache, chosen by URL scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheUrl {
+    /// In this process only (`memory://`).
+    Memory,
+}
+
+impl CacheUrl {
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "memory://" | "memory:" => Ok(Self::Memory),
+            other => {
+                let scheme = other.split_once("://").map(|(scheme, _)| scheme).unwrap_or(other);
+                Err(format!("unknown scheme {scheme:?}; expected memory://"))
+            }
+        }
+    }
+
+    /// The URL as text.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Memory => "memory://".to_owned(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (for log collectors).
+    Json,
+    /// Human-readable, coloured on a terminal.
+    Pretty,
+}
+
+impl LogFormat {
+    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        match value.to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "pretty" | "text" => Ok(Self::Pretty),
+            _ => Err(format!("{value:?} is not a log format; expected json or pretty")),
+        }
+    }
+}
+
+pub(crate) fn parse_public_url(value: &str) -> Result<url::Url, String> {
+    let expected = || format!("{value:?} is not an http(s) URL; expected e.g. https://members.example.com");
+    let mut url = url::Url::parse(value).map_err(|_| expected())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(expected());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{value:?} must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".to_owned());
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+pub(crate) fn parse_http_url(value: &str) -> Result<url::Url, String> {
+    let expected = || format!("{value:?} is not an http(s) URL; expected e.g. http://otel-collector:4318");
+    let url = url::Url::parse(value).map_err(|_| expected())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(expected());
+    }
+    Ok(url)
+}
+
+pub(crate) fn parse_smtp_url(value: &str) -> Result<SecretUrl, String> {
+    let expected =
+        "is not an SMTP URL; expected smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465";
+    let url = url::Url::parse(value).map_err(|_| expected.to_owned())?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(format!("unknown scheme {:?}; {expected}", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{} has no host; {expected}", crate::redact_url(&url)));
+    }
+    Ok(SecretUrl::new(url))
+}
+
+pub(crate) fn parse_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.168.1.10)"))
+        })
+        .collect()
+}
+
+pub(crate) fn parse_duration(value: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(value)
+        .map_err(|_| format!("{value:?} is not a duration; expected e.g. 30s, 15m, 2h or 30d"))
+}
+
+pub(crate) fn parse_size(value: &str) -> Result<usize, String> {
+    let expected = || format!("{value:?} is not a size; expected e.g. 1048576, 512KiB, 10MiB or 1GiB");
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let (digits, unit) = value.split_at(split);
+    let number: usize = digits.parse().map_err(|_| expected())?;
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        _ => return Err(expected()),
+    };
+    number.checked_mul(multiplier).ok_or_else(expected)
+}

@@ -1,0 +1,19 @@
+//! patron's database access. One code path serves SQLite (embedded mode) and PostgreSQL
+//! (cloud mode): queries are written once in the SQL both understand, through sqlx's `Any`
+//! driver, with portable column types (TEXT ids, BIGINT microsecond timestamps). Where the
+//! dialects must differ, both versions sit side by side in the same function.
+
+mod db;
+mod error;
+pub mod migrate;
+mod row;
+pub mod sessions;
+pub mod users;
+
+pub use db::{Backend, Db, PoolStats};
+pub use error::StoreError;
+
+/// The sqlx database type every query here runs on.
+pub type Database = sqlx::Any;
+/// A transaction on either backend.
+pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;

@@ -1,0 +1,122 @@
+//! Accounts.
+
+use crate::{Database, StoreError};
+use patron_domain::{DisplayName, Email, Id, PasswordHash, Timestamp};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A stored account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Identifier.
+    pub id: Id,
+    /// Normalised e-mail address (unique).
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// When the address was confirmed, if it was.
+    pub email_verified_at: Option<Timestamp>,
+    /// Whether the user administers the platform.
+    pub is_platform_admin: bool,
+    /// Interface language (`en`, `cs`).
+    pub locale: String,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// The columns [`User`] is read from, for queries that join users.
+pub(crate) const USER_COLUMNS: &str = "users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, users.locale, users.created_at";
+
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let id: String = row.try_get("id")?;
+    Ok(User {
+        id: id.parse().map_err(|_| StoreError::Corrupt(format!("user id {id:?}")))?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        email_verified_at: row.try_get::<Option<i64>, _>("email_verified_at")?.map(Timestamp::from_micros),
+        is_platform_admin: crate::row::flag(row, "is_platform_admin")?,
+        locale: row.try_get("locale")?,
+        created_at: Timestamp::from_micros(row.try_get("created_at")?),
+    })
+}
+
+/// Why a new account could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    /// Another account has this e-mail address.
+    #[error("an account with this e-mail address exists")]
+    EmailTaken,
+    /// Anything else.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores a new account.
+pub async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    email: &Email,
+    display_name: &DisplayName,
+    password_hash: &PasswordHash,
+) -> Result<User, InsertUserError> {
+    let now = Timestamp::now();
+    let user = User {
+        id: Id::new(),
+        email: email.as_str().to_owned(),
+        display_name: display_name.as_str().to_owned(),
+        email_verified_at: None,
+        is_platform_admin: false,
+        locale: "en".to_owned(),
+        created_at: now,
+    };
+    let result = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, display_name, is_platform_admin, locale, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(user.id.to_string())
+    .bind(&user.email)
+    .bind(password_hash.as_str())
+    .bind(&user.display_name)
+    .bind(user.is_platform_admin)
+    .bind(&user.locale)
+    .bind(now.as_micros())
+    .execute(executor)
+    .await
+    .map_err(StoreError::from);
+    match result {
+        Ok(_) => Ok(user),
+        Err(error) if error.is_unique_violation() => Err(InsertUserError::EmailTaken),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Finds an account by e-mail address, with its password hash for logging in.
+pub async fn find_by_email_with_password<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    email: &Email,
+) -> Result<Option<(User, PasswordHash)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
+                users.locale, users.created_at, users.password_hash \
+         FROM users WHERE users.email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.map(|row| Ok((user_from_row(&row)?, PasswordHash::from_stored(row.try_get("password_hash")?)))).transpose()
+}
+
+/// Finds an account by id.
+pub async fn find_by_id<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    id: Id,
+) -> Result<Option<User>, StoreError> {
+    let row = sqlx::query(
+        "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
+                users.locale, users.created_at \
+         FROM users WHERE users.id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}

@@ -1,0 +1,153 @@
+//! `/api/v1/auth/…`: registering, logging in and out.
+
+use super::UserResponse;
+use crate::AppState;
+use crate::accounts::{self, Registration};
+use crate::auth::{AuthVia, CurrentUser, clear_session_cookie};
+use crate::client_ip::ClientIp;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use patron_store::sessions::{self, SessionKind};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// E-mail address; it becomes the log-in name.
+    #[schema(example = "fan@example.com")]
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// Name shown to others; defaults to the part of the e-mail before `@`.
+    pub display_name: Option<String>,
+    /// A name for the API token issued with the account (e.g. the device).
+    pub token_name: Option<String>,
+}
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// E-mail address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// A name for the API token (e.g. "Pixel 8"), shown in the list of sessions.
+    pub token_name: Option<String>,
+}
+
+/// An API token and the user it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`. Shown only once.
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// When the token expires unless used (each use extends it).
+    pub expires_at: String,
+    /// The account.
+    pub user: UserResponse,
+}
+
+/// Register an account and receive an API token for it.
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created", body = TokenResponse),
+        (status = 409, description = "E-mail address already registered", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn register(
+    State(state): State<AppState>,
+    client_ip: Option<axum::Extension<ClientIp>>,
+    ApiJson(input): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+    let registration =
+        Registration { email: &input.email, password: &input.password, display_name: input.display_name.as_deref() };
+    let user = accounts::register(&state, registration).await?;
+    let ip = client_ip.map(|ip| ip.0.0);
+    let (token, session) =
+        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+    let body = TokenResponse {
+        token: token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_at: session.expires_at.to_rfc3339(),
+        user: UserResponse::from(&user),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Log in and receive an API token. Failed attempts are rate limited per account and per
+/// client address.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Wrong e-mail address or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+    )
+)]
+async fn login(
+    State(state): State<AppState>,
+    client_ip: Option<axum::Extension<ClientIp>>,
+    ApiJson(input): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let ip = client_ip.map(|ip| ip.0.0);
+    let user = accounts::log_in(&state, &input.email, &input.password, ip).await?;
+    let (token, session) =
+        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+    Ok(Json(TokenResponse {
+        token: token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_at: session.expires_at.to_rfc3339(),
+        user: UserResponse::from(&user),
+    }))
+}
+
+/// End the current session or revoke the current API token.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn logout(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
+    sessions::delete(state.db.pool(), &current.session.id).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if current.via == AuthVia::Cookie {
+        response.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state));
+    }
+    Ok(response)
+}
+
+/// End every session and revoke every API token of the current user, on all devices.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout-everywhere", tag = "auth",
+    responses((status = 204, description = "All sessions ended"), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn logout_everywhere(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
+    let ended = sessions::delete_all_for_user(state.db.pool(), current.user.id).await?;
+    tracing::info!(user_id = %current.user.id, ended, "logged out everywhere");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if current.via == AuthVia::Cookie {
+        response.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state));
+    }
+    Ok(response)
+}

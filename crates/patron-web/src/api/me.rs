@@ -1,0 +1,100 @@
+//! `/api/v1/me…`: the current user and their sessions.
+
+use super::UserResponse;
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ErrorBody};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use patron_domain::Timestamp;
+use patron_store::sessions::{self, SessionKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me)).routes(routes!(list_sessions)).routes(routes!(revoke_session))
+}
+
+/// The current user.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "me",
+    responses((status = 200, body = UserResponse), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn me(current: CurrentUser) -> Json<UserResponse> {
+    Json(UserResponse::from(&current.user))
+}
+
+/// A session or API token of the current user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// Identifier (the SHA-256 of the token; the token itself is never stored).
+    pub id: String,
+    /// `cookie` (a browser) or `bearer` (an API token).
+    pub kind: &'static str,
+    /// The browser or token name.
+    pub label: Option<String>,
+    /// The address it was opened from.
+    pub ip: Option<String>,
+    /// When it was opened.
+    pub created_at: String,
+    /// When it was last used (updated every few minutes).
+    pub last_seen_at: String,
+    /// When it expires unless used.
+    pub expires_at: String,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// The current user's live sessions and API tokens, most recently used first.
+#[utoipa::path(
+    get, path = "/api/v1/me/sessions", tag = "me",
+    responses((status = 200, body = Vec<SessionResponse>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn list_sessions(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<Vec<SessionResponse>>, ApiError> {
+    let list = sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|s| SessionResponse {
+                current: s.id == current.session.id,
+                kind: match s.kind {
+                    SessionKind::Cookie => "cookie",
+                    SessionKind::Bearer => "bearer",
+                },
+                id: s.id,
+                label: s.label,
+                ip: s.ip,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+                expires_at: s.expires_at.to_rfc3339(),
+            })
+            .collect(),
+    ))
+}
+
+/// End one of the current user's sessions or revoke one of their API tokens.
+#[utoipa::path(
+    delete, path = "/api/v1/me/sessions/{id}", tag = "me",
+    params(("id" = String, Path, description = "Session id from the list")),
+    responses((status = 204, description = "Ended"), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn revoke_session(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let own = sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await?;
+    if !own.iter().any(|s| s.id == id) {
+        return Err(ApiError::not_found());
+    }
+    sessions::delete(state.db.pool(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,99 @@
+//! The JSON API under `/api/v1/`, described by the OpenAPI document generated from the
+//! handlers' annotations and served at `/api/v1/openapi.json`.
+
+mod auth;
+mod me;
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Json;
+use axum::routing::get;
+use patron_store::users::User;
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "patron API",
+        description = "The JSON API of patron, a creator-membership platform. Everything a fan or creator \
+                       can do in the web UI is here too. Authenticate with `Authorization: Bearer <token>` \
+                       (from `POST /api/v1/auth/login`) or the browser's session cookie; cookie-authenticated \
+                       requests that change state must send the `X-CSRF-Token` header. Errors are \
+                       `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::error::FieldError)),
+    tags(
+        (name = "auth", description = "Accounts, logging in and out"),
+        (name = "me", description = "The current user"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("patron_session"))),
+        );
+    }
+}
+
+/// A user as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    /// Identifier.
+    pub id: String,
+    /// E-mail address (normalised to lower case).
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Whether the e-mail address is confirmed.
+    pub email_verified: bool,
+    /// Whether the user administers the platform.
+    pub is_platform_admin: bool,
+    /// Interface language.
+    pub locale: String,
+    /// When the account was created (RFC 3339).
+    pub created_at: String,
+}
+
+impl From<&User> for UserResponse {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            email_verified: user.email_verified_at.is_some(),
+            is_platform_admin: user.is_platform_admin,
+            locale: user.locale.clone(),
+            created_at: user.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The API's routes and its OpenAPI document (served at `/api/v1/openapi.json`).
+pub fn router() -> axum::Router<AppState> {
+    let (router, openapi) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(me::router()).split_for_parts();
+    let document = std::sync::Arc::new(openapi);
+    router
+        .route("/api/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
+        .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))
+        .route("/api/v1", axum::routing::any(|| async { ApiError::not_found() }))
+}
+
+/// The OpenAPI document, for tools and tests.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(me::router()).into_openapi()
+}

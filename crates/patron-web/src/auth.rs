@@ -1,0 +1,163 @@
+//! Who is making a request: a browser session (cookie) or an API client (bearer token).
+//! Both are rows in the database, so any replica can answer (lesson 2).
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use patron_domain::{SecretToken, Timestamp};
+use patron_store::sessions::{self, Session, SessionKind};
+use patron_store::users::User;
+use std::sync::Arc;
+
+/// How the current request authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    /// The session cookie (state-changing requests need a CSRF token).
+    Cookie,
+    /// `Authorization: Bearer` (no CSRF token needed: browsers never attach it on their own).
+    Bearer,
+}
+
+/// The authenticated user of a request. As an extractor it answers 401 when there is none.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    /// The account.
+    pub user: User,
+    /// The session or token used.
+    pub session: Session,
+    /// Cookie or bearer.
+    pub via: AuthVia,
+}
+
+/// The authenticated user, if any. Never rejects for a missing or stale cookie; an invalid
+/// bearer token is still an error, since the client asked to be someone.
+#[derive(Clone, Debug)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+/// The value of cookie `name` in the request, if present.
+pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim_matches('"'))
+}
+
+/// A `Set-Cookie` value with patron's attributes: HttpOnly, SameSite=Lax, Path=/, and Secure
+/// when the public URL is https.
+pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: Option<u64>) -> HeaderValue {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(seconds) = max_age_secs {
+        cookie.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if state.cookies.secure {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("patron_invalid=1"))
+}
+
+/// The `Set-Cookie` that hands a browser its session.
+pub fn session_cookie(state: &AppState, token: &SecretToken) -> HeaderValue {
+    set_cookie(state, state.cookies.session, token.expose(), Some(state.settings.session_ttl.as_secs()))
+}
+
+/// The `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    set_cookie(state, state.cookies.session, "", Some(0))
+}
+
+/// The session token the request carries in its cookie, when it looks like one.
+pub(crate) fn session_cookie_token(state: &AppState, headers: &HeaderMap) -> Option<SecretToken> {
+    read_cookie(headers, state.cookies.session).and_then(SecretToken::parse)
+}
+
+/// Whether the request carries an `Authorization` header.
+pub(crate) fn has_authorization(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+}
+
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, ApiError> {
+    let now = Timestamp::now();
+    let (token, kind, via) = if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| SecretToken::parse(v.trim()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "The Authorization header must be `Bearer <token>` with a token from /api/v1/auth/login.",
+                )
+            })?;
+        (token, SessionKind::Bearer, AuthVia::Bearer)
+    } else if let Some(token) = session_cookie_token(state, &parts.headers) {
+        (token, SessionKind::Cookie, AuthVia::Cookie)
+    } else {
+        return Ok(None);
+    };
+
+    let found = sessions::find_active(state.db.pool(), &token, kind, now).await?;
+    let Some((session, user)) = found else {
+        return match via {
+            AuthVia::Bearer => Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The API token is unknown, expired or revoked. Log in again.",
+            )),
+            // a stale cookie just means "not logged in"
+            AuthVia::Cookie => Ok(None),
+        };
+    };
+    if now.since(session.last_seen_at) >= sessions::TOUCH_INTERVAL {
+        sessions::touch(state.db.pool(), &session.id, now, state.settings.session_ttl).await?;
+    }
+    Ok(Some(CurrentUser { user, session, via }))
+}
+
+/// Resolves once per request; later extractors reuse the answer.
+async fn resolve_cached(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUser>, ApiError> {
+    if let Some(cached) = parts.extensions.get::<Arc<Option<CurrentUser>>>() {
+        return Ok(cached.as_ref().clone());
+    }
+    let resolved = resolve(parts, state).await?;
+    parts.extensions.insert(Arc::new(resolved.clone()));
+    Ok(resolved)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        resolve_cached(parts, state).await?.ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        resolve_cached(parts, state).await.map(MaybeUser)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_cookie_among_several_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; patron_session=abc"));
+        headers.append(header::COOKIE, HeaderValue::from_static("other=2"));
+        assert_eq!(read_cookie(&headers, "patron_session"), Some("abc"));
+        assert_eq!(read_cookie(&headers, "other"), Some("2"));
+        assert_eq!(read_cookie(&headers, "missing"), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! One error type for the HTTP layer, mapped once to a status code and a stable machine code.
+//! JSON clients get `{"error": {"code", "message"}}`; pages render the same error as HTML.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use patron_domain::ValidationError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The error document every failing API call returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code (`invalid_credentials`, `validation_failed`, …).
+    #[schema(example = "validation_failed")]
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// Per-field problems, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field name as sent.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An error that ends a request.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with the given status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), fields: Vec::new(), retry_after_secs: None }
+    }
+
+    /// 400: the request cannot be understood.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401: no valid session or token.
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Log in first: this needs a session or an API token.")
+    }
+
+    /// 403: authenticated but not allowed.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 404.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
+    }
+
+    /// 409: conflicts with existing data.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 422: well-formed input that breaks the rules, with the fields named.
+    pub fn validation(errors: Vec<ValidationError>) -> Self {
+        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        error.fields = errors.into_iter().map(|e| FieldError { field: e.field, message: e.message }).collect();
+        error
+    }
+
+    /// 413.
+    pub fn payload_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+    }
+
+    /// 429, with `Retry-After`.
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        let seconds = retry_after.as_secs().max(1);
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many attempts. Try again in {seconds} seconds."),
+        );
+        error.retry_after_secs = Some(seconds);
+        error
+    }
+
+    /// 500 for a failure that is not the client's fault. The cause is logged with the
+    /// request id; the client sees only that something failed.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side. It has been logged; please try again.",
+        )
+    }
+
+    /// 503: a dependency is unavailable.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "dependency unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is temporarily unavailable; try again shortly.",
+        )
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The human message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The invalid fields, for validation errors.
+    pub fn fields(&self) -> &[FieldError] {
+        &self.fields
+    }
+
+    pub(crate) fn retry_after_header(&self, response: &mut Response) {
+        if let Some(seconds) = self.retry_after_secs
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code, message: self.message.clone(), fields: self.fields.clone() },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        self.retry_after_header(&mut response);
+        response
+    }
+}
+
+impl From<patron_store::StoreError> for ApiError {
+    fn from(error: patron_store::StoreError) -> Self {
+        match &error {
+            patron_store::StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => Self::unavailable(error),
+            _ => Self::internal(error),
+        }
+    }
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}

@@ -1,0 +1,97 @@
+//! patron's HTTP layer: the JSON API under `/api/v1/` (with its OpenAPI document), the
+//! server-rendered web UI, and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
+//!
+//! Handlers live one module per resource; [`router`] assembles them with the request
+//! pipeline (request id, client IP, telemetry, timeout, compression, body limit, CSRF).
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod client_ip;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod observe;
+pub mod ops;
+pub mod pages;
+mod state;
+
+pub use state::{AppState, CookieNames, Inner};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Which parts a listener serves.
+#[derive(Clone, Copy, Debug)]
+pub struct Parts {
+    /// The web UI and the JSON API (the `web` role).
+    pub web: bool,
+    /// `/metrics` (on the main listener unless a separate metrics listener is configured).
+    pub metrics: bool,
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    // the panic message is printed by the panic hook; the client learns nothing internal
+    error::ApiError::internal("a request handler panicked").into_response()
+}
+
+/// The operations endpoints alone, for a separate metrics listener.
+pub fn ops_router(state: AppState) -> Router {
+    router(state, Parts { web: false, metrics: true })
+}
+
+/// The routes for one listener, with the whole request pipeline.
+pub fn router(state: AppState, parts: Parts) -> Router {
+    let mut routes = Router::new().route("/healthz", get(ops::healthz)).route("/readyz", get(ops::readyz));
+    if parts.metrics {
+        routes = routes.route("/metrics", get(ops::metrics));
+    }
+    if parts.web {
+        let web = api::router()
+            .merge(pages::router())
+            .layer(from_fn_with_state(state.clone(), csrf::middleware))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; form-action 'self'",
+                ),
+            ));
+        routes = routes.merge(web);
+    } else {
+        routes = routes.fallback(|| async { error::ApiError::not_found() });
+    }
+
+    let settings = &state.settings;
+    routes
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(from_fn_with_state(state.clone(), observe::observe))
+        .layer(from_fn_with_state(state.clone(), client_ip::middleware))
+        .layer(from_fn(observe::request_id))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// The header carrying the request id.
+pub fn request_id_header() -> HeaderName {
+    HeaderName::from_static(observe::REQUEST_ID_HEADER)
+}

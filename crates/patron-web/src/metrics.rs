@@ -1,0 +1,122 @@
+//! Prometheus metrics: requests by matched route and status, latency, pool gauges, build info.
+//! Labels use the route template (`/api/v1/me`), never the raw path, so their number stays
+//! small whatever clients request.
+
+use patron_settings::Settings;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    database: &'static str,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// The metrics of one running server.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    durations: HistogramFamily,
+    in_flight: Gauge,
+    pool: Family<PoolLabels, Gauge>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms … ~16 s
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new(settings: &Settings) -> Self {
+        let mut registry = Registry::with_prefix("patron");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests by method, matched route and status", requests.clone());
+        let durations: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and matched route",
+            durations.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register("http_requests_in_flight", "HTTP requests being served", in_flight.clone());
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register("db_pool_connections", "Database pool connections by state (open, idle, max)", pool.clone());
+        let build = Family::<BuildLabels, Gauge>::default();
+        let database = match settings.mode() {
+            patron_settings::Mode::Embedded => "sqlite",
+            patron_settings::Mode::Cloud => "postgres",
+        };
+        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION"), database }).set(1);
+        registry.register("build_info", "Build and backend information (always 1)", build);
+        Self { registry: Arc::new(registry), requests, durations, in_flight, pool }
+    }
+
+    /// Records one finished request.
+    pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.durations
+            .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
+            .observe(seconds);
+    }
+
+    /// Counts a request as in flight until the guard drops.
+    pub fn track_in_flight(&self) -> InFlightGuard {
+        self.in_flight.inc();
+        InFlightGuard(self.in_flight.clone())
+    }
+
+    /// Renders the Prometheus text exposition (format 0.0.4), with pool gauges read now.
+    pub fn render(&self, pool: patron_store::PoolStats) -> Result<String, std::fmt::Error> {
+        self.pool.get_or_create(&PoolLabels { state: "open" }).set(i64::from(pool.open));
+        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(i64::from(pool.idle));
+        self.pool.get_or_create(&PoolLabels { state: "max" }).set(i64::from(pool.max));
+        let mut text = String::with_capacity(4096);
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// Decrements the in-flight gauge when a request ends, however it ends.
+pub struct InFlightGuard(Gauge);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The `Content-Type` of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;

@@ -1,0 +1,83 @@
+//! Operations endpoints: liveness, readiness and metrics.
+
+use crate::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long one readiness check may take before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET`/`HEAD /healthz`: the process is alive. Checks nothing else, so a slow database
+/// never gets a healthy pod restarted (lesson 14: uptime checks use HEAD).
+pub async fn healthz() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-store")], "ok\n")
+}
+
+/// The readiness document.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    /// `ready`, `not_ready` or `draining`.
+    pub status: &'static str,
+    /// Each dependency: `ok` or what is wrong.
+    pub checks: BTreeMap<&'static str, String>,
+}
+
+async fn timed<F, E>(check: F) -> String
+where
+    F: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed");
+            "failing".to_owned()
+        }
+        Err(_) => "timed out".to_owned(),
+    }
+}
+
+/// `GET /readyz`: 200 when the database, its migrations, storage and cache are fine; 503
+/// when one is not, and from the moment shutdown begins, so traffic drains before the
+/// listener closes (lesson 8).
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.is_draining() {
+        let body = Readiness { status: "draining", checks: BTreeMap::new() };
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
+    }
+    let database = timed(state.db.ping());
+    let migrations = timed(async {
+        let status = patron_store::migrate::status(&state.db).await?;
+        if status.is_current() {
+            Ok(())
+        } else {
+            Err(patron_store::StoreError::Schema(format!(
+                "{} migration(s) pending, {} modified",
+                status.pending.len(),
+                status.modified.len()
+            )))
+        }
+    });
+    let storage = timed(state.storage.check_reachable());
+    let cache = timed(state.cache.ping());
+    let (database, migrations, storage, cache) = tokio::join!(database, migrations, storage, cache);
+    let checks =
+        BTreeMap::from([("database", database), ("migrations", migrations), ("storage", storage), ("cache", cache)]);
+    let ready = checks.values().all(|v| v == "ok");
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, checks };
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match state.metrics.render(state.db.stats()) {
+        Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
+        Err(error) => crate::error::ApiError::internal(format!("rendering metrics: {error}")).into_response(),
+    }
+}

@@ -1,0 +1,302 @@
+//! Register, log in, log out, and the account page.
+
+use super::{Layout, render};
+use crate::AppState;
+use crate::accounts::{self, Registration};
+use crate::auth::{MaybeUser, clear_session_cookie, session_cookie};
+use crate::client_ip::ClientIp;
+use crate::csrf::CsrfToken;
+use crate::extract::PageForm;
+use askama::Template;
+use axum::Extension;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use patron_domain::Timestamp;
+use patron_store::sessions::{self, SessionKind};
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/register", get(register_form).post(register_submit))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
+        .route("/account", get(account))
+}
+
+type Csrf = Option<Extension<CsrfToken>>;
+
+fn layout(csrf: &Csrf, user: &MaybeUser) -> Layout {
+    Layout::new(csrf.as_ref().map(|e| &e.0), user)
+}
+
+/// A same-site path to go to after logging in; anything else becomes `/account`, so the
+/// form cannot be used to redirect people to another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        _ => "/account".to_owned(),
+    }
+}
+
+fn redirect_with_cookie(to: &str, cookie: HeaderValue) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(200).collect())
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    error: Option<String>,
+    email: String,
+    display_name: String,
+    email_error: Option<String>,
+    display_name_error: Option<String>,
+    password_error: Option<String>,
+}
+
+impl RegisterPage {
+    fn empty(layout: Layout) -> Self {
+        Self {
+            layout,
+            error: None,
+            email: String::new(),
+            display_name: String::new(),
+            email_error: None,
+            display_name_error: None,
+            password_error: None,
+        }
+    }
+}
+
+async fn register_form(user: MaybeUser, csrf: Csrf) -> Response {
+    if user.0.is_some() {
+        return Redirect::to("/account").into_response();
+    }
+    render(StatusCode::OK, &RegisterPage::empty(layout(&csrf, &user)))
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+async fn register_submit(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    csrf: Csrf,
+    client_ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    PageForm(form): PageForm<RegisterForm>,
+) -> Response {
+    let registration =
+        Registration { email: &form.email, password: &form.password, display_name: Some(form.display_name.as_str()) };
+    let error = match accounts::register(&state, registration).await {
+        Ok(new_user) => {
+            let ip = client_ip.map(|e| e.0.0);
+            return match accounts::open_session(
+                &state,
+                &new_user,
+                SessionKind::Cookie,
+                user_agent(&headers).as_deref(),
+                ip,
+            )
+            .await
+            {
+                Ok((token, _)) => redirect_with_cookie("/account", session_cookie(&state, &token)),
+                Err(error) => super::error_page(error.status(), "Could not log you in", error.message()),
+            };
+        }
+        Err(error) => error,
+    };
+    let mut page = RegisterPage::empty(layout(&csrf, &user));
+    page.email = form.email.trim().to_owned();
+    page.display_name = form.display_name.trim().to_owned();
+    for field in error.fields() {
+        let message = Some(field.message.clone());
+        match field.field {
+            "email" => page.email_error = message,
+            "password" => page.password_error = message,
+            "display_name" => page.display_name_error = message,
+            _ => {}
+        }
+    }
+    if error.fields().is_empty() {
+        page.error = Some(error.message().to_owned());
+    } else {
+        page.error = Some("Please correct the fields below.".to_owned());
+    }
+    render(error.status(), &page)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    notice: Option<String>,
+    error: Option<String>,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    logged_out: Option<String>,
+}
+
+async fn login_form(user: MaybeUser, csrf: Csrf, Query(query): Query<LoginQuery>) -> Response {
+    let next = safe_next(query.next.as_deref());
+    if user.0.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let notice = match query.logged_out.as_deref() {
+        Some("all") => Some("You are logged out on all your devices.".to_owned()),
+        Some(_) => Some("You are logged out.".to_owned()),
+        None => None,
+    };
+    render(StatusCode::OK, &LoginPage { layout: layout(&csrf, &user), notice, error: None, email: String::new(), next })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    csrf: Csrf,
+    client_ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    PageForm(form): PageForm<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let ip = client_ip.map(|e| e.0.0);
+    let error = match accounts::log_in(&state, &form.email, &form.password, ip).await {
+        Ok(logged_in) => {
+            // a fresh session id at every log-in defeats session fixation
+            if let Some(old) = &user.0 {
+                let _ = sessions::delete(state.db.pool(), &old.session.id).await;
+            }
+            return match accounts::open_session(
+                &state,
+                &logged_in,
+                SessionKind::Cookie,
+                user_agent(&headers).as_deref(),
+                ip,
+            )
+            .await
+            {
+                Ok((token, _)) => redirect_with_cookie(&next, session_cookie(&state, &token)),
+                Err(error) => super::error_page(error.status(), "Could not log you in", error.message()),
+            };
+        }
+        Err(error) => error,
+    };
+    let page = LoginPage {
+        layout: layout(&csrf, &user),
+        notice: None,
+        error: Some(error.message().to_owned()),
+        email: form.email.trim().to_owned(),
+        next,
+    };
+    let mut response = render(error.status(), &page);
+    error.retry_after_header(&mut response);
+    response
+}
+
+async fn logout(State(state): State<AppState>, user: MaybeUser) -> Response {
+    if let Some(current) = &user.0
+        && let Err(error) = sessions::delete(state.db.pool(), &current.session.id).await
+    {
+        return crate::error::ApiError::from(error).into_response();
+    }
+    redirect_with_cookie("/login?logged_out=1", clear_session_cookie(&state))
+}
+
+async fn logout_everywhere(State(state): State<AppState>, user: MaybeUser) -> Response {
+    if let Some(current) = &user.0 {
+        match sessions::delete_all_for_user(state.db.pool(), current.user.id).await {
+            Ok(ended) => tracing::info!(user_id = %current.user.id, ended, "logged out everywhere"),
+            Err(error) => return crate::error::ApiError::from(error).into_response(),
+        }
+    }
+    redirect_with_cookie("/login?logged_out=all", clear_session_cookie(&state))
+}
+
+struct SessionRow {
+    label: String,
+    ip: String,
+    last_seen: String,
+    current: bool,
+}
+
+struct AccountView {
+    display_name: String,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    user: AccountView,
+    email_verified: bool,
+    member_since: String,
+    sessions: Vec<SessionRow>,
+}
+
+fn short_date(timestamp: Timestamp) -> String {
+    let text = timestamp.to_rfc3339();
+    text.get(..16).map(|t| t.replace('T', " ")).unwrap_or(text)
+}
+
+async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> Response {
+    let Some(current) = &user.0 else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    let list = match sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await {
+        Ok(list) => list,
+        Err(error) => return crate::error::ApiError::from(error).into_response(),
+    };
+    let sessions = list
+        .into_iter()
+        .map(|s| SessionRow {
+            label: s.label.clone().unwrap_or_else(|| match s.kind {
+                SessionKind::Cookie => "Browser".to_owned(),
+                SessionKind::Bearer => "API token".to_owned(),
+            }),
+            ip: s.ip.clone().unwrap_or_default(),
+            last_seen: short_date(s.last_seen_at),
+            current: s.id == current.session.id,
+        })
+        .collect();
+    let page = AccountPage {
+        layout: layout(&csrf, &user),
+        user: AccountView { display_name: current.user.display_name.clone(), email: current.user.email.clone() },
+        email_verified: current.user.email_verified_at.is_some(),
+        member_since: short_date(current.user.created_at),
+        sessions,
+    };
+    render(StatusCode::OK, &page)
+}

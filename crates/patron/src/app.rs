@@ -1,0 +1,348 @@
+//! The one place that builds patron from its settings: opens the database, storage and
+//! cache, checks the schema, binds the listeners, and runs until told to stop.
+
+use patron_cache::Cache;
+use patron_settings::{Mode, SecretString, Settings};
+use patron_storage::Storage;
+use patron_store::{Db, migrate};
+use patron_web::{AppState, Parts};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// What a `serve` process does (`--roles web,worker,scheduler`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    /// Serve the web UI and the JSON API.
+    pub web: bool,
+    /// Run background jobs.
+    pub worker: bool,
+    /// Fire scheduled jobs.
+    pub scheduler: bool,
+}
+
+impl Roles {
+    /// Every role: what `patron serve` runs by default on one machine.
+    pub const ALL: Roles = Roles { web: true, worker: true, scheduler: true };
+
+    /// Parses a comma-separated list such as `web,worker`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut roles = Roles { web: false, worker: false, scheduler: false };
+        for role in text.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            match role {
+                "web" => roles.web = true,
+                "worker" => roles.worker = true,
+                "scheduler" => roles.scheduler = true,
+                other => return Err(format!("unknown role {other:?}; expected a list of web, worker, scheduler")),
+            }
+        }
+        if roles == (Roles { web: false, worker: false, scheduler: false }) {
+            return Err("no role given; expected a list of web, worker, scheduler".to_owned());
+        }
+        Ok(roles)
+    }
+
+    /// The roles as a list, for logs.
+    pub fn names(&self) -> Vec<&'static str> {
+        [(self.web, "web"), (self.worker, "worker"), (self.scheduler, "scheduler")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect()
+    }
+}
+
+/// Why patron could not start. Each class has its own exit code, so scripts and
+/// orchestrators can tell a bad setting from an unreachable dependency.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is invalid (exit code 2).
+    #[error("{0}")]
+    Settings(String),
+    /// The database is unreachable, or its schema is not what this build needs (exit code 3).
+    #[error("database: {0}")]
+    Database(String),
+    /// Object storage is unusable (exit code 4).
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The cache is unusable (exit code 5).
+    #[error("cache: {0}")]
+    Cache(String),
+    /// A listener could not be bound, or the server failed (exit code 1).
+    #[error("{0}")]
+    Server(String),
+}
+
+impl StartupError {
+    /// The process exit code for this class of failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Server(_) => 1,
+            StartupError::Settings(_) => 2,
+            StartupError::Database(_) => 3,
+            StartupError::Storage(_) => 4,
+            StartupError::Cache(_) => 5,
+        }
+    }
+}
+
+/// Reads the secret key from the data folder, creating it on first start (embedded mode).
+/// Cloud mode never gets here: there the key is a required setting, identical on every
+/// replica.
+pub fn resolve_secret_key(settings: &Settings) -> Result<SecretString, StartupError> {
+    if let Some(key) = &settings.secret_key {
+        return Ok(key.clone());
+    }
+    if settings.mode() == Mode::Cloud {
+        return Err(StartupError::Settings("PATRON_SECRET_KEY: is required with postgres://".to_owned()));
+    }
+    let path = settings.data_dir.join("secret.key");
+    read_or_create_key(&path).map_err(|e| {
+        StartupError::Settings(format!(
+            "PATRON_SECRET_KEY is unset and {} cannot be used: {e}; set PATRON_SECRET_KEY or fix PATRON_DATA_DIR",
+            path.display()
+        ))
+    })
+}
+
+fn read_or_create_key(path: &Path) -> std::io::Result<SecretString> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            let key = patron_domain::token::random_urlsafe(48);
+            file.write_all(key.as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(path = %path.display(), "generated a secret key");
+            Ok(SecretString::new(key))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let key = std::fs::read_to_string(path)?.trim().to_owned();
+            if key.chars().count() < 32 {
+                return Err(std::io::Error::other("the stored key is shorter than 32 characters"));
+            }
+            Ok(SecretString::new(key))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Opens the database. In embedded mode pending migrations are applied; in cloud mode a
+/// database that needs migrations is refused (a Helm hook runs `patron migrate` first, so
+/// replicas never race to change the schema).
+pub async fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    let redacted = settings.database_url.redacted();
+    let db = Db::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .map_err(|e| StartupError::Database(format!("cannot connect to {redacted}: {e}")))?;
+    let status = migrate::status(&db).await.map_err(|e| StartupError::Database(e.to_string()))?;
+    if !status.modified.is_empty() {
+        return Err(StartupError::Database(format!(
+            "migrations {:?} were changed after they were applied; this build does not match the database",
+            status.modified
+        )));
+    }
+    if !status.unknown.is_empty() {
+        tracing::info!(versions = ?status.unknown, "the database has migrations newer than this build");
+    }
+    if !status.pending.is_empty() {
+        match settings.mode() {
+            Mode::Embedded => {
+                let applied = migrate::run(&db).await.map_err(|e| StartupError::Database(e.to_string()))?;
+                tracing::info!(count = applied.len(), "applied migrations");
+            }
+            Mode::Cloud => {
+                let names: Vec<String> = status.pending.iter().map(|m| format!("{} {}", m.version, m.name)).collect();
+                return Err(StartupError::Database(format!(
+                    "{redacted} needs {} migration(s) ({}); run `patron migrate` first (the Helm chart runs it as a hook)",
+                    names.len(),
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(db)
+}
+
+/// Opens the database without changing it, for `patron check`: reports the schema state
+/// and fails in cloud mode when migrations are pending.
+pub async fn open_database_for_check(settings: &Settings) -> Result<(Db, String), StartupError> {
+    let redacted = settings.database_url.redacted();
+    let db = Db::connect(&settings.database_url, 2)
+        .await
+        .map_err(|e| StartupError::Database(format!("cannot connect to {redacted}: {e}")))?;
+    let status = migrate::status(&db).await.map_err(|e| StartupError::Database(format!("{redacted}: {e}")))?;
+    if !status.modified.is_empty() {
+        return Err(StartupError::Database(format!(
+            "{redacted}: migrations {:?} were changed after they were applied",
+            status.modified
+        )));
+    }
+    let pending = status.pending.len();
+    if pending > 0 && settings.mode() == Mode::Cloud {
+        return Err(StartupError::Database(format!("{redacted} needs {pending} migration(s); run `patron migrate`")));
+    }
+    let note = if pending > 0 { format!(", {pending} pending (applied on start)") } else { String::new() };
+    Ok((db, format!("{redacted}: reachable, {} migration(s) applied{note}", status.applied.len())))
+}
+
+/// A built, not yet running patron.
+pub struct Application {
+    state: AppState,
+    roles: Roles,
+    listener: TcpListener,
+    ops_listener: Option<TcpListener>,
+}
+
+async fn bind(address: &str, setting: &str) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|e| StartupError::Server(format!("{setting}: cannot listen on {address}: {e}")))
+}
+
+impl Application {
+    /// Builds everything from settings; nothing is served until [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings, roles: Roles) -> Result<Self, StartupError> {
+        let secret_key = resolve_secret_key(&settings)?;
+        let db = open_database(&settings).await?;
+        let storage = Storage::open(&settings.storage_url).map_err(|e| StartupError::Storage(e.to_string()))?;
+        let cache = Cache::open(&settings.cache_url).map_err(|e| StartupError::Cache(e.to_string()))?;
+        let listener = bind(&settings.listen.to_string(), "PATRON_LISTEN").await?;
+        let ops_listener = match &settings.metrics_listen {
+            Some(address) => Some(bind(&address.to_string(), "PATRON_METRICS_LISTEN").await?),
+            None => None,
+        };
+        let state = AppState::new(Arc::new(settings), db, storage, cache, secret_key);
+        Ok(Self { state, roles, listener, ops_listener })
+    }
+
+    /// The port the main listener is bound to (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// The port of the separate operations listener, if configured.
+    pub fn ops_port(&self) -> Option<u16> {
+        self.ops_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port())
+    }
+
+    /// The shared state (for tests).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains: `/readyz` turns 503 at once, the
+    /// listener closes after `PATRON_SHUTDOWN_DELAY`, and in-flight requests get
+    /// `PATRON_SHUTDOWN_GRACE` to finish (lesson 8).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartupError> {
+        let Application { state, roles, listener, ops_listener } = self;
+        let settings = state.settings.clone();
+        let parts = Parts { web: roles.web, metrics: ops_listener.is_none() };
+        let router = patron_web::router(state.clone(), parts);
+
+        let stop_accepting = CancellationToken::new();
+        let main_server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop_accepting.clone().cancelled_owned());
+        let mut main_task = tokio::spawn(async move { main_server.await });
+
+        let stop_ops = CancellationToken::new();
+        let ops_task = ops_listener.map(|listener| {
+            let router = patron_web::ops_router(state.clone());
+            let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(stop_ops.clone().cancelled_owned());
+            tokio::spawn(async move { server.await })
+        });
+
+        tracing::info!(
+            listen = %settings.listen,
+            public_url = %settings.public_url,
+            roles = ?roles.names(),
+            database = %settings.database_url.redacted(),
+            storage = %state.storage.describe(),
+            "patron is ready"
+        );
+
+        tokio::select! {
+            () = shutdown => {}
+            result = &mut main_task => {
+                stop_ops.cancel();
+                return match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(StartupError::Server(format!("the server failed: {error}"))),
+                    Err(error) => Err(StartupError::Server(format!("the server task failed: {error}"))),
+                };
+            }
+        }
+
+        tracing::info!(grace = ?settings.shutdown_grace, "shutting down: not ready any more, draining requests");
+        state.start_draining();
+        if !settings.shutdown_delay.is_zero() {
+            tokio::time::sleep(settings.shutdown_delay).await;
+        }
+        stop_accepting.cancel();
+        match tokio::time::timeout(settings.shutdown_grace, &mut main_task).await {
+            Ok(_) => tracing::info!("all requests finished"),
+            Err(_) => {
+                main_task.abort();
+                tracing::warn!("the grace period ended with requests still running; they were cut off");
+            }
+        }
+        stop_ops.cancel();
+        if let Some(task) = ops_task {
+            let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), state.db.close()).await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("received SIGINT"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_subsets_and_refuse_unknown_ones() {
+        assert_eq!(Roles::parse("web,worker,scheduler"), Ok(Roles::ALL));
+        assert_eq!(Roles::parse(" web "), Ok(Roles { web: true, worker: false, scheduler: false }));
+        assert!(Roles::parse("web,cron").is_err());
+        assert!(Roles::parse("").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! `patron check`: validates settings and reaches every configured backing service, one line
+//! per check, stopping at the first failing class with its exit code.
+
+use crate::app::{StartupError, resolve_secret_key};
+use patron_settings::{Mode, Settings};
+use std::time::Duration;
+
+/// One check's outcome line.
+fn line(name: &str, outcome: &str, detail: &str) {
+    println!("{name:<11} {outcome:<7} {detail}");
+}
+
+fn fail(name: &str, error: StartupError) -> Result<(), StartupError> {
+    line(name, "FAILED", &error.to_string());
+    Err(error)
+}
+
+async fn reach_tcp(host: &str, port: u16) -> Result<(), String> {
+    match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(format!("cannot connect to {host}:{port}: {error}")),
+        Err(_) => Err(format!("no answer from {host}:{port} within 5s")),
+    }
+}
+
+/// Runs every check; returns the first failure.
+pub async fn run(settings: &Settings) -> Result<(), StartupError> {
+    let mode = match settings.mode() {
+        Mode::Embedded => "embedded mode",
+        Mode::Cloud => "cloud mode",
+    };
+    line("settings", "ok", &format!("{mode}; listen {}; public URL {}", settings.listen, settings.public_url));
+    for warning in &settings.warnings {
+        line("settings", "warning", warning);
+    }
+
+    match resolve_secret_key(settings) {
+        Ok(_) if settings.secret_key.is_some() => line("secret key", "ok", "from PATRON_SECRET_KEY"),
+        Ok(_) => line("secret key", "ok", &format!("kept in {}", settings.data_dir.join("secret.key").display())),
+        Err(error) => return fail("secret key", error),
+    }
+
+    let db = match crate::app::open_database_for_check(settings).await {
+        Ok((db, detail)) => {
+            line("database", "ok", &detail);
+            db
+        }
+        Err(error) => return fail("database", error),
+    };
+    db.close().await;
+
+    match patron_storage::Storage::open(&settings.storage_url) {
+        Ok(storage) => match storage.check_round_trip().await {
+            Ok(()) => line("storage", "ok", &format!("{}: wrote, read and deleted a probe object", storage.describe())),
+            Err(error) => return fail("storage", StartupError::Storage(format!("{}: {error}", storage.describe()))),
+        },
+        Err(error) => return fail("storage", StartupError::Storage(error.to_string())),
+    }
+
+    match patron_cache::Cache::open(&settings.cache_url) {
+        Ok(cache) => match cache.ping().await {
+            Ok(()) => line("cache", "ok", &cache.describe()),
+            Err(error) => return fail("cache", StartupError::Cache(error.to_string())),
+        },
+        Err(error) => return fail("cache", StartupError::Cache(error.to_string())),
+    }
+
+    match &settings.smtp_url {
+        Some(url) => {
+            let host = url.expose().host_str().unwrap_or_default().to_owned();
+            let port = url.expose().port().unwrap_or(if url.expose().scheme() == "smtps" { 465 } else { 587 });
+            match reach_tcp(&host, port).await {
+                Ok(()) => line("smtp", "ok", &format!("{} answers", url.redacted())),
+                Err(error) => return fail("smtp", StartupError::Server(format!("PATRON_SMTP_URL: {error}"))),
+            }
+        }
+        None => line("smtp", "skipped", "PATRON_SMTP_URL is not set: e-mails are written to the log"),
+    }
+
+    match &settings.otlp_endpoint {
+        Some(url) => {
+            let host = url.host_str().unwrap_or_default().to_owned();
+            let port = url.port_or_known_default().unwrap_or(4318);
+            match reach_tcp(&host, port).await {
+                Ok(()) => line("otlp", "ok", &format!("{url} answers")),
+                Err(error) => return fail("otlp", StartupError::Server(format!("PATRON_OTLP_ENDPOINT: {error}"))),
+            }
+        }
+        None => line("otlp", "skipped", "PATRON_OTLP_ENDPOINT is not set: traces are not exported"),
+    }
+    Ok(())
+}

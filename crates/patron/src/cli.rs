@@ -1,0 +1,141 @@
+//! The command line: `patron serve | migrate | check`.
+
+use crate::app::{Application, Roles, StartupError, shutdown_signal};
+use clap::{Parser, Subcommand};
+use patron_settings::Settings;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "patron",
+    version,
+    about = "A creator-membership platform: one binary, from one small server to Kubernetes."
+)]
+struct Cli {
+    /// A TOML settings file (or PATRON_CONFIG). PATRON_* environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web UI and the JSON API; by default also run the worker and the scheduler.
+    Serve {
+        /// Which roles this process runs: a comma-separated subset of web, worker, scheduler.
+        #[arg(long, default_value = "web,worker,scheduler", value_parser = Roles::parse)]
+        roles: Roles,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the settings and reach every configured backing service.
+    Check,
+}
+
+fn exit(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}
+
+fn load_settings(config: Option<PathBuf>) -> Result<Settings, ExitCode> {
+    let config = config.or_else(|| std::env::var_os("PATRON_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
+    Settings::load(config.as_deref(), std::env::vars()).map_err(|error| {
+        eprintln!("patron: the settings are invalid:");
+        for problem in &error.problems {
+            eprintln!("  {problem}");
+        }
+        exit(2)
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
+        eprintln!("patron: cannot start the async runtime: {error}");
+        exit(1)
+    })
+}
+
+fn report(error: &StartupError) -> ExitCode {
+    tracing::error!(%error, "patron cannot start");
+    eprintln!("patron: {error}");
+    exit(error.exit_code())
+}
+
+/// Parses the command line and runs the command; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match load_settings(cli.config) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match cli.command {
+        Command::Check => runtime.block_on(async {
+            match crate::check::run(&settings).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => exit(error.exit_code()),
+            }
+        }),
+        Command::Migrate => runtime.block_on(async {
+            let telemetry = match crate::telemetry::init(&settings) {
+                Ok(telemetry) => telemetry,
+                Err(message) => {
+                    eprintln!("patron: {message}");
+                    return exit(2);
+                }
+            };
+            let code = migrate(&settings).await;
+            telemetry.shutdown();
+            code
+        }),
+        Command::Serve { roles } => runtime.block_on(async {
+            let telemetry = match crate::telemetry::init(&settings) {
+                Ok(telemetry) => telemetry,
+                Err(message) => {
+                    eprintln!("patron: {message}");
+                    return exit(2);
+                }
+            };
+            for warning in &settings.warnings {
+                tracing::warn!("{warning}");
+            }
+            let code = match Application::build(settings, roles).await {
+                Ok(app) => match app.run_until_stopped(shutdown_signal()).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) => report(&error),
+                },
+                Err(error) => report(&error),
+            };
+            telemetry.shutdown();
+            code
+        }),
+    }
+}
+
+async fn migrate(settings: &Settings) -> ExitCode {
+    let redacted = settings.database_url.redacted();
+    let db = match patron_store::Db::connect(&settings.database_url, 2).await {
+        Ok(db) => db,
+        Err(error) => return report(&StartupError::Database(format!("cannot connect to {redacted}: {error}"))),
+    };
+    let result = patron_store::migrate::run(&db).await;
+    db.close().await;
+    match result {
+        Ok(applied) if applied.is_empty() => {
+            println!("{redacted} is up to date ({} migrations)", patron_store::migrate::MIGRATIONS.len());
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            for migration in applied {
+                println!("applied {:04} {}", migration.version, migration.name);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => report(&StartupError::Database(error.to_string())),
+    }
+}
