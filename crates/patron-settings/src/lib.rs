@@ -214,9 +214,6 @@ impl Settings {
             raw.read_file(path, &mut problems);
         }
         let warnings = raw.read_env(&env, &mut problems);
-        if !problems.is_empty() {
-            return Err(SettingsError { problems });
-        }
         let settings = Self::from_raw(&raw, warnings, &mut problems);
         if problems.is_empty() { Ok(settings) } else { Err(SettingsError { problems }) }
     }
@@ -327,6 +324,7 @@ impl Settings {
         }
         if let Some(metrics) = &self.metrics_listen
             && metrics == &self.listen
+            && metrics.port() != 0
         {
             problems.push(format!(
                 "{}: must differ from {} (both are {})",

@@ -4,7 +4,7 @@
 //! (the digest of the session cookie) or, before log-in, a random visitor cookie. Another site
 //! can make a browser send our cookies, but cannot read them or compute the token. Requests
 //! with `Authorization: Bearer` need no token (browsers never add that header by themselves),
-//! and neither do JSON requests without our cookies (they need a CORS preflight we never grant).
+//! and neither do API requests without a session cookie (they carry no ambient authority).
 
 use crate::AppState;
 use crate::auth::{has_authorization, read_cookie, session_cookie_token, set_cookie};
@@ -95,7 +95,11 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let expected = if binding.is_empty() { String::new() } else { sign(&state, &binding) };
 
     let mut body = body;
-    let needs_check = !safe && !has_authorization(&parts.headers) && (session.is_some() || !is_json(&parts.headers));
+    // Without our cookies a request carries no ambient authority, except a page form, which
+    // could log a victim into someone else's account (login CSRF).
+    let is_api = parts.uri.path().starts_with("/api/");
+    let needs_check =
+        !safe && !has_authorization(&parts.headers) && (session.is_some() || (!is_api && !is_json(&parts.headers)));
     if needs_check {
         let mut supplied = parts.headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if supplied.is_none() && is_form(&parts.headers) {

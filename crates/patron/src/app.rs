@@ -248,6 +248,8 @@ impl Application {
         let settings = state.settings.clone();
         let parts = Parts { web: roles.web, metrics: ops_listener.is_none() };
         let router = patron_web::router(state.clone(), parts);
+        let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let ops_address = ops_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.to_string());
 
         let stop_accepting = CancellationToken::new();
         let main_server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -263,7 +265,8 @@ impl Application {
         });
 
         tracing::info!(
-            listen = %settings.listen,
+            %address,
+            ops_address = ops_address.as_deref().unwrap_or("(main listener)"),
             public_url = %settings.public_url,
             roles = ?roles.names(),
             database = %settings.database_url.redacted(),

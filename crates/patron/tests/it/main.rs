@@ -1,0 +1,15 @@
+//! Black-box tests of patron: a real server on a random port, a fresh database per test, on
+//! SQLite and PostgreSQL alike. Logs are silent unless `TEST_LOG=1`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod config;
+mod csrf;
+mod ops;
+mod process;
+mod rate_limit;
+mod sessions;
+mod shutdown;

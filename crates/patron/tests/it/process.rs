@@ -1,0 +1,129 @@
+//! patron as a separate process: for what only a real process shows — exit codes, messages
+//! on stderr, signals.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_patron");
+
+/// A `patron` command with a clean environment: no inherited `PATRON_*` settings, JSON logs.
+pub fn patron(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PATRON_") {
+            command.env_remove(key);
+        }
+    }
+    command.env("PATRON_LOG_FORMAT", "json");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Runs a command that should finish by itself; returns (status, stdout, stderr).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, String) {
+    let mut child = patron(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn patron");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait") {
+            let output = child.wait_with_output().expect("output");
+            return (
+                output.status,
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            );
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("patron {args:?} did not finish within 60s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running `patron serve`.
+pub struct Server {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    pub port: u16,
+    pub ops_port: Option<u16>,
+}
+
+fn collect(stream: impl std::io::Read + Send + 'static, lines: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(line);
+        }
+    });
+}
+
+fn port_of(address: &str) -> Option<u16> {
+    address.rsplit(':').next()?.parse().ok()
+}
+
+impl Server {
+    /// Starts `patron serve` and waits until it logs that it is ready.
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let mut child = patron(&["serve"], env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        collect(child.stdout.take().unwrap(), lines.clone());
+        collect(child.stderr.take().unwrap(), lines.clone());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = lines.lock().unwrap().iter().find_map(|line| {
+                let value: Value = serde_json::from_str(line).ok()?;
+                (value["fields"]["message"] == "patron is ready").then_some(value)
+            });
+            if let Some(ready) = ready {
+                let port = port_of(ready["fields"]["address"].as_str().unwrap()).unwrap();
+                let ops_port = ready["fields"]["ops_address"].as_str().and_then(port_of);
+                return Self { child, lines, port, ops_port };
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("patron exited ({status}) before it was ready:\n{}", lines.lock().unwrap().join("\n"));
+            }
+            assert!(Instant::now() < deadline, "patron was not ready within 30s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args(["-s", signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; panics after `limit`.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("patron did not exit within {limit:?}:\n{}", self.output());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn output(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

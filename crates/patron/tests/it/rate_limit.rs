@@ -1,0 +1,67 @@
+//! Log-in attempts are limited per account and per client address; the address comes from
+//! `X-Forwarded-For` only when the peer is a trusted proxy (lesson 12).
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends! {
+    async fn failed_logins_lock_the_account_for_the_window(backend: TestBackend) {
+        let (app, database) = spawn_app_with(backend, &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", "3")]).await;
+        let email = unique_email("locked");
+        app.register_fan(&email).await;
+        for _ in 0..3 {
+            assert_eq!(app.api_login(&email, "wrong password").await.status(), 401);
+        }
+        let limited = app.api_login(&email, PASSWORD).await;
+        assert_eq!(limited.status(), 429, "even the right password waits for the window");
+        let retry_after: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(retry_after > 0 && retry_after <= 15 * 60);
+        let body: serde_json::Value = limited.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited");
+        app.stop().await;
+        database.drop_database().await;
+    }
+
+    async fn a_forged_forwarded_for_from_an_untrusted_peer_does_not_bypass_the_ip_limit(backend: TestBackend) {
+        let (app, database) = spawn_app_with(backend, &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "4")]).await;
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for attempt in 0..6 {
+            // a different account and a different claimed address each time
+            let response = client
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", format!("198.51.100.{attempt}"))
+                .json(&serde_json::json!({"email": unique_email("spray"), "password": "guess"}))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+        app.stop().await;
+        database.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let (app, database) = spawn_app_with(
+        TestBackend::Sqlite,
+        &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "2"), ("PATRON_TRUSTED_PROXIES", "127.0.0.1/32")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let attempt = |client_ip: &'static str| {
+        let request = client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", client_ip)
+            .json(&serde_json::json!({"email": unique_email("proxied"), "password": "guess"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(attempt("203.0.113.1").await, 401);
+    assert_eq!(attempt("203.0.113.1").await, 401);
+    assert_eq!(attempt("203.0.113.1").await, 429, "the forwarded client is limited");
+    assert_eq!(attempt("203.0.113.2").await, 401, "another client behind the same proxy is not");
+    app.stop().await;
+    database.drop_database().await;
+}
