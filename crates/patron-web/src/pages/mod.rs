@@ -17,6 +17,7 @@ use axum::routing::get;
 /// Changes whenever the stylesheet changes, so browsers may cache it for long.
 const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 const APP_CSS: &str = include_str!("../../static/app.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 /// What the layout shows around every page.
 pub(crate) struct Layout {
@@ -81,14 +82,13 @@ async fn home(user: MaybeUser, csrf: Option<axum::Extension<CsrfToken>>) -> Resp
 }
 
 async fn static_asset(Path(name): Path<String>) -> Response {
-    match name.as_str() {
-        "app.css" => (
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")],
-            APP_CSS,
-        )
-            .into_response(),
-        _ => error_page(StatusCode::NOT_FOUND, "Not found", "There is no such file."),
-    }
+    let (content_type, body) = match name.as_str() {
+        "app.css" => ("text/css; charset=utf-8", APP_CSS),
+        "favicon.svg" => ("image/svg+xml", FAVICON),
+        _ => return error_page(StatusCode::NOT_FOUND, "Not found", "There is no such file."),
+    };
+    // URLs carry the version, so a new release never meets a stale copy
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 async fn not_found() -> Response {

@@ -13,3 +13,4 @@ mod process;
 mod rate_limit;
 mod sessions;
 mod shutdown;
+mod telemetry;
