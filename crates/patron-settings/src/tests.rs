@@ -204,3 +204,12 @@ fn metrics_listener_must_differ_from_the_main_one() {
     let message = problems(&[("PATRON_LISTEN", "127.0.0.1:9000"), ("PATRON_METRICS_LISTEN", "127.0.0.1:9000")]);
     assert!(message.contains("PATRON_METRICS_LISTEN: must differ"), "{message}");
 }
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = include_str!("../../../README.md");
+    for definition in DEFINITIONS {
+        let name = definition.env_name();
+        assert!(readme.contains(&format!("`{name}`")), "README.md does not document {name}");
+    }
+}

@@ -14,7 +14,8 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_log_line_of_a_request_carries_its_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&[("PATRON_DATA_DIR", dir.path().to_str().unwrap()), ("PATRON_LISTEN", "127.0.0.1:0")]);
+    let mut server =
+        Server::start(&[("PATRON_DATA_DIR", dir.path().to_str().unwrap()), ("PATRON_LISTEN", "127.0.0.1:0")]);
     let request_id = format!("log-check-{}", uuid::Uuid::new_v4().simple());
     let response = reqwest::Client::new()
         .post(server.url("/api/v1/auth/register"))
@@ -63,7 +64,8 @@ async fn traces_are_exported_over_otlp_with_the_request_id() {
         ("PATRON_OTLP_ENDPOINT", &endpoint),
     ]);
     let request_id = format!("trace-check-{}", uuid::Uuid::new_v4().simple());
-    let response = reqwest::Client::new().get(server.url("/api/v1/me")).header("x-request-id", &request_id).send().await.unwrap();
+    let response =
+        reqwest::Client::new().get(server.url("/api/v1/me")).header("x-request-id", &request_id).send().await.unwrap();
     assert_eq!(response.status(), 401);
     server.signal("TERM");
     assert_eq!(server.wait(Duration::from_secs(15)).code(), Some(0));
