@@ -80,14 +80,16 @@ pub fn router(state: AppState, parts: Parts) -> Router {
     }
 
     let settings = &state.settings;
+    // The last layer added runs first: request id, client IP, telemetry, timeout, compression,
+    // then panics turned into 500s inside all of them, so even those are logged with their id.
     routes
         .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(from_fn_with_state(state.clone(), client_ip::middleware))
         .layer(from_fn(observe::request_id))
-        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
 
