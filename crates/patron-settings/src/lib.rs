@@ -34,8 +34,8 @@ pub enum Kind {
     List,
 }
 
-/// One setting: its name, what it holds, its default and what it is for. The table of all of
-/// them ([`DEFINITIONS`]) is the single source for parsing, unknown-key detection and docs.
+/// One setting: its name, what it holds and whether it is secret. The table of all of them
+/// ([`DEFINITIONS`]) drives parsing and unknown-key detection.
 #[derive(Clone, Copy, Debug)]
 pub struct Definition {
     /// The key in the TOML file; the environment variable is `PATRON_` + this in upper case.
@@ -44,10 +44,6 @@ pub struct Definition {
     pub kind: Kind,
     /// Whether the value is a secret (never printed; `PATRON_…_FILE` may point to a file).
     pub secret: bool,
-    /// The default, as documented.
-    pub default: &'static str,
-    /// One line on what the setting does.
-    pub doc: &'static str,
 }
 
 impl Definition {
@@ -58,44 +54,43 @@ impl Definition {
 }
 
 macro_rules! definitions {
-    ($($key:literal, $kind:ident, $secret:literal, $default:literal, $doc:literal;)*) => {
-        /// Every setting patron reads.
+    ($($key:literal, $kind:ident, $secret:literal;)*) => {
+        /// Every setting patron reads. Defaults live in [`Settings::load`]; the README's
+        /// settings table documents them all (a test keeps it complete).
         pub const DEFINITIONS: &[Definition] = &[
-            $(Definition { key: $key, kind: Kind::$kind, secret: $secret, default: $default, doc: $doc },)*
+            $(Definition { key: $key, kind: Kind::$kind, secret: $secret },)*
         ];
     };
 }
 
 definitions! {
-    "data_dir", Text, false, "./data", "Folder for the embedded database, local files and the generated secret key.";
-    "listen", Text, false, "127.0.0.1:8080", "Address the web server binds, as host:port.";
-    "public_url", Text, false, "http://<listen>", "URL people use to reach patron; https:// makes cookies Secure.";
-    "database_url", Text, true, "sqlite://<data_dir>/patron.db", "sqlite://path or postgres://user:pass@host/db (cloud mode).";
-    "database_max_connections", Number, false, "10", "Size of the database connection pool.";
-    "storage_url", Text, false, "file://<data_dir>/storage", "Object storage for uploads and media: file:///path.";
-    "cache_url", Text, false, "memory://", "Cache for rate limits and short-lived data: memory://.";
-    "smtp_url", Text, true, "(none: e-mails go to the log)", "smtp://user:pass@host:587 or smtps://…:465.";
-    "secret_key", Text, true, "(generated into <data_dir>/secret.key; required with postgres://)", "Key that signs CSRF tokens and URLs; at least 32 characters.";
-    "log_format", Text, false, "pretty on a terminal, json otherwise", "json or pretty.";
-    "log_level", Text, false, "info", "Log filter, e.g. info or patron=debug,sqlx=warn.";
-    "trusted_proxies", List, false, "(none)", "Comma-separated IPs/CIDRs whose X-Forwarded-For is believed.";
-    "metrics_listen", Text, false, "(the main listener)", "Separate host:port for /metrics, /healthz and /readyz.";
-    "otlp_endpoint", Text, false, "(none: no trace export)", "OpenTelemetry OTLP/HTTP endpoint for traces, e.g. http://collector:4318.";
-    "shutdown_grace", Duration, false, "25s", "How long in-flight requests may finish after SIGTERM.";
-    "shutdown_delay", Duration, false, "0s", "How long to keep accepting (while /readyz is 503) before closing the listener.";
-    "request_timeout", Duration, false, "30s", "Longest time one request may take.";
-    "body_limit", Size, false, "1MiB", "Largest request body outside uploads.";
-    "session_ttl", Duration, false, "30d", "How long an unused session or API token stays valid.";
-    "login_max_attempts_per_account", Number, false, "5", "Failed log-ins per account within the window before 429.";
-    "login_max_attempts_per_ip", Number, false, "20", "Log-in attempts per client IP within the window before 429.";
-    "login_window", Duration, false, "15m", "Window for the log-in rate limits.";
+    "data_dir", Text, false;
+    "listen", Text, false;
+    "public_url", Text, false;
+    "database_url", Text, true;
+    "database_max_connections", Number, false;
+    "storage_url", Text, false;
+    "cache_url", Text, false;
+    "smtp_url", Text, true;
+    "secret_key", Text, true;
+    "log_format", Text, false;
+    "log_level", Text, false;
+    "trusted_proxies", List, false;
+    "metrics_listen", Text, false;
+    "otlp_endpoint", Text, false;
+    "shutdown_grace", Duration, false;
+    "shutdown_delay", Duration, false;
+    "request_timeout", Duration, false;
+    "body_limit", Size, false;
+    "session_ttl", Duration, false;
+    "login_max_attempts_per_account", Number, false;
+    "login_max_attempts_per_ip", Number, false;
+    "login_window", Duration, false;
 }
 
 /// Where a value came from; error messages name it the way the operator wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// The built-in default.
-    Default,
     /// An environment variable.
     Env(String),
     /// A file named by a `PATRON_…_FILE` environment variable.
@@ -107,7 +102,6 @@ pub enum Origin {
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Origin::Default => f.write_str("default"),
             Origin::Env(name) => f.write_str(name),
             Origin::EnvFile(name) => write!(f, "{name} (file contents)"),
             Origin::File { key, path } => write!(f, "{key} (in {})", path.display()),
@@ -363,8 +357,8 @@ impl RawValues {
     /// environment variable when it has no value.
     fn origin_name(&self, key: &str) -> String {
         match self.values.get(key) {
-            Some((_, origin)) if *origin != Origin::Default => origin.to_string(),
-            _ => format!("PATRON_{}", key.to_ascii_uppercase()),
+            Some((_, origin)) => origin.to_string(),
+            None => format!("PATRON_{}", key.to_ascii_uppercase()),
         }
     }
 

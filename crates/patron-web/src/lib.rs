@@ -21,7 +21,7 @@ pub use state::{AppState, CookieNames, Inner};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -91,9 +91,4 @@ pub fn router(state: AppState, parts: Parts) -> Router {
         .layer(from_fn_with_state(state.clone(), client_ip::middleware))
         .layer(from_fn(observe::request_id))
         .with_state(state)
-}
-
-/// The header carrying the request id.
-pub fn request_id_header() -> HeaderName {
-    HeaderName::from_static(observe::REQUEST_ID_HEADER)
 }

@@ -6,7 +6,6 @@ mod me;
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::Json;
 use axum::routing::get;
 use patron_store::users::User;
 use serde::Serialize;
@@ -86,14 +85,16 @@ impl From<&User> for UserResponse {
 pub fn router() -> axum::Router<AppState> {
     let (router, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(me::router()).split_for_parts();
-    let document = std::sync::Arc::new(openapi);
+    // serialised once: the document is the same for the life of the process
+    let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();
     router
-        .route("/api/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+            }),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))
         .route("/api/v1", axum::routing::any(|| async { ApiError::not_found() }))
-}
-
-/// The OpenAPI document, for tools and tests.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(me::router()).into_openapi()
 }

@@ -246,6 +246,7 @@ async fn logout_everywhere(State(state): State<AppState>, user: MaybeUser) -> Re
 
 struct SessionRow {
     label: String,
+    user_agent: String,
     ip: String,
     last_seen: String,
     current: bool,
@@ -266,6 +267,40 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
 }
 
+/// "Firefox on Windows" from a user-agent string: enough to recognise one's own devices.
+fn describe_device(user_agent: &str) -> String {
+    let has = |needle: &str| user_agent.contains(needle);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") {
+        "Opera"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if let Some((tool, _)) = user_agent.split_once('/') {
+        return tool.chars().take(40).collect();
+    } else {
+        "Browser"
+    };
+    let system = if has("Android") {
+        "Android"
+    } else if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_owned();
+    };
+    format!("{browser} on {system}")
+}
+
 fn short_date(timestamp: Timestamp) -> String {
     let text = timestamp.to_rfc3339();
     text.get(..16).map(|t| t.replace('T', " ")).unwrap_or(text)
@@ -282,10 +317,13 @@ async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> 
     let sessions = list
         .into_iter()
         .map(|s| SessionRow {
-            label: s.label.clone().unwrap_or_else(|| match s.kind {
-                SessionKind::Cookie => "Browser".to_owned(),
-                SessionKind::Bearer => "API token".to_owned(),
-            }),
+            label: match (s.kind, s.label.as_deref()) {
+                (SessionKind::Cookie, Some(user_agent)) => describe_device(user_agent),
+                (SessionKind::Cookie, None) => "Browser".to_owned(),
+                (SessionKind::Bearer, Some(name)) => format!("API token “{name}”"),
+                (SessionKind::Bearer, None) => "API token".to_owned(),
+            },
+            user_agent: s.label.clone().unwrap_or_default(),
             ip: s.ip.clone().unwrap_or_default(),
             last_seen: short_date(s.last_seen_at),
             current: s.id == current.session.id,
@@ -299,4 +337,32 @@ async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> 
         sessions,
     };
     render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_described_by_browser_and_system() {
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        let safari =
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1";
+        assert_eq!(describe_device(firefox), "Firefox on Windows");
+        assert_eq!(describe_device(chrome), "Chrome on Linux");
+        assert_eq!(describe_device(safari), "Safari on iOS");
+        assert_eq!(describe_device("curl/8.5.0"), "curl");
+        assert_eq!(describe_device("something"), "Browser");
+    }
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_log_in() {
+        assert_eq!(safe_next(Some("/account")), "/account");
+        assert_eq!(safe_next(Some("//evil.example")), "/account");
+        assert_eq!(safe_next(Some("https://evil.example")), "/account");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/account");
+        assert_eq!(safe_next(None), "/account");
+    }
 }
