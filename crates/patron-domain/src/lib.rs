@@ -1,10 +1,16 @@
-//! The rules of patron that do not depend on any I/O: what a valid account is, how
-//! identifiers, tokens and timestamps look, how passwords are hashed.
+//! The rules of patron that do not depend on any I/O: what a valid account, creator page,
+//! tier and post are, who may see what, how money, identifiers, tokens and timestamps look,
+//! how passwords are hashed.
 //!
 //! Every other crate depends on this one; it depends on nothing of ours.
 
 pub mod account;
+pub mod creator;
+pub mod entitlement;
 pub mod id;
+pub mod membership;
+pub mod money;
+pub mod post;
 pub mod time;
 pub mod token;
 
