@@ -93,6 +93,9 @@ mod tests {
     const SUPPORTERS: (Visibility, Option<i64>) = (Visibility::Supporters, None);
     const TIER_2: (Visibility, Option<i64>) = (Visibility::Tier, Some(2));
 
+    /// One row of the matrix: who, as which viewer, sees a post of which audience, and what they get.
+    type Case = (&'static str, Viewer, (Visibility, Option<i64>), Access);
+
     /// Every viewer × visibility × membership state, with the expected outcome written out.
     #[test]
     fn the_entitlement_matrix() {
@@ -100,7 +103,7 @@ mod tests {
         let in_grace = Some(HOUR);
         let grace_over = Some(Duration::ZERO);
         #[rustfmt::skip]
-        let matrix: Vec<(&str, Viewer, (Visibility, Option<i64>), Access)> = vec![
+        let matrix: Vec<Case> = vec![
             ("anonymous",              Viewer::Anonymous,               PUBLIC,     Full),
             ("anonymous",              Viewer::Anonymous,               SUPPORTERS, Teaser),
             ("anonymous",              Viewer::Anonymous,               TIER_2,     Teaser),

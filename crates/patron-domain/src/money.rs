@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn prices_print_the_way_people_write_them() {
         assert_eq!(Money::new(5900, Currency::CZK).display(), "59\u{a0}Kč");
-        assert_eq!(Money::new(19_900_00, Currency::CZK).display(), "19\u{a0}900\u{a0}Kč");
+        assert_eq!(Money::new(1_990_000, Currency::CZK).display(), "19\u{a0}900\u{a0}Kč");
         let usd = Currency::parse("usd").map_err(|e| e.to_string());
         assert_eq!(usd.map(|c| Money::new(450, c).display()), Ok("$4.50".to_owned()));
     }
