@@ -72,6 +72,8 @@ impl ObjectKey {
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
     url: String,
+    /// The folder of a `file://` backend: it must still exist to count as reachable.
+    root: Option<std::path::PathBuf>,
 }
 
 /// The key `patron check` writes, reads and deletes to prove the storage works.
@@ -82,16 +84,16 @@ impl Storage {
     pub fn open(url: &StorageUrl) -> Result<Self, StorageError> {
         let shown = url.display();
         let setup = |reason: String| StorageError::Setup { url: shown.clone(), reason };
-        let store: Arc<dyn ObjectStore> = match url {
+        let (store, folder): (Arc<dyn ObjectStore>, _) = match url {
             StorageUrl::File { root } => {
                 std::fs::create_dir_all(root).map_err(|e| setup(format!("cannot create the folder: {e}")))?;
                 let local = object_store::local::LocalFileSystem::new_with_prefix(root)
                     .map_err(|e| setup(e.to_string()))?
                     .with_automatic_cleanup(true);
-                Arc::new(local)
+                (Arc::new(local), Some(root.clone()))
             }
         };
-        Ok(Self { store, url: shown })
+        Ok(Self { store, url: shown, root: folder })
     }
 
     /// The storage URL, safe to print.
@@ -130,6 +132,11 @@ impl Storage {
 
     /// A cheap check that the backend answers, for `/readyz`.
     pub async fn check_reachable(&self) -> Result<(), StorageError> {
+        if let Some(root) = &self.root
+            && !tokio::fs::metadata(root).await.is_ok_and(|m| m.is_dir())
+        {
+            return Err(StorageError::Backend(format!("the folder {} is gone", root.display())));
+        }
         self.exists(&ObjectKey(PROBE_KEY.to_owned())).await.map(|_| ())
     }
 
@@ -179,5 +186,7 @@ mod tests {
         assert!(matches!(storage.get(&key).await, Err(StorageError::NotFound(_))));
         storage.check_round_trip().await.unwrap();
         storage.check_reachable().await.unwrap();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(storage.check_reachable().await.is_err(), "a vanished folder is not reachable storage");
     }
 }

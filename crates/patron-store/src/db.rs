@@ -90,6 +90,7 @@ impl Db {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        crate::count::statement();
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

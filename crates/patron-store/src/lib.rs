@@ -3,6 +3,7 @@
 //! driver, with portable column types (TEXT ids, BIGINT microsecond timestamps). Where the
 //! dialects must differ, both versions sit side by side in the same function.
 
+mod count;
 mod db;
 mod error;
 pub mod migrate;
@@ -10,6 +11,7 @@ mod row;
 pub mod sessions;
 pub mod users;
 
+pub use count::count_statements;
 pub use db::{Backend, Db, PoolStats};
 pub use error::StoreError;
 

@@ -95,6 +95,7 @@ pub async fn create<'e>(
         last_seen_at: now,
         expires_at: now.plus(ttl),
     };
+    crate::count::statement();
     sqlx::query(
         "INSERT INTO sessions (id, user_id, kind, label, ip, created_at, last_seen_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -122,6 +123,7 @@ pub async fn find_active<'e>(
         "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM sessions JOIN users ON users.id = sessions.user_id \
          WHERE sessions.id = $1 AND sessions.kind = $2 AND sessions.expires_at > $3"
     );
+    crate::count::statement();
     let row = sqlx::query(sqlx::AssertSqlSafe(query))
         .bind(token.digest())
         .bind(kind.as_str())
@@ -138,6 +140,7 @@ pub async fn touch<'e>(
     now: Timestamp,
     ttl: Duration,
 ) -> Result<(), StoreError> {
+    crate::count::statement();
     sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1")
         .bind(session_id)
         .bind(now.as_micros())
@@ -152,7 +155,23 @@ pub async fn delete<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     session_id: &str,
 ) -> Result<bool, StoreError> {
+    crate::count::statement();
     let result = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(executor).await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Ends one session of a given user; false when the user has no such session.
+pub async fn delete_for_user<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    session_id: &str,
+    user_id: Id,
+) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let result = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(session_id)
+        .bind(user_id.to_string())
+        .execute(executor)
+        .await?;
     Ok(result.rows_affected() > 0)
 }
 
@@ -176,6 +195,7 @@ pub async fn list_for_user<'e>(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE sessions.user_id = $1 AND sessions.expires_at > $2 \
          ORDER BY sessions.last_seen_at DESC LIMIT 100"
     );
+    crate::count::statement();
     let rows = sqlx::query(sqlx::AssertSqlSafe(query))
         .bind(user_id.to_string())
         .bind(now.as_micros())

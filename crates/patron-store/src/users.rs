@@ -68,6 +68,7 @@ pub async fn insert<'e>(
         locale: "en".to_owned(),
         created_at: now,
     };
+    crate::count::statement();
     let result = sqlx::query(
         "INSERT INTO users (id, email, password_hash, display_name, is_platform_admin, locale, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -94,6 +95,7 @@ pub async fn find_by_email_with_password<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     email: &Email,
 ) -> Result<Option<(User, PasswordHash)>, StoreError> {
+    crate::count::statement();
     let row = sqlx::query(
         "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
                 users.locale, users.created_at, users.password_hash \
@@ -110,6 +112,7 @@ pub async fn find_by_id<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     id: Id,
 ) -> Result<Option<User>, StoreError> {
+    crate::count::statement();
     let row = sqlx::query(
         "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
                 users.locale, users.created_at \

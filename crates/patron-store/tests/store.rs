@@ -147,7 +147,19 @@ async fn schema_of(db: &Db) -> Vec<String> {
         }
     };
     let rows = sqlx::query(query).fetch_all(db.pool()).await.unwrap();
-    rows.iter().map(|r| r.try_get::<String, _>("col").unwrap()).collect()
+    let mut schema: Vec<String> = rows.iter().map(|r| r.try_get::<String, _>("col").unwrap()).collect();
+    let indexes = match db.backend() {
+        patron_store::Backend::Sqlite => {
+            "SELECT 'index ' || name AS idx FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1"
+        }
+        patron_store::Backend::Postgres => {
+            "SELECT CAST('index ' || indexname AS TEXT) AS idx FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY 1"
+        }
+    };
+    let rows = sqlx::query(indexes).fetch_all(db.pool()).await.unwrap();
+    schema.extend(rows.iter().map(|r| r.try_get::<String, _>("idx").unwrap()));
+    schema
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,6 +172,7 @@ async fn both_dialects_migrate_to_the_same_tables_and_columns() {
     migrate::run(&postgres).await.unwrap();
     let (sqlite_schema, postgres_schema) = (schema_of(&sqlite).await, schema_of(&postgres).await);
     assert!(sqlite_schema.iter().any(|c| c == "users.email"), "{sqlite_schema:?}");
+    assert!(sqlite_schema.iter().any(|c| c == "index users_email_key"), "{sqlite_schema:?}");
     assert_eq!(sqlite_schema, postgres_schema);
     postgres.close().await;
     postgres_database.drop_database().await;

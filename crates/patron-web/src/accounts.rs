@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use patron_domain::token::digest_hex;
 use patron_domain::{DisplayName, Email, Password, PasswordHash, SecretToken, ValidationError};
 use patron_store::sessions::{self, Session, SessionKind};
 use patron_store::users::{self, InsertUserError, User};
@@ -19,8 +20,36 @@ pub struct Registration<'a> {
     pub display_name: Option<&'a str>,
 }
 
-/// Creates an account, or explains every field that is wrong.
-pub async fn register(state: &AppState, input: Registration<'_>) -> Result<User, ApiError> {
+/// Runs Argon2 work off the async executor, at most one job per core at a time: each hash
+/// takes 19 MiB, so a flood of sign-ups or log-ins queues instead of exhausting memory.
+async fn hashing<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)
+}
+
+/// Counts an attempt from `client_ip` in the bucket `kind` and refuses it past the per-address
+/// limit.
+async fn limit_per_ip(state: &AppState, kind: &str, client_ip: Option<IpAddr>) -> Result<(), ApiError> {
+    let Some(ip) = client_ip else { return Ok(()) };
+    let attempts = state
+        .cache
+        .increment(&format!("{kind}:ip:{}", ip_bucket(ip)), state.settings.login_window)
+        .await
+        .map_err(ApiError::unavailable)?;
+    if attempts.count > u64::from(state.settings.login_max_attempts_per_ip) {
+        tracing::warn!(client_ip = %ip, kind, "attempts from this address are rate limited");
+        return Err(ApiError::rate_limited(attempts.resets_in));
+    }
+    Ok(())
+}
+
+/// Creates an account, or explains every field that is wrong. Sign-ups count against the
+/// same per-address limit as log-ins.
+pub async fn register(state: &AppState, input: Registration<'_>, client_ip: Option<IpAddr>) -> Result<User, ApiError> {
+    limit_per_ip(state, "register", client_ip).await?;
     let mut errors: Vec<ValidationError> = Vec::new();
     let email = Email::parse(input.email).map_err(|e| errors.push(e)).ok();
     let password = Password::parse(input.password).map_err(|e| errors.push(e)).ok();
@@ -32,7 +61,7 @@ pub async fn register(state: &AppState, input: Registration<'_>) -> Result<User,
         return Err(ApiError::validation(errors));
     };
 
-    let hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&password)).await.map_err(ApiError::internal)?;
+    let hash = hashing(state, move || PasswordHash::hash(&password)).await?;
     match users::insert(state.db.pool(), &email, &display_name, &hash).await {
         Ok(user) => {
             tracing::info!(user_id = %user.id, "account registered");
@@ -69,19 +98,15 @@ pub async fn log_in(
     let window = settings.login_window;
     let cache_error = |e: patron_cache::CacheError| ApiError::unavailable(e);
 
-    if let Some(ip) = client_ip {
-        let attempts =
-            state.cache.increment(&format!("login:ip:{}", ip_bucket(ip)), window).await.map_err(cache_error)?;
-        if attempts.count > u64::from(settings.login_max_attempts_per_ip) {
-            tracing::warn!(client_ip = %ip, "log-in attempts from this address are rate limited");
-            return Err(ApiError::rate_limited(attempts.resets_in));
-        }
-    }
-    let account_key = format!("login:account:{}", email.trim().to_lowercase());
-    let failures = state.cache.count(&account_key).await.map_err(cache_error)?;
-    if failures.count >= u64::from(settings.login_max_attempts_per_account) {
+    limit_per_ip(state, "login", client_ip).await?;
+    // Counted before the password is checked, so a burst of parallel guesses cannot all slip
+    // in before the first failure is recorded; a successful log-in clears the counter. The key
+    // is a digest, so its size does not depend on what the client sent.
+    let account_key = format!("login:account:{}", digest_hex(email.trim().to_lowercase().as_bytes()));
+    let attempts = state.cache.increment(&account_key, window).await.map_err(cache_error)?;
+    if attempts.count > u64::from(settings.login_max_attempts_per_account) {
         tracing::warn!("log-in attempts for one account are rate limited");
-        return Err(ApiError::rate_limited(failures.resets_in));
+        return Err(ApiError::rate_limited(attempts.resets_in));
     }
 
     let found = match Email::parse(email) {
@@ -89,15 +114,14 @@ pub async fn log_in(
         Err(_) => None,
     };
     let candidate = password.to_owned();
-    let verified = tokio::task::spawn_blocking(move || match found {
+    let verified = hashing(state, move || match found {
         Some((user, hash)) => hash.verify(&candidate).then_some(user),
         None => {
             PasswordHash::verify_against_dummy(&candidate);
             None
         }
     })
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
 
     match verified {
         Some(user) => {
@@ -105,7 +129,6 @@ pub async fn log_in(
             Ok(user)
         }
         None => {
-            state.cache.increment(&account_key, window).await.map_err(cache_error)?;
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Wrong e-mail address or password."))
         }
     }

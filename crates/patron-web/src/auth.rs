@@ -61,9 +61,14 @@ pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("patron_invalid=1"))
 }
 
+/// How long browsers keep the session cookie: as long as they allow (400 days). The server
+/// decides when a session ends — its expiry slides with every use — so the cookie must not
+/// run out first.
+const SESSION_COOKIE_MAX_AGE_SECS: u64 = 400 * 24 * 3600;
+
 /// The `Set-Cookie` that hands a browser its session.
 pub fn session_cookie(state: &AppState, token: &SecretToken) -> HeaderValue {
-    set_cookie(state, state.cookies.session, token.expose(), Some(state.settings.session_ttl.as_secs()))
+    set_cookie(state, state.cookies.session, token.expose(), Some(SESSION_COOKIE_MAX_AGE_SECS))
 }
 
 /// The `Set-Cookie` that removes the session cookie.

@@ -18,7 +18,9 @@ pub struct ClientIp(pub IpAddr);
 /// trusted proxies; the first untrusted hop is the client.
 pub fn resolve(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    let mut client = peer;
+    // On a dual-stack listener ([::]) IPv4 clients arrive as ::ffff:a.b.c.d; treat them as
+    // the IPv4 addresses they are, for trusted-proxy ranges and for rate-limit buckets alike.
+    let mut client = peer.to_canonical();
     if !is_trusted(&client) {
         return client;
     }
@@ -39,10 +41,7 @@ pub fn resolve(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAdd
 }
 
 fn parse_hop(hop: &str) -> Option<IpAddr> {
-    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip())).map(|ip| match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    })
+    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip())).map(|ip| ip.to_canonical())
 }
 
 /// Middleware that stores the [`ClientIp`] in the request's extensions.
@@ -78,6 +77,13 @@ mod tests {
         // client, then an untrusted hop the client forged, then our two proxies
         let chain = ["6.6.6.6, 198.51.100.9", "10.0.0.2"];
         assert_eq!(resolve(ip("10.0.0.1"), &chain, &trusted), ip("198.51.100.9"));
+    }
+
+    #[test]
+    fn ipv4_clients_of_a_dual_stack_listener_are_ipv4_addresses() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(resolve(ip("::ffff:203.0.113.7"), &[], &[]), ip("203.0.113.7"));
+        assert_eq!(resolve(ip("::ffff:10.0.0.1"), &["198.51.100.9"], &trusted), ip("198.51.100.9"));
     }
 
     #[test]

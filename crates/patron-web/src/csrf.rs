@@ -105,7 +105,10 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         if supplied.is_none() && is_form(&parts.headers) {
             let bytes = match axum::body::to_bytes(body, state.settings.body_limit).await {
                 Ok(bytes) => bytes,
-                Err(_) => return ApiError::payload_too_large().into_response(),
+                Err(_) if parts.uri.path().starts_with("/api/") => {
+                    return ApiError::payload_too_large().into_response();
+                }
+                Err(_) => return crate::pages::page_error(&ApiError::payload_too_large()),
             };
             supplied = url::form_urlencoded::parse(&bytes)
                 .find(|(key, _)| key == FORM_FIELD)

@@ -176,3 +176,41 @@ impl From<patron_store::StoreError> for ApiError {
 fn is_unavailable(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
 }
+
+/// Gives error responses that the framework produces without a body — 405 from routing,
+/// 503 from the request timeout, 413 from body limits — patron's error shape: JSON under
+/// `/api/`, an HTML page elsewhere. Headers such as `Allow` are kept.
+pub async fn fill_error_bodies(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let needs_body = (status.is_client_error() || status.is_server_error())
+        && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !needs_body {
+        return response;
+    }
+    let (code, title, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "Not allowed", "This address does not accept that kind of request.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Too much data", "The request body is too large."),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => (
+            "unavailable",
+            "Temporarily unavailable",
+            "The request took too long or the service is busy; please try again.",
+        ),
+        _ => ("error", "Something went wrong", "The request could not be completed."),
+    };
+    let (parts, _) = response.into_parts();
+    let mut filled = if is_api {
+        ApiError::new(status, code, message).into_response()
+    } else {
+        crate::pages::error_page(status, title, message)
+    };
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&name) {
+            filled.headers_mut().insert(name, value.clone());
+        }
+    }
+    filled
+}

@@ -27,6 +27,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -80,13 +81,20 @@ pub fn router(state: AppState, parts: Parts) -> Router {
     }
 
     let settings = &state.settings;
-    // The last layer added runs first: request id, client IP, telemetry, timeout, compression,
-    // then panics turned into 500s inside all of them, so even those are logged with their id.
+    // The last layer added runs first: request id, client IP, telemetry, error bodies,
+    // timeout, compression, then panics turned into 500s inside all of them, so even those
+    // are logged with their id.
     routes
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(CompressionLayer::new())
+        // HTML is not compressed: pages carry a CSRF token next to reflected input, which
+        // compression would turn into a length oracle (BREACH).
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("text/html"))),
+        )
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(from_fn(error::fill_error_bodies))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(from_fn_with_state(state.clone(), client_ip::middleware))
         .layer(from_fn(observe::request_id))

@@ -44,7 +44,12 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: HistogramFamily,
     in_flight: Gauge,
+    statements: HistogramFamily,
     pool: Family<PoolLabels, Gauge>,
+}
+
+fn statement_histogram() -> Histogram {
+    Histogram::new([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0])
 }
 
 fn latency_histogram() -> Histogram {
@@ -64,6 +69,12 @@ impl Metrics {
             "HTTP request latency by method and matched route",
             durations.clone(),
         );
+        let statements: HistogramFamily = Family::new_with_constructor(statement_histogram);
+        registry.register(
+            "http_request_db_statements",
+            "Database statements per HTTP request by method and matched route",
+            statements.clone(),
+        );
         let in_flight = Gauge::default();
         registry.register("http_requests_in_flight", "HTTP requests being served", in_flight.clone());
         let pool = Family::<PoolLabels, Gauge>::default();
@@ -75,11 +86,11 @@ impl Metrics {
         };
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION"), database }).set(1);
         registry.register("build_info", "Build and backend information (always 1)", build);
-        Self { registry: Arc::new(registry), requests, durations, in_flight, pool }
+        Self { registry: Arc::new(registry), requests, durations, in_flight, statements, pool }
     }
 
     /// Records one finished request.
-    pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn record_request(&self, method: &str, route: &str, status: u16, seconds: f64, db_statements: u32) {
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.to_owned(),
@@ -87,9 +98,9 @@ impl Metrics {
                 status: status.to_string(),
             })
             .inc();
-        self.durations
-            .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
-            .observe(seconds);
+        let labels = RouteLabels { method: method.to_owned(), route: route.to_owned() };
+        self.durations.get_or_create(&labels).observe(seconds);
+        self.statements.get_or_create(&labels).observe(f64::from(db_statements));
     }
 
     /// Counts a request as in flight until the guard drops.

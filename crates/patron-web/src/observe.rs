@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::client_ip::ClientIp;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
@@ -49,7 +49,14 @@ fn is_probe(route: &str) -> bool {
 /// Opens the request span, logs the outcome and records metrics.
 pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    // Only standard methods become label values: any token a client sends would otherwise
+    // create a new time series.
+    let method = match *request.method() {
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => {
+            request.method().as_str().to_owned()
+        }
+        _ => "other".to_owned(),
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -73,7 +80,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         )
     };
     let _in_flight = state.metrics.track_in_flight();
-    let response = next.run(request).instrument(span.clone()).await;
+    let (response, db_statements) = patron_store::count_statements(next.run(request).instrument(span.clone())).await;
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -81,12 +88,12 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let _entered = span.enter();
     if probe {
-        tracing::event!(Level::DEBUG, status, latency_ms, "request finished");
+        tracing::event!(Level::DEBUG, status, latency_ms, db_statements, "request finished");
     } else if status >= 500 {
-        tracing::event!(Level::ERROR, status, latency_ms, "request finished");
+        tracing::event!(Level::ERROR, status, latency_ms, db_statements, "request finished");
     } else {
-        tracing::event!(Level::INFO, status, latency_ms, "request finished");
+        tracing::event!(Level::INFO, status, latency_ms, db_statements, "request finished");
     }
-    state.metrics.record_request(&method, &route, status, elapsed.as_secs_f64());
+    state.metrics.record_request(&method, &route, status, elapsed.as_secs_f64(), db_statements);
     response
 }

@@ -26,6 +26,8 @@ pub struct Inner {
     pub secret_key: SecretString,
     /// Cookie names, which depend on whether the site is served over https.
     pub cookies: CookieNames,
+    /// Bounds concurrent password hashing to the number of cores.
+    pub hashing: tokio::sync::Semaphore,
     draining: AtomicBool,
 }
 
@@ -59,6 +61,8 @@ impl AppState {
             CookieNames { session: "patron_session", csrf: "patron_csrf", secure }
         };
         let metrics = Metrics::new(&settings);
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let hashing = tokio::sync::Semaphore::new(cores);
         Self(Arc::new(Inner {
             settings,
             db,
@@ -67,6 +71,7 @@ impl AppState {
             metrics,
             secret_key,
             cookies,
+            hashing,
             draining: AtomicBool::new(false),
         }))
     }

@@ -113,27 +113,30 @@ fn read_or_create_key(path: &Path) -> std::io::Result<SecretString> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            let key = patron_domain::token::random_urlsafe(48);
-            file.write_all(key.as_bytes())?;
-            file.sync_all()?;
-            tracing::info!(path = %path.display(), "generated a secret key");
-            Ok(SecretString::new(key))
+    if !path.exists() {
+        // Written in full to a temporary file, then linked into place: a crash or a second
+        // process starting at the same moment never sees a half-written key.
+        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary)?;
+        file.write_all(patron_domain::token::random_urlsafe(48).as_bytes())?;
+        file.sync_all()?;
+        let linked = std::fs::hard_link(&temporary, path);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => tracing::info!(path = %path.display(), "generated a secret key"),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
         }
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            let key = std::fs::read_to_string(path)?.trim().to_owned();
-            if key.chars().count() < 32 {
-                return Err(std::io::Error::other("the stored key is shorter than 32 characters"));
-            }
-            Ok(SecretString::new(key))
-        }
-        Err(error) => Err(error),
     }
+    let key = std::fs::read_to_string(path)?.trim().to_owned();
+    if key.chars().count() < 32 {
+        return Err(std::io::Error::other("the stored key is shorter than 32 characters"));
+    }
+    Ok(SecretString::new(key))
 }
 
 /// Opens the database. In embedded mode pending migrations are applied; in cloud mode a
@@ -309,31 +312,33 @@ impl Application {
     }
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on SIGTERM or SIGINT (Ctrl-C). The handlers are installed when
+/// this is called, so a signal that arrives while patron is still starting (say, during
+/// migrations) is not lost: the start finishes and the drain follows at once.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    #[cfg(unix)]
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    async move {
+        #[cfg(unix)]
+        match (terminate, interrupt) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => tracing::info!("received SIGTERM"),
+                    _ = interrupt.recv() => tracing::info!("received SIGINT"),
+                }
             }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(%error, "cannot listen for signals; stop patron with SIGKILL");
                 std::future::pending::<()>().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("received Ctrl-C");
+        }
     }
 }
 

@@ -104,8 +104,9 @@ pub fn main() -> ExitCode {
             for warning in &settings.warnings {
                 tracing::warn!("{warning}");
             }
+            let shutdown = shutdown_signal();
             let code = match Application::build(settings, roles).await {
-                Ok(app) => match app.run_until_stopped(shutdown_signal()).await {
+                Ok(app) => match app.run_until_stopped(shutdown).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(error) => report(&error),
                 },

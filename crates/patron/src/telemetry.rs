@@ -82,5 +82,16 @@ pub fn init(settings: &Settings) -> Result<Telemetry, String> {
         .with(otel_layer)
         .try_init()
         .map_err(|e| format!("logging is already set up: {e}"))?;
+    // a panic is logged like everything else: structured, on stdout, inside its request's span
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|m| (*m).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic.message = %message, panic.location = %location, "panic");
+    }));
     Ok(Telemetry { provider })
 }

@@ -80,8 +80,8 @@ async fn register(
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     let registration =
         Registration { email: &input.email, password: &input.password, display_name: input.display_name.as_deref() };
-    let user = accounts::register(&state, registration).await?;
     let ip = client_ip.map(|ip| ip.0.0);
+    let user = accounts::register(&state, registration, ip).await?;
     let (token, session) =
         accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
     let body = TokenResponse {

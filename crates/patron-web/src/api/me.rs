@@ -91,10 +91,9 @@ async fn revoke_session(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let own = sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await?;
-    if !own.iter().any(|s| s.id == id) {
-        return Err(ApiError::not_found());
+    if sessions::delete_for_user(state.db.pool(), &id, current.user.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
     }
-    sessions::delete(state.db.pool(), &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -43,7 +43,11 @@ impl Modify for SecuritySchemes {
         );
         components.add_security_scheme(
             "session_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("patron_session"))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "patron_session",
+                "The browser session cookie; named __Host-patron_session when patron is served over https. \
+                 State-changing requests authenticated by it must send the X-CSRF-Token header.",
+            ))),
         );
     }
 }
@@ -97,4 +101,5 @@ pub fn router() -> axum::Router<AppState> {
         )
         .route("/api/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found() }))
         .route("/api/v1", axum::routing::any(|| async { ApiError::not_found() }))
+        .route("/api/v1/", axum::routing::any(|| async { ApiError::not_found() }))
 }

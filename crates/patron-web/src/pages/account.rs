@@ -37,7 +37,16 @@ fn layout(csrf: &Csrf, user: &MaybeUser) -> Layout {
 /// form cannot be used to redirect people to another site.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        // Visible ASCII only: browsers drop tabs and newlines, so "/\t/evil.example" would
+        // become "//evil.example", another site.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.len() <= 2048
+                && path.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'\\') =>
+        {
+            path.to_owned()
+        }
         _ => "/account".to_owned(),
     }
 }
@@ -105,9 +114,9 @@ async fn register_submit(
 ) -> Response {
     let registration =
         Registration { email: &form.email, password: &form.password, display_name: Some(form.display_name.as_str()) };
-    let error = match accounts::register(&state, registration).await {
+    let ip = client_ip.map(|e| e.0.0);
+    let error = match accounts::register(&state, registration, ip).await {
         Ok(new_user) => {
-            let ip = client_ip.map(|e| e.0.0);
             return match accounts::open_session(
                 &state,
                 &new_user,
@@ -118,7 +127,7 @@ async fn register_submit(
             .await
             {
                 Ok((token, _)) => redirect_with_cookie("/account", session_cookie(&state, &token)),
-                Err(error) => super::error_page(error.status(), "Could not log you in", error.message()),
+                Err(error) => super::page_error(&error),
             };
         }
         Err(error) => error,
@@ -208,7 +217,7 @@ async fn login_submit(
             .await
             {
                 Ok((token, _)) => redirect_with_cookie(&next, session_cookie(&state, &token)),
-                Err(error) => super::error_page(error.status(), "Could not log you in", error.message()),
+                Err(error) => super::page_error(&error),
             };
         }
         Err(error) => error,
@@ -229,7 +238,7 @@ async fn logout(State(state): State<AppState>, user: MaybeUser) -> Response {
     if let Some(current) = &user.0
         && let Err(error) = sessions::delete(state.db.pool(), &current.session.id).await
     {
-        return crate::error::ApiError::from(error).into_response();
+        return super::page_error(&crate::error::ApiError::from(error));
     }
     redirect_with_cookie("/login?logged_out=1", clear_session_cookie(&state))
 }
@@ -238,7 +247,7 @@ async fn logout_everywhere(State(state): State<AppState>, user: MaybeUser) -> Re
     if let Some(current) = &user.0 {
         match sessions::delete_all_for_user(state.db.pool(), current.user.id).await {
             Ok(ended) => tracing::info!(user_id = %current.user.id, ended, "logged out everywhere"),
-            Err(error) => return crate::error::ApiError::from(error).into_response(),
+            Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
         }
     }
     redirect_with_cookie("/login?logged_out=all", clear_session_cookie(&state))
@@ -312,7 +321,7 @@ async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> 
     };
     let list = match sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await {
         Ok(list) => list,
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
+        Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
     };
     let sessions = list
         .into_iter()
@@ -363,6 +372,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/account");
         assert_eq!(safe_next(Some("https://evil.example")), "/account");
         assert_eq!(safe_next(Some("/\\evil.example")), "/account");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/account");
+        assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=1")), "/account");
         assert_eq!(safe_next(None), "/account");
     }
 }

@@ -71,6 +71,19 @@ pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
+/// An [`crate::error::ApiError`] rendered as an HTML page.
+pub(crate) fn page_error(error: &crate::error::ApiError) -> Response {
+    let heading = match error.status() {
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        status if status.is_server_error() => "Something went wrong",
+        _ => "This did not work",
+    };
+    let mut response = error_page(error.status(), heading, error.message());
+    error.retry_after_header(&mut response);
+    response
+}
+
 /// An HTML error page.
 pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
     render(status, &ErrorPage { layout: Layout::anonymous(), heading, message })

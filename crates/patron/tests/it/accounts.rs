@@ -190,10 +190,10 @@ both_backends! {
     }
 }
 
-#[tokio::test]
-async fn cookies_are_secure_when_the_public_url_is_https() {
+both_backends! {
+    async fn cookies_are_secure_when_the_public_url_is_https(backend: TestBackend) {
     let (app, database) =
-        spawn_app_with(TestBackend::Sqlite, &[("PATRON_PUBLIC_URL", "https://members.example.com")]).await;
+        spawn_app_with(backend, &[("PATRON_PUBLIC_URL", "https://members.example.com")]).await;
     let browser = browser();
     let page = browser.get(app.url("/register")).send().await.unwrap();
     let csrf_cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -211,6 +211,7 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
     assert!(cookie.starts_with("__Host-patron_session=") && cookie.contains("; Secure"), "{cookie}");
     app.stop().await;
     database.drop_database().await;
+}
 }
 
 #[tokio::test]
@@ -230,6 +231,67 @@ async fn the_openapi_document_describes_the_api() {
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+    app.stop().await;
+    database.drop_database().await;
+}
+
+both_backends! {
+    async fn a_user_can_end_one_of_their_sessions_but_not_someone_elses(backend: TestBackend) {
+        let (app, database) = spawn_app(backend).await;
+        let client = reqwest::Client::new();
+        let mine = app.register_fan(&unique_email("mine")).await;
+        let theirs = app.register_fan(&unique_email("theirs")).await;
+        let their_sessions: Value =
+            client.get(app.url("/api/v1/me/sessions")).bearer_auth(&theirs).send().await.unwrap().json().await.unwrap();
+        let their_id = their_sessions[0]["id"].as_str().unwrap().to_owned();
+
+        let refused = client.delete(app.url(&format!("/api/v1/me/sessions/{their_id}"))).bearer_auth(&mine).send().await.unwrap();
+        assert_eq!(refused.status(), 404);
+        assert_eq!(app.me(&theirs).await.status(), 200);
+
+        let ended = client.delete(app.url(&format!("/api/v1/me/sessions/{their_id}"))).bearer_auth(&theirs).send().await.unwrap();
+        assert_eq!(ended.status(), 204);
+        assert_eq!(app.me(&theirs).await.status(), 401);
+        app.stop().await;
+        database.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn errors_made_by_the_framework_have_the_api_shape_too() {
+    let (app, database) = spawn_app(TestBackend::Sqlite).await;
+    let client = reqwest::Client::new();
+    let wrong_method = client.get(app.url("/api/v1/auth/login")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert!(wrong_method.headers().contains_key("allow"));
+    assert_eq!(wrong_method.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
+    let page = client.request(reqwest::Method::OPTIONS, app.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), 405);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let root = client.get(app.url("/api/v1/")).send().await.unwrap();
+    assert_eq!(root.status(), 404);
+    assert_eq!(root.json::<Value>().await.unwrap()["error"]["code"], "not_found");
+    app.stop().await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn after_log_in_only_same_site_addresses_are_followed() {
+    let (app, database) = spawn_app(TestBackend::Sqlite).await;
+    let email = unique_email("redirect");
+    app.register_fan(&email).await;
+    for next in ["//evil.example/", "/\t/evil.example", "https://evil.example/"] {
+        let browser = browser();
+        let token = app.csrf_token(&browser, "/login").await;
+        let response = browser
+            .post(app.url("/login"))
+            .form(&[("csrf_token", token.as_str()), ("email", email.as_str()), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/account", "{next:?}");
+    }
     app.stop().await;
     database.drop_database().await;
 }

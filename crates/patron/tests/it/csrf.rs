@@ -54,9 +54,9 @@ both_backends! {
     }
 }
 
-#[tokio::test]
-async fn a_token_for_one_session_does_not_work_for_another() {
-    let (app, database) = spawn_app(TestBackend::Sqlite).await;
+both_backends! {
+    async fn a_token_for_one_session_does_not_work_for_another(backend: TestBackend) {
+    let (app, database) = spawn_app(backend).await;
     let alice = browser();
     let mallory = browser();
     app.web_register(&alice, &unique_email("alice")).await;
@@ -66,4 +66,5 @@ async fn a_token_for_one_session_does_not_work_for_another() {
     assert_eq!(attack.status(), 403);
     app.stop().await;
     database.drop_database().await;
+}
 }

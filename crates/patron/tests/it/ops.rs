@@ -51,6 +51,9 @@ both_backends! {
             r#"route="unmatched",status="404""#,
             "patron_http_request_duration_seconds_bucket{",
             r#"patron_db_pool_connections{state="max"}"#,
+            // one statement for the token lookup, none for the anonymous request
+            r#"patron_http_request_db_statements_sum{method="GET",route="/api/v1/me"} 1.0"#,
+            r#"patron_http_request_db_statements_count{method="GET",route="/api/v1/me"} 2"#,
             "patron_build_info{",
         ] {
             assert!(text.contains(expected), "missing {expected} in\n{text}");
@@ -102,9 +105,9 @@ async fn request_ids_are_accepted_from_clients_or_generated() {
     database.drop_database().await;
 }
 
-#[tokio::test]
-async fn metrics_move_to_their_own_listener_when_configured() {
-    let (app, database) = spawn_app_with(TestBackend::Sqlite, &[("PATRON_METRICS_LISTEN", "127.0.0.1:0")]).await;
+both_backends! {
+    async fn metrics_move_to_their_own_listener_when_configured(backend: TestBackend) {
+    let (app, database) = spawn_app_with(backend, &[("PATRON_METRICS_LISTEN", "127.0.0.1:0")]).await;
     let ops = format!("http://127.0.0.1:{}", app.ops_port.expect("ops listener"));
     assert_eq!(reqwest::get(app.url("/metrics")).await.unwrap().status(), 404, "not on the public listener");
     assert_eq!(reqwest::get(format!("{ops}/metrics")).await.unwrap().status(), 200);
@@ -113,6 +116,7 @@ async fn metrics_move_to_their_own_listener_when_configured() {
     assert_eq!(reqwest::get(format!("{ops}/")).await.unwrap().status(), 404, "no web UI on the ops listener");
     app.stop().await;
     database.drop_database().await;
+}
 }
 
 #[tokio::test]

@@ -43,10 +43,10 @@ both_backends! {
     }
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+both_backends! {
+    async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(backend: TestBackend) {
     let (app, database) = spawn_app_with(
-        TestBackend::Sqlite,
+        backend,
         &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "2"), ("PATRON_TRUSTED_PROXIES", "127.0.0.1/32")],
     )
     .await;
@@ -62,6 +62,52 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     assert_eq!(attempt("203.0.113.1").await, 401);
     assert_eq!(attempt("203.0.113.1").await, 429, "the forwarded client is limited");
     assert_eq!(attempt("203.0.113.2").await, 401, "another client behind the same proxy is not");
+    app.stop().await;
+    database.drop_database().await;
+}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_parallel_guesses_cannot_exceed_the_account_limit() {
+    let (app, database) = spawn_app_with(TestBackend::Sqlite, &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT", "5")]).await;
+    let email = unique_email("burst");
+    app.register_fan(&email).await;
+    let guesses: Vec<_> = (0..15)
+        .map(|n| {
+            let url = app.url("/api/v1/auth/login");
+            let body = serde_json::json!({"email": email, "password": format!("guess {n}")});
+            tokio::spawn(
+                async move { reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16() },
+            )
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 10, "{statuses:?}");
+    app.stop().await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn ipv4_clients_of_a_dual_stack_listener_do_not_share_one_bucket() {
+    let (app, database) =
+        spawn_app_with(TestBackend::Sqlite, &[("PATRON_LISTEN", "[::]:0"), ("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "2")])
+            .await;
+    let url = app.url("/api/v1/auth/login");
+    // connections from different IPv4 source addresses to the IPv6 wildcard listener
+    let attempt = |source: &'static str| {
+        let client =
+            reqwest::Client::builder().local_address(source.parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+        let request = client.post(&url).json(&serde_json::json!({"email": unique_email("v4"), "password": "guess"}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(attempt("127.0.0.1").await, 401);
+    assert_eq!(attempt("127.0.0.1").await, 401);
+    assert_eq!(attempt("127.0.0.1").await, 429);
+    assert_eq!(attempt("127.0.0.2").await, 401, "another IPv4 client has its own limit");
     app.stop().await;
     database.drop_database().await;
 }

@@ -1,6 +1,7 @@
 //! Graceful shutdown (lesson 8): on SIGTERM readiness fails at once, the listener closes,
 //! in-flight requests finish, and the process exits 0 within the grace period.
 
+use crate::both_backends;
 use crate::helpers::*;
 use crate::process::Server;
 use std::io::{Read, Write};
@@ -18,10 +19,17 @@ fn start(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Server {
     Server::start(&env)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_request_in_flight_at_sigterm_completes_while_new_connections_are_refused() {
+both_backends! {
+    async fn a_slow_request_in_flight_at_sigterm_completes_while_new_connections_are_refused(backend: TestBackend) {
+    let database = TestDatabase::create(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(&dir, &[]);
+    let mut env = vec![("PATRON_DATABASE_URL", database.url.as_str()), ("PATRON_SECRET_KEY", SECRET_KEY)];
+    if backend == TestBackend::Postgres {
+        let (status, _, stderr) = crate::process::run(&["migrate"], &env);
+        assert!(status.success(), "{stderr}");
+    }
+    env.push(("PATRON_LOG_LEVEL", "info"));
+    let mut server = start(&dir, &env);
     let email = unique_email("slow");
     let registered = reqwest::Client::new()
         .post(server.url("/api/v1/auth/register"))
@@ -76,6 +84,9 @@ async fn a_slow_request_in_flight_at_sigterm_completes_while_new_connections_are
     let status = server.wait(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", server.output());
     assert!(signalled.elapsed() < Duration::from_secs(10), "exited within the grace period");
+    drop(server);
+    database.drop_database().await;
+}
 }
 
 #[test]
