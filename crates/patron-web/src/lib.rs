@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod metrics;
 pub mod observe;
 pub mod ops;

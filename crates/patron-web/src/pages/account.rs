@@ -1,11 +1,10 @@
 //! Register, log in, log out, and the account page.
 
-use super::{Layout, render};
+use super::{Layout, Page, render};
 use crate::AppState;
 use crate::accounts::{self, Registration};
 use crate::auth::{MaybeUser, clear_session_cookie, session_cookie};
 use crate::client_ip::ClientIp;
-use crate::csrf::CsrfToken;
 use crate::extract::PageForm;
 use askama::Template;
 use axum::Extension;
@@ -27,15 +26,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account", get(account))
 }
 
-type Csrf = Option<Extension<CsrfToken>>;
-
-fn layout(csrf: &Csrf, user: &MaybeUser) -> Layout {
-    Layout::new(csrf.as_ref().map(|e| &e.0), user)
-}
-
 /// A same-site path to go to after logging in; anything else becomes `/account`, so the
 /// form cannot be used to redirect people to another site.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>, default: &str) -> String {
     match next {
         // Visible ASCII only: browsers drop tabs and newlines, so "/\t/evil.example" would
         // become "//evil.example", another site.
@@ -47,7 +40,7 @@ fn safe_next(next: Option<&str>) -> String {
         {
             path.to_owned()
         }
-        _ => "/account".to_owned(),
+        _ => default.to_owned(),
     }
 }
 
@@ -87,11 +80,11 @@ impl RegisterPage {
     }
 }
 
-async fn register_form(user: MaybeUser, csrf: Csrf) -> Response {
-    if user.0.is_some() {
+async fn register_form(page: Page) -> Response {
+    if page.user.0.is_some() {
         return Redirect::to("/account").into_response();
     }
-    render(StatusCode::OK, &RegisterPage::empty(layout(&csrf, &user)))
+    render(StatusCode::OK, &RegisterPage::empty(page.layout))
 }
 
 #[derive(Deserialize)]
@@ -106,8 +99,7 @@ struct RegisterForm {
 
 async fn register_submit(
     State(state): State<AppState>,
-    user: MaybeUser,
-    csrf: Csrf,
+    page: Page,
     client_ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     PageForm(form): PageForm<RegisterForm>,
@@ -132,31 +124,34 @@ async fn register_submit(
         }
         Err(error) => error,
     };
-    let mut page = RegisterPage::empty(layout(&csrf, &user));
-    page.email = form.email.trim().to_owned();
-    page.display_name = form.display_name.trim().to_owned();
+    let lang = page.lang();
+    let mut form_page = RegisterPage::empty(page.layout);
+    form_page.email = form.email.trim().to_owned();
+    form_page.display_name = form.display_name.trim().to_owned();
     for field in error.fields() {
         let message = Some(field.message.clone());
         match field.field {
-            "email" => page.email_error = message,
-            "password" => page.password_error = message,
-            "display_name" => page.display_name_error = message,
+            "email" => form_page.email_error = message,
+            "password" => form_page.password_error = message,
+            "display_name" => form_page.display_name_error = message,
             _ => {}
         }
     }
-    if error.fields().is_empty() {
-        page.error = Some(error.message().to_owned());
+    form_page.error = Some(if error.fields().is_empty() {
+        error.message().to_owned()
     } else {
-        page.error = Some("Please correct the fields below.".to_owned());
-    }
-    render(error.status(), &page)
+        lang.t("register.fix_fields").to_owned()
+    });
+    let mut response = render(error.status(), &form_page);
+    error.retry_after_header(&mut response);
+    response
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
     layout: Layout,
-    notice: Option<String>,
+    notice: Option<&'static str>,
     error: Option<String>,
     email: String,
     next: String,
@@ -168,17 +163,17 @@ struct LoginQuery {
     logged_out: Option<String>,
 }
 
-async fn login_form(user: MaybeUser, csrf: Csrf, Query(query): Query<LoginQuery>) -> Response {
-    let next = safe_next(query.next.as_deref());
-    if user.0.is_some() {
+async fn login_form(page: Page, Query(query): Query<LoginQuery>) -> Response {
+    let next = safe_next(query.next.as_deref(), "/account");
+    if page.user.0.is_some() {
         return Redirect::to(&next).into_response();
     }
     let notice = match query.logged_out.as_deref() {
-        Some("all") => Some("You are logged out on all your devices.".to_owned()),
-        Some(_) => Some("You are logged out.".to_owned()),
+        Some("all") => Some("login.logged_out_all"),
+        Some(_) => Some("login.logged_out"),
         None => None,
     };
-    render(StatusCode::OK, &LoginPage { layout: layout(&csrf, &user), notice, error: None, email: String::new(), next })
+    render(StatusCode::OK, &LoginPage { layout: page.layout, notice, error: None, email: String::new(), next })
 }
 
 #[derive(Deserialize)]
@@ -193,18 +188,17 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
-    user: MaybeUser,
-    csrf: Csrf,
+    page: Page,
     client_ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), "/account");
     let ip = client_ip.map(|e| e.0.0);
     let error = match accounts::log_in(&state, &form.email, &form.password, ip).await {
         Ok(logged_in) => {
             // a fresh session id at every log-in defeats session fixation
-            if let Some(old) = &user.0 {
+            if let Some(old) = &page.user.0 {
                 let _ = sessions::delete(state.db.pool(), &old.session.id).await;
             }
             return match accounts::open_session(
@@ -222,14 +216,14 @@ async fn login_submit(
         }
         Err(error) => error,
     };
-    let page = LoginPage {
-        layout: layout(&csrf, &user),
+    let form_page = LoginPage {
+        layout: page.layout,
         notice: None,
         error: Some(error.message().to_owned()),
         email: form.email.trim().to_owned(),
         next,
     };
-    let mut response = render(error.status(), &page);
+    let mut response = render(error.status(), &form_page);
     error.retry_after_header(&mut response);
     response
 }
@@ -315,8 +309,8 @@ fn short_date(timestamp: Timestamp) -> String {
     text.get(..16).map(|t| t.replace('T', " ")).unwrap_or(text)
 }
 
-async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> Response {
-    let Some(current) = &user.0 else {
+async fn account(State(state): State<AppState>, page: Page) -> Response {
+    let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
     let list = match sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await {
@@ -338,14 +332,14 @@ async fn account(State(state): State<AppState>, user: MaybeUser, csrf: Csrf) -> 
             current: s.id == current.session.id,
         })
         .collect();
-    let page = AccountPage {
-        layout: layout(&csrf, &user),
+    let account_page = AccountPage {
+        layout: page.layout,
         user: AccountView { display_name: current.user.display_name.clone(), email: current.user.email.clone() },
         email_verified: current.user.email_verified_at.is_some(),
         member_since: short_date(current.user.created_at),
         sessions,
     };
-    render(StatusCode::OK, &page)
+    render(StatusCode::OK, &account_page)
 }
 
 #[cfg(test)]
@@ -368,12 +362,12 @@ mod tests {
 
     #[test]
     fn only_same_site_paths_are_followed_after_log_in() {
-        assert_eq!(safe_next(Some("/account")), "/account");
-        assert_eq!(safe_next(Some("//evil.example")), "/account");
-        assert_eq!(safe_next(Some("https://evil.example")), "/account");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/account");
-        assert_eq!(safe_next(Some("/\t/evil.example")), "/account");
-        assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=1")), "/account");
-        assert_eq!(safe_next(None), "/account");
+        assert_eq!(safe_next(Some("/account"), "/account"), "/account");
+        assert_eq!(safe_next(Some("//evil.example"), "/account"), "/account");
+        assert_eq!(safe_next(Some("https://evil.example"), "/account"), "/account");
+        assert_eq!(safe_next(Some("/\\evil.example"), "/account"), "/account");
+        assert_eq!(safe_next(Some("/\t/evil.example"), "/account"), "/account");
+        assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=1"), "/account"), "/account");
+        assert_eq!(safe_next(None, "/account"), "/account");
     }
 }

@@ -7,12 +7,15 @@ mod account;
 use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::csrf::CsrfToken;
+use crate::i18n::Lang;
 use askama::Template;
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 
 /// Changes whenever the stylesheet changes, so browsers may cache it for long.
 const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -24,25 +27,72 @@ pub(crate) struct Layout {
     pub csrf_token: String,
     pub asset_version: &'static str,
     pub current_user: Option<UserView>,
+    pub lang: Lang,
+    /// The page's path and query, for the language switcher to come back to.
+    pub path: String,
 }
 
 impl Layout {
-    pub(crate) fn new(csrf: Option<&CsrfToken>, user: &MaybeUser) -> Self {
+    fn anonymous() -> Self {
         Self {
-            csrf_token: csrf.map(|t| t.0.clone()).unwrap_or_default(),
+            csrf_token: String::new(),
             asset_version: ASSET_VERSION,
-            current_user: user.0.as_ref().map(|c| UserView { display_name: c.user.display_name.clone() }),
+            current_user: None,
+            lang: Lang::En,
+            path: "/".to_owned(),
         }
     }
 
-    fn anonymous() -> Self {
-        Self { csrf_token: String::new(), asset_version: ASSET_VERSION, current_user: None }
+    /// The text for `key` in the page's language.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        self.lang.t(key)
+    }
+
+    /// The text for `key` with `{}` replaced.
+    pub fn t1(&self, key: &str, value: &str) -> String {
+        self.lang.t1(key, value)
+    }
+
+    /// The languages of the switcher.
+    pub fn languages(&self) -> [Lang; 2] {
+        Lang::ALL
     }
 }
 
 /// The signed-in user as the layout shows them.
 pub(crate) struct UserView {
     pub display_name: String,
+}
+
+/// Everything a page handler needs about the request: who is looking, in which language,
+/// with which CSRF token.
+pub(crate) struct Page {
+    pub user: MaybeUser,
+    pub layout: Layout,
+}
+
+impl Page {
+    /// The page's language.
+    pub fn lang(&self) -> Lang {
+        self.layout.lang
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = MaybeUser::from_request_parts(parts, state).await.map_err(|e| page_error(&e))?;
+        let lang = Lang::negotiate(&parts.headers);
+        let layout = Layout {
+            csrf_token: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+            asset_version: ASSET_VERSION,
+            current_user: user.0.as_ref().map(|c| UserView { display_name: c.user.display_name.clone() }),
+            lang,
+            path: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".to_owned()),
+        };
+        Ok(Page { user, layout })
+    }
 }
 
 #[derive(Template)]
@@ -89,9 +139,27 @@ pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response 
     render(status, &ErrorPage { layout: Layout::anonymous(), heading, message })
 }
 
-async fn home(user: MaybeUser, csrf: Option<axum::Extension<CsrfToken>>) -> Response {
-    let layout = Layout::new(csrf.as_ref().map(|e| &e.0), &user);
-    render(StatusCode::OK, &HomePage { layout })
+async fn home(page: Page) -> Response {
+    render(StatusCode::OK, &HomePage { layout: page.layout })
+}
+
+#[derive(Deserialize)]
+struct LanguageQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}`: remembers the chosen language and goes back to the page.
+async fn switch_language(Path(code): Path<String>, Query(query): Query<LanguageQuery>) -> Response {
+    let Some(lang) = Lang::from_code(&code) else {
+        return error_page(StatusCode::NOT_FOUND, "Not found", "patron speaks English and Czech.");
+    };
+    let next = account::safe_next(query.next.as_deref(), "/");
+    let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::i18n::COOKIE, lang.code());
+    let mut response = axum::response::Redirect::to(&next).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 async fn static_asset(Path(name): Path<String>) -> Response {
@@ -113,6 +181,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/{name}", get(static_asset))
+        .route("/lang/{code}", get(switch_language))
         .merge(account::router())
         .fallback(not_found)
 }

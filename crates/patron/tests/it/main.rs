@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod config;
 mod csrf;
+mod languages;
 mod ops;
 mod process;
 mod rate_limit;
