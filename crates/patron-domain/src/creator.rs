@@ -106,6 +106,12 @@ fn fold_diacritics(c: char) -> Option<char> {
     }
 }
 
+/// Text for matching names: lower case, without diacritics, single spaces.
+pub fn fold_for_search(text: &str) -> String {
+    let folded: String = text.chars().flat_map(fold_diacritics).flat_map(char::to_lowercase).collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A creator page's name: 1–80 characters.
 pub fn validate_creator_name(input: &str) -> Result<String, ValidationError> {
     let name = input.trim();
@@ -176,6 +182,11 @@ mod tests {
         for bad in ["ab", "-dog", "dog-", "do--g", "dög", "with space", "admin", "login", &"a".repeat(41)] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn search_text_ignores_case_and_diacritics() {
+        assert_eq!(fold_for_search("  Žluťoučký   KŮŇ "), "zlutoucky kun");
     }
 
     #[test]

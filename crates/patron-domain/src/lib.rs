@@ -8,6 +8,7 @@ pub mod account;
 pub mod creator;
 pub mod entitlement;
 pub mod id;
+pub mod markdown;
 pub mod membership;
 pub mod money;
 pub mod post;

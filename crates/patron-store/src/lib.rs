@@ -3,12 +3,19 @@
 //! driver, with portable column types (TEXT ids, BIGINT microsecond timestamps). Where the
 //! dialects must differ, both versions sit side by side in the same function.
 
+pub mod comments;
 mod count;
+pub mod creators;
 mod db;
 mod error;
+pub mod follows;
+pub mod memberships;
 pub mod migrate;
+pub mod polls;
+pub mod posts;
 mod row;
 pub mod sessions;
+pub mod tiers;
 pub mod users;
 
 pub use count::count_statements;

@@ -6,6 +6,7 @@ CREATE TABLE creators (
     id               TEXT    PRIMARY KEY NOT NULL,
     slug             TEXT    NOT NULL,
     name             TEXT    NOT NULL,
+    search_name      TEXT    NOT NULL,
     bio              TEXT    NOT NULL DEFAULT '',
     avatar_key       TEXT,
     cover_key        TEXT,
@@ -17,6 +18,8 @@ CREATE TABLE creators (
     deleted_at       BIGINT
 );
 CREATE UNIQUE INDEX creators_slug_key ON creators (slug);
+-- `search_name` is the name in lower case without diacritics, so "zlutoucky" finds "Žluťoučký"
+-- the same way on both databases.
 CREATE INDEX creators_newest_idx ON creators (created_at DESC, id DESC) WHERE deleted_at IS NULL AND is_hidden = 0;
 CREATE INDEX creators_popular_idx ON creators (supporters_count DESC, id DESC) WHERE deleted_at IS NULL AND is_hidden = 0;
 

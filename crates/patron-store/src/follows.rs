@@ -1,0 +1,48 @@
+//! Free following: a fan sees a creator's posts in their feed (members follow too).
+
+use crate::StoreError;
+use patron_domain::{Id, Timestamp};
+
+/// Follows a creator; following twice is not an error. Returns whether a new follow was made.
+/// Two statements (SQLite has no data-modifying CTEs): call it inside a transaction so the
+/// row and the counter change together.
+pub async fn follow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_id: Id) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let added = sqlx::query(
+        "INSERT INTO follows (user_id, creator_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, creator_id) DO NOTHING",
+    )
+    .bind(user_id.to_string())
+    .bind(creator_id.to_string())
+    .bind(Timestamp::now().as_micros())
+    .execute(&mut *connection)
+    .await?;
+    if added.rows_affected() == 0 {
+        return Ok(false);
+    }
+    crate::count::statement();
+    sqlx::query("UPDATE creators SET followers_count = followers_count + 1 WHERE id = $1")
+        .bind(creator_id.to_string())
+        .execute(&mut *connection)
+        .await?;
+    Ok(true)
+}
+
+/// Stops following; returns whether there was a follow. Call it inside a transaction.
+pub async fn unfollow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_id: Id) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let removed = sqlx::query("DELETE FROM follows WHERE user_id = $1 AND creator_id = $2")
+        .bind(user_id.to_string())
+        .bind(creator_id.to_string())
+        .execute(&mut *connection)
+        .await?;
+    if removed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    crate::count::statement();
+    sqlx::query("UPDATE creators SET followers_count = followers_count - 1 WHERE id = $1")
+        .bind(creator_id.to_string())
+        .execute(&mut *connection)
+        .await?;
+    Ok(true)
+}
