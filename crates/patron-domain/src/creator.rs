@@ -134,6 +134,7 @@ pub fn validate_bio(input: &str) -> Result<String, ValidationError> {
 }
 
 /// A member's role in a creator's team.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {

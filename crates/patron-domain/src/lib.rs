@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod membership;
 pub mod money;
 pub mod post;
+pub mod tier;
 pub mod time;
 pub mod token;
 

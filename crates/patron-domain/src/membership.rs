@@ -5,6 +5,7 @@ use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where a membership is in its life.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipStatus {

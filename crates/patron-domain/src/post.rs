@@ -5,6 +5,7 @@ use crate::{Timestamp, ValidationError};
 use serde::{Deserialize, Serialize};
 
 /// What a post is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostKind {
@@ -45,6 +46,7 @@ impl PostKind {
 }
 
 /// Who a published post is for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
@@ -80,6 +82,7 @@ impl Visibility {
 
 /// A post's publication state, derived from what is stored: a draft has no publication time;
 /// a scheduled post has one in the future and appears on its own when it arrives.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostState {
@@ -119,6 +122,7 @@ pub struct PostAudience {
 }
 
 /// A live post's status at a moment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LiveStatus {

@@ -4,7 +4,10 @@
 //! exactly, and never depends on a database's own date functions or time zone.
 
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+static DATETIME_LOCAL: OnceLock<::time::format_description::OwnedFormatItem> = OnceLock::new();
 
 /// A point in time, in microseconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -56,6 +59,42 @@ impl Timestamp {
         Duration::from_micros(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
     }
 
+    /// Parses RFC 3339 text (`2026-12-01T18:00:00Z`, `2026-12-01T19:00:00+01:00`).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        ::time::OffsetDateTime::parse(text.trim(), &::time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(Self::from_offset_datetime)
+    }
+
+    /// Parses an HTML `datetime-local` value (`2026-12-01T18:00`, seconds optional) given the
+    /// browser's offset from UTC in minutes (east positive).
+    pub fn parse_local(text: &str, utc_offset_minutes: i32) -> Option<Self> {
+        let text = text.trim();
+        let with_seconds = if text.len() == 16 { format!("{text}:00") } else { text.to_owned() };
+        let format = DATETIME_LOCAL.get_or_init(|| {
+            ::time::format_description::parse_owned::<2>("[year]-[month]-[day]T[hour]:[minute]:[second]")
+                .unwrap_or_else(|_| unreachable!())
+        });
+        let local = ::time::PrimitiveDateTime::parse(&with_seconds, format).ok()?;
+        let offset = ::time::UtcOffset::from_whole_seconds(utc_offset_minutes.checked_mul(60)?).ok()?;
+        Some(Self::from_offset_datetime(local.assume_offset(offset)))
+    }
+
+    /// The value of an HTML `datetime-local` input for this time at the given offset.
+    pub fn to_local_input(self, utc_offset_minutes: i32) -> String {
+        let offset = ::time::UtcOffset::from_whole_seconds(utc_offset_minutes.saturating_mul(60))
+            .unwrap_or(::time::UtcOffset::UTC);
+        let local = self.to_offset_datetime().to_offset(offset);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            local.year(),
+            u8::from(local.month()),
+            local.day(),
+            local.hour(),
+            local.minute()
+        )
+    }
+
     /// RFC 3339 text, as used in the JSON API.
     pub fn to_rfc3339(self) -> String {
         self.to_offset_datetime().format(&::time::format_description::well_known::Rfc3339).unwrap_or_default()
@@ -83,6 +122,16 @@ mod tests {
         let late = Timestamp::from_micros(i64::MAX - 1);
         assert_eq!(late.plus(Duration::from_secs(10)).as_micros(), i64::MAX);
         assert_eq!(Timestamp::from_micros(5).since(Timestamp::from_micros(10)), Duration::ZERO);
+    }
+
+    #[test]
+    fn parses_rfc3339_and_datetime_local() {
+        let utc = Timestamp::parse_rfc3339("2026-12-01T18:00:00Z");
+        assert_eq!(utc, Timestamp::parse_rfc3339("2026-12-01T19:00:00+01:00"));
+        assert_eq!(Timestamp::parse_local("2026-12-01T19:00", 60), utc);
+        assert_eq!(utc.map(|t| t.to_local_input(60)).as_deref(), Some("2026-12-01T19:00"));
+        assert!(Timestamp::parse_rfc3339("tomorrow").is_none());
+        assert!(Timestamp::parse_local("2026-13-01T19:00", 0).is_none());
     }
 
     #[test]

@@ -86,6 +86,7 @@ definitions! {
     "login_max_attempts_per_account", Number, false;
     "login_max_attempts_per_ip", Number, false;
     "login_window", Duration, false;
+    "max_tiers", Number, false;
 }
 
 /// Where a value came from; error messages name it the way the operator wrote it.
@@ -186,6 +187,8 @@ pub struct Settings {
     pub login_max_attempts_per_ip: u32,
     /// The window of the log-in rate limits.
     pub login_window: Duration,
+    /// The most active (not archived) tiers a creator may have.
+    pub max_tiers: u32,
     /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
     pub warnings: Vec<String>,
 }
@@ -274,6 +277,7 @@ impl Settings {
         let login_max_attempts_per_account = p.number("login_max_attempts_per_account", 1, 1_000_000).unwrap_or(5);
         let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(20);
         let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
+        let max_tiers = p.number("max_tiers", 1, 100).unwrap_or(10);
 
         let settings = Settings {
             data_dir,
@@ -298,6 +302,7 @@ impl Settings {
             login_max_attempts_per_account,
             login_max_attempts_per_ip,
             login_window,
+            max_tiers,
             warnings,
         };
         settings.cross_check(raw, problems);

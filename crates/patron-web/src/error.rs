@@ -184,9 +184,13 @@ pub async fn fill_error_bodies(request: axum::extract::Request, next: axum::midd
     let is_api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();
-    let needs_body = (status.is_client_error() || status.is_server_error())
-        && !response.headers().contains_key(header::CONTENT_TYPE);
-    if !needs_body {
+    // patron's own errors are JSON or HTML; no body or a plain-text one comes from the
+    // framework (routing, body limits, extractor rejections)
+    let from_framework = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| v.starts_with("text/plain")),
+    };
+    if !(status.is_client_error() || status.is_server_error()) || !from_framework {
         return response;
     }
     let (code, title, message) = match status {
@@ -199,6 +203,8 @@ pub async fn fill_error_bodies(request: axum::extract::Request, next: axum::midd
             "Temporarily unavailable",
             "The request took too long or the service is busy; please try again.",
         ),
+        StatusCode::NOT_FOUND => ("not_found", "Not found", "There is nothing here."),
+        status if status.is_client_error() => ("bad_request", "This did not work", "The request was malformed."),
         _ => ("error", "Something went wrong", "The request could not be completed."),
     };
     let (parts, _) = response.into_parts();

@@ -8,6 +8,8 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod client_ip;
+pub mod comments;
+pub mod creators;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -16,6 +18,7 @@ pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod pages;
+pub mod posts;
 mod state;
 
 pub use state::{AppState, CookieNames, Inner};

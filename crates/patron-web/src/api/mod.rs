@@ -2,7 +2,9 @@
 //! handlers' annotations and served at `/api/v1/openapi.json`.
 
 mod auth;
+pub(crate) mod creators;
 mod me;
+pub(crate) mod posts;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -28,6 +30,11 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "auth", description = "Accounts, logging in and out"),
         (name = "me", description = "The current user"),
+        (name = "creators", description = "Creator pages, following and discovery"),
+        (name = "tiers", description = "Membership tiers of a creator page"),
+        (name = "team", description = "The team that runs a creator page"),
+        (name = "posts", description = "Posts, polls and comments; every view is checked against the viewer's entitlement"),
+        (name = "feed", description = "A fan's feed and private RSS feeds"),
     )
 )]
 struct ApiDoc;
@@ -85,10 +92,31 @@ impl From<&User> for UserResponse {
     }
 }
 
+/// An amount of money: integer minor units (5900 = 59 CZK), never a float.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MoneyResponse {
+    /// Minor units.
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// For people: `59 Kč`.
+    pub formatted: String,
+}
+
+impl From<patron_domain::money::Money> for MoneyResponse {
+    fn from(money: patron_domain::money::Money) -> Self {
+        Self { amount: money.minor, currency: money.currency.code().to_owned(), formatted: money.display() }
+    }
+}
+
 /// The API's routes and its OpenAPI document (served at `/api/v1/openapi.json`).
 pub fn router() -> axum::Router<AppState> {
-    let (router, openapi) =
-        OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(me::router()).split_for_parts();
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(creators::router())
+        .merge(posts::router())
+        .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();
     router

@@ -38,6 +38,7 @@ fn init_logs() {
 pub struct TestApp {
     pub address: String,
     pub ops_port: Option<u16>,
+    pub state: patron_web::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), patron::StartupError>>>,
 }
@@ -85,11 +86,12 @@ pub async fn spawn_on(database: &TestDatabase, overrides: &[(&str, &str)]) -> Te
     let app = Application::build(settings, Roles::ALL).await.unwrap_or_else(|e| panic!("patron did not start: {e}"));
     let port = app.port();
     let ops_port = app.ops_port();
+    let state = app.state().clone();
     let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = receiver.await;
     }));
-    TestApp { address: format!("http://127.0.0.1:{port}"), ops_port, shutdown: Some(sender), server: Some(server) }
+    TestApp { address: format!("http://127.0.0.1:{port}"), ops_port, state, shutdown: Some(sender), server: Some(server) }
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -192,5 +194,118 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+}
+
+/// A registered user of a test: their API token and id.
+#[derive(Clone, Debug)]
+pub struct Fan {
+    pub token: String,
+    pub id: String,
+    pub email: String,
+}
+
+impl TestApp {
+    /// Registers a user through the API.
+    pub async fn new_user(&self, prefix: &str) -> Fan {
+        let email = unique_email(prefix);
+        let response = self.api_register(&email, PASSWORD).await;
+        assert_eq!(response.status(), 201, "registration failed");
+        let body: Value = response.json().await.expect("json");
+        Fan {
+            token: body["token"].as_str().unwrap().to_owned(),
+            id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+        }
+    }
+
+    /// An authenticated JSON request.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new().request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates a creator page owned by `owner`; returns its slug.
+    pub async fn create_creator(&self, owner: &Fan, name: &str) -> String {
+        let slug = format!("c-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/creators",
+                Some(&owner.token),
+                Some(json!({"slug": slug, "name": name, "bio": "About **us**"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        slug
+    }
+
+    /// Adds a tier; returns its id.
+    pub async fn create_tier(&self, owner: &Fan, slug: &str, name: &str, monthly_price: i64) -> String {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/creators/{slug}/tiers"),
+                Some(&owner.token),
+                Some(json!({"name": name, "monthly_price": monthly_price, "benefits": ["A thank-you"]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Writes a post; returns its id.
+    pub async fn create_post(&self, author: &Fan, slug: &str, post: Value) -> String {
+        let (status, body) = self
+            .call(reqwest::Method::POST, &format!("/api/v1/creators/{slug}/posts"), Some(&author.token), Some(post))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Gives `fan` a membership of `slug` at `tier_id` directly in the database — payments
+    /// arrive with their own issue; the public API has no way to do this.
+    pub async fn grant_membership(
+        &self,
+        fan: &Fan,
+        slug: &str,
+        tier_id: &str,
+        status: &str,
+        grace: Option<std::time::Duration>,
+    ) {
+        use patron_domain::Timestamp;
+        let db = &self.state.db;
+        let creator = patron_store::creators::find_by_slug(db.pool(), slug).await.unwrap().expect("creator");
+        let status = patron_domain::membership::MembershipStatus::parse(status).expect("status");
+        let now = Timestamp::now();
+        let new = patron_store::memberships::NewMembership {
+            user_id: fan.id.parse().unwrap(),
+            creator_id: creator.id,
+            tier_id: tier_id.parse().unwrap(),
+            status,
+            price: 9900,
+            currency: "CZK".into(),
+            billing_interval: "month",
+            period: Some((now, now.plus(std::time::Duration::from_secs(30 * 24 * 3600)))),
+            grace_until: grace.map(|g| now.plus(g)),
+        };
+        let mut transaction = db.begin_write().await.unwrap();
+        patron_store::memberships::insert(&mut transaction, &new).await.unwrap();
+        transaction.commit().await.unwrap();
     }
 }

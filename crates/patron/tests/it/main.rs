@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod config;
+mod creators;
 mod csrf;
 mod languages;
 mod ops;
