@@ -91,7 +91,13 @@ pub async fn spawn_on(database: &TestDatabase, overrides: &[(&str, &str)]) -> Te
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = receiver.await;
     }));
-    TestApp { address: format!("http://127.0.0.1:{port}"), ops_port, state, shutdown: Some(sender), server: Some(server) }
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        ops_port,
+        state,
+        shutdown: Some(sender),
+        server: Some(server),
+    }
 }
 
 /// A client that keeps cookies and does not follow redirects.
