@@ -549,3 +549,43 @@ pub async fn accept_invitation(
     .await?;
     Ok(true)
 }
+
+/// How `viewer` relates to each of several creators (team role and live membership), in one
+/// statement — for lists that mix creators, such as the feed.
+pub async fn relations<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    viewer: Id,
+    creator_ids: &[Id],
+) -> Result<std::collections::HashMap<Id, ViewerRelation>, StoreError> {
+    if creator_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let placeholders: Vec<String> = (2..2 + creator_ids.len()).map(|n| format!("${n}")).collect();
+    let query = format!(
+        "SELECT creators.id AS creator_id, creator_members.role AS viewer_role, {MEMBERSHIP_FACT_COLUMNS} \
+         FROM creators \
+         LEFT JOIN creator_members ON creator_members.creator_id = creators.id AND creator_members.user_id = $1 \
+         LEFT JOIN memberships ON memberships.creator_id = creators.id AND memberships.user_id = $1 \
+                               AND memberships.status <> 'expired' \
+         LEFT JOIN tiers ON tiers.id = memberships.tier_id \
+         WHERE creators.id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query)).bind(viewer.to_string());
+    for creator_id in creator_ids {
+        statement = statement.bind(creator_id.to_string());
+    }
+    crate::count::statement();
+    let rows = statement.fetch_all(executor).await?;
+    rows.iter()
+        .map(|row| {
+            let role: Option<String> = row.try_get("viewer_role")?;
+            let relation = ViewerRelation {
+                team_role: role.as_deref().and_then(TeamRole::parse),
+                follows: true,
+                membership: viewer_membership_from_row(row)?,
+            };
+            Ok((id(row, "creator_id")?, relation))
+        })
+        .collect()
+}

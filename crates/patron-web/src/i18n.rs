@@ -164,6 +164,147 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("account.logout_everywhere", "Log out everywhere", "Odhlásit se všude"),
     // errors
     ("error.back_home", "Back to the home page", "Zpět na úvodní stránku"),
+    ("error.not_found", "Not found", "Nenalezeno"),
+    ("error.not_found_text", "There is nothing at this address.", "Na této adrese nic není."),
+    // creator page
+    ("creator.supporters", "{} supporters", "Podporovatelé: {}"),
+    ("creator.followers", "{} followers", "Sledující: {}"),
+    ("creator.hidden", "hidden", "skrytá"),
+    ("creator.open_studio", "Open in the studio", "Otevřít ve studiu"),
+    ("creator.follow", "Follow", "Sledovat"),
+    ("creator.following", "Following ✓", "Sledujete ✓"),
+    ("creator.member_of", "Member: {}", "Člen: {}"),
+    ("creator.tiers", "Membership tiers", "Úrovně členství"),
+    ("creator.posts", "Posts", "Příspěvky"),
+    ("creator.no_posts", "No posts yet.", "Zatím žádné příspěvky."),
+    ("creator.older", "Older posts", "Starší příspěvky"),
+    ("tier.per_month", "/ month", "/ měsíc"),
+    ("tier.per_year", "/ year", "/ rok"),
+    ("tier.your_tier", "Your tier", "Vaše úroveň"),
+    ("tier.name", "Name", "Název"),
+    ("tier.monthly_price", "Monthly price", "Cena za měsíc"),
+    ("tier.yearly_price", "Yearly price (optional)", "Cena za rok (nepovinné)"),
+    ("tier.currency", "Currency", "Měna"),
+    ("tier.member_cap", "Member limit (optional)", "Limit členů (nepovinné)"),
+    ("tier.description", "Description", "Popis"),
+    ("tier.benefits", "Benefits, one per line", "Výhody, každá na řádek"),
+    // posts
+    ("kind.text", "Text", "Text"),
+    ("kind.photo", "Photo", "Fotka"),
+    ("kind.video", "Video", "Video"),
+    ("kind.poll", "Poll", "Anketa"),
+    ("kind.live", "Live", "Živě"),
+    ("post.pinned", "Pinned", "Připnuto"),
+    ("post.public_from", "Early access · public from {}", "Předpremiéra · veřejné od {}"),
+    ("post.unlock_tier", "Unlock with {} or higher", "Odemkněte s úrovní {} nebo vyšší"),
+    ("post.unlock_supporters", "For supporters", "Pro podporovatele"),
+    ("post.watch", "Watch the stream", "Sledovat přenos"),
+    ("post.comments", "Comments: {}", "Komentáře: {}"),
+    ("live.upcoming", "Upcoming stream", "Chystaný přenos"),
+    ("live.live", "Live now", "Právě živě"),
+    ("live.ended", "Stream ended", "Přenos skončil"),
+    ("poll.total", "{} votes", "Hlasů: {}"),
+    ("poll.closed", "Voting has ended.", "Hlasování skončilo."),
+    ("poll.closes", "Voting ends {}", "Hlasování končí {}"),
+    ("poll.vote", "Vote", "Hlasovat"),
+    ("poll.change_vote", "Change my vote", "Změnit hlas"),
+    ("poll.login_to_vote", "Log in to vote", "Pro hlasování se přihlaste"),
+    ("comment.heading", "Comments", "Komentáře"),
+    ("comment.deleted", "This comment was deleted.", "Tento komentář byl smazán."),
+    ("comment.reply", "Reply", "Odpovědět"),
+    ("comment.send", "Send", "Odeslat"),
+    ("comment.delete", "Delete", "Smazat"),
+    ("comment.none", "No comments yet.", "Zatím žádné komentáře."),
+    ("comment.write", "Write a comment", "Napište komentář"),
+    ("comment.login", "Log in to comment", "Pro komentování se přihlaste"),
+    ("comment.someone", "Someone", "Někdo"),
+    // discover and feed
+    ("discover.title", "Discover creators", "Objevte tvůrce"),
+    ("discover.search", "Search by name", "Hledat podle jména"),
+    ("discover.sort", "Sort", "Řazení"),
+    ("discover.newest", "Newest", "Nejnovější"),
+    ("discover.popular", "Most supporters", "Nejvíc podporovatelů"),
+    ("discover.go", "Search", "Hledat"),
+    ("discover.none", "No creators found.", "Žádní tvůrci nenalezeni."),
+    ("discover.more", "More creators", "Další tvůrci"),
+    ("feed.empty", "Nothing here yet: follow some creators.", "Zatím tu nic není: sledujte nějaké tvůrce."),
+    // studio
+    ("studio.your_pages", "Your pages", "Vaše stránky"),
+    ("studio.create_page", "Create a creator page", "Založit stránku tvůrce"),
+    ("studio.page_name", "Name", "Název"),
+    ("studio.page_address", "Address", "Adresa"),
+    ("studio.page_address_hint", "(letters a–z, digits, hyphens; from the name when empty)", "(písmena a–z, číslice, pomlčky; z názvu, když zůstane prázdná)"),
+    ("studio.create", "Create page", "Založit stránku"),
+    ("studio.view_page", "View the page", "Zobrazit stránku"),
+    ("studio.not_team", "Not your page", "Není vaše stránka"),
+    ("studio.not_team_text", "Only the page's team can open it in the studio.", "Ve studiu ji může otevřít jen tým stránky."),
+    ("studio.posts", "Posts", "Příspěvky"),
+    ("studio.new_post", "New {}", "Nový příspěvek: {}"),
+    ("studio.title", "Title", "Nadpis"),
+    ("studio.state", "State", "Stav"),
+    ("studio.date", "Date", "Datum"),
+    ("studio.edit", "Edit", "Upravit"),
+    ("studio.pin", "Pin", "Připnout"),
+    ("studio.unpin", "Unpin", "Odepnout"),
+    ("studio.delete", "Delete", "Smazat"),
+    ("studio.archived", "archived", "archivováno"),
+    ("studio.archive", "Archive (no new members)", "Archivovat (žádní noví členové)"),
+    ("studio.unarchive", "Offer again", "Znovu nabízet"),
+    ("studio.save", "Save", "Uložit"),
+    ("studio.add_tier", "Add a tier", "Přidat úroveň"),
+    ("studio.price_change_note", "A new price applies to new members; current members keep theirs.", "Nová cena platí pro nové členy; stávající si ponechají svou."),
+    ("studio.team", "Team", "Tým"),
+    ("studio.leave", "Leave the team", "Opustit tým"),
+    ("studio.remove", "Remove", "Odebrat"),
+    ("studio.invited", "Invited: {}", "Pozván(a): {}"),
+    ("studio.revoke", "Withdraw", "Zrušit"),
+    ("studio.invite_email", "Invite by e-mail", "Pozvat e-mailem"),
+    ("studio.invite", "Invite", "Pozvat"),
+    ("studio.invitation_link", "Invitation created. Send this link to the person: {}", "Pozvánka vytvořena. Pošlete tento odkaz: {}"),
+    ("studio.transfer_to", "Hand the page over to", "Předat stránku"),
+    ("studio.transfer", "Hand over", "Předat"),
+    ("studio.settings", "Page settings", "Nastavení stránky"),
+    ("studio.bio", "About (Markdown)", "O stránce (Markdown)"),
+    ("studio.hidden", "Hide the page from everyone but the team", "Skrýt stránku všem kromě týmu"),
+    ("studio.delete_page", "Delete the page", "Smazat stránku"),
+    ("studio.delete_confirm", "Type the page's address ({}) to confirm", "Pro potvrzení napište adresu stránky ({})"),
+    ("studio.delete_confirm_mismatch", "The address did not match; nothing was deleted.", "Adresa nesouhlasí; nic nebylo smazáno."),
+    ("studio.editor", "Post editor", "Editor příspěvku"),
+    ("studio.edit_post", "Edit post", "Upravit příspěvek"),
+    ("studio.body", "Text", "Text"),
+    ("studio.markdown_hint", "(Markdown: **bold**, *italic*, [link](https://…))", "(Markdown: **tučně**, *kurzíva*, [odkaz](https://…))"),
+    ("studio.live_url", "Stream address", "Adresa přenosu"),
+    ("studio.live_starts", "Starts", "Začátek"),
+    ("studio.live_ends", "Ends (optional)", "Konec (nepovinné)"),
+    ("studio.poll_options", "Options, one per line", "Možnosti, každá na řádek"),
+    ("studio.poll_multiple", "Allow several choices", "Povolit více možností"),
+    ("studio.poll_closes", "Voting ends (optional)", "Konec hlasování (nepovinné)"),
+    ("studio.poll_results", "Who sees the results", "Kdo vidí výsledky"),
+    ("studio.results_always", "Everyone, at any time", "Všichni, kdykoli"),
+    ("studio.results_after_vote", "Those who voted", "Ti, kdo hlasovali"),
+    ("studio.results_after_close", "Everyone, after voting ends", "Všichni, po skončení hlasování"),
+    ("studio.audience", "Who sees it", "Kdo to uvidí"),
+    ("studio.public_from", "Public from (optional)", "Veřejné od (nepovinné)"),
+    ("studio.public_from_hint", "(early access: supporters first, everyone from this date)", "(předpremiéra: nejdřív podporovatelé, od tohoto data všichni)"),
+    ("studio.publishing", "Publishing", "Zveřejnění"),
+    ("studio.publish_now", "Publish now", "Zveřejnit hned"),
+    ("studio.schedule", "Schedule for", "Naplánovat na"),
+    ("studio.preview", "Preview", "Náhled"),
+    ("visibility.public", "Everyone", "Všichni"),
+    ("visibility.supporters", "All supporters", "Všichni podporovatelé"),
+    ("visibility.tier", "Supporters of this tier and higher", "Podporovatelé této úrovně a vyšší"),
+    ("state.draft", "Draft", "Koncept"),
+    ("state.scheduled", "Scheduled", "Naplánováno"),
+    ("state.published", "Published", "Zveřejněno"),
+    ("role.owner", "owner", "vlastník"),
+    ("role.contributor", "contributor", "přispěvatel"),
+    ("invitation.title", "Join a creator's team", "Připojte se k týmu tvůrce"),
+    ("invitation.text", "You are invited to help run {}.", "Jste zváni pomáhat se stránkou {}."),
+    ("invitation.for", "The invitation was sent to {}.", "Pozvánka byla poslána na {}."),
+    ("invitation.accept", "Join the team", "Připojit se k týmu"),
+    ("invitation.gone", "Invitation not found", "Pozvánka nenalezena"),
+    ("invitation.gone_text", "This invitation is unknown, used up or expired.", "Tato pozvánka neexistuje, byla použita nebo vypršela."),
+
 ];
 
 #[cfg(test)]
@@ -218,6 +359,33 @@ mod tests {
                 for piece in text.split(marker).skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
                     if !CATALOG.contains_key(key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut stack = vec![std::path::PathBuf::from(sources)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")) {
+                let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for marker in ["lang.t(\"", "lang.t1(\"", "lang().t(\"", "lang().t1(\""] {
+                    for piece in text.split(marker).skip(1) {
+                        let key = piece.split('"').next().unwrap_or_default();
+                        if !CATALOG.contains_key(key) {
+                            missing.push(format!("{}: {key}", path.display()));
+                        }
+                    }
+                }
+                for piece in text.split("=> \"").skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    let looks_like_key = key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                    if looks_like_key && !CATALOG.contains_key(key) && path.to_string_lossy().contains("pages") {
                         missing.push(format!("{}: {key}", path.display()));
                     }
                 }

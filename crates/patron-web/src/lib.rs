@@ -13,6 +13,7 @@ pub mod creators;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod feed;
 pub mod i18n;
 pub mod metrics;
 pub mod observe;

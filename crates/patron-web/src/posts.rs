@@ -115,29 +115,32 @@ fn poll_view(
     }
 }
 
-/// Builds the views of posts for one viewer: entitlement per post, then the polls of the
-/// visible ones (two statements whatever the number of posts).
-async fn views(
-    state: &AppState,
-    page: &PageAccess,
-    list: Vec<Post>,
-    now: Timestamp,
-) -> Result<Vec<PostView>, ApiError> {
-    let decided: Vec<(Post, Access)> = list
+/// A post with who is looking at it: the viewer as entitlement sees them, and whether they
+/// are in the creator's team.
+pub(crate) struct Seen {
+    pub post: Post,
+    pub viewer: patron_domain::entitlement::Viewer,
+    pub is_team: bool,
+}
+
+/// Builds the views of posts: entitlement per post, then the polls of the visible ones (two
+/// statements whatever the number of posts).
+pub(crate) async fn views(state: &AppState, list: Vec<Seen>, user_id: Option<Id>, now: Timestamp) -> Result<Vec<PostView>, ApiError> {
+    let decided: Vec<(Seen, Access)> = list
         .into_iter()
-        .map(|post| {
-            let granted = access(page.viewer, &post.audience(), now);
-            (post, granted)
+        .map(|seen| {
+            let granted = access(seen.viewer, &seen.post.audience(), now);
+            (seen, granted)
         })
         .filter(|(_, granted)| *granted != Access::Hidden)
         .collect();
     let poll_ids: Vec<Id> = decided
         .iter()
-        .filter(|(post, granted)| post.kind == PostKind::Poll && *granted == Access::Full)
-        .map(|(post, _)| post.id)
+        .filter(|(seen, granted)| seen.post.kind == PostKind::Poll && *granted == Access::Full)
+        .map(|(seen, _)| seen.post.id)
         .collect();
     let options = polls::options_for(state.db.pool(), &poll_ids).await?;
-    let chosen = match (page.user_id, poll_ids.is_empty()) {
+    let chosen = match (user_id, poll_ids.is_empty()) {
         (Some(user_id), false) => polls::votes_of(state.db.pool(), user_id, &poll_ids).await?,
         _ => Vec::new(),
     };
@@ -145,14 +148,14 @@ async fn views(
     for option in &options {
         options_by_post.entry(option.post_id).or_default().push(option);
     }
-    let is_team = page.relation.team_role.is_some();
     Ok(decided
         .into_iter()
-        .map(|(post, granted)| {
+        .map(|(seen, granted)| {
+            let post = seen.post;
             let poll = (post.kind == PostKind::Poll && granted == Access::Full).then(|| {
                 let mine: Vec<Id> = chosen.iter().filter(|(p, _)| *p == post.id).map(|(_, o)| *o).collect();
                 let options = options_by_post.get(&post.id).map(Vec::as_slice).unwrap_or_default();
-                poll_view(&post, options, &mine, page.user_id.is_some(), is_team, now)
+                poll_view(&post, options, &mine, user_id.is_some(), seen.is_team, now)
             });
             let live = match (post.kind, post.live_starts_at) {
                 (PostKind::Live, Some(starts)) => Some(LiveStatus::at(starts, post.live_ends_at, now)),
@@ -162,6 +165,11 @@ async fn views(
             PostView { post, access: granted, poll, live }
         })
         .collect())
+}
+
+fn seen_on_page(page: &PageAccess, list: Vec<Post>) -> Vec<Seen> {
+    let is_team = page.relation.team_role.is_some();
+    list.into_iter().map(|post| Seen { post, viewer: page.viewer, is_team }).collect()
 }
 
 /// A page of a creator's published posts for a viewer, newest first (pinned first on the
@@ -177,13 +185,13 @@ pub async fn page_of_posts(
     // the cursor follows the chronological part only: pinned posts lead the first page
     let unpinned: Vec<&Post> = list.iter().filter(|p| after.is_some() || !p.pinned).collect();
     let next = if unpinned.len() as i64 >= limit { unpinned.last().and_then(|p| p.cursor()) } else { None };
-    Ok((views(state, page, list, now).await?, next))
+    Ok((views(state, seen_on_page(page, list), page.user_id, now).await?, next))
 }
 
 /// One post for a viewer; 404 when it does not exist for them.
 pub async fn one_post(state: &AppState, page: &PageAccess, post_id: Id) -> Result<PostView, ApiError> {
     let post = posts::find(state.db.pool(), page.creator.id, post_id).await?.ok_or_else(post_not_found)?;
-    views(state, page, vec![post], Timestamp::now()).await?.pop().ok_or_else(post_not_found)
+    views(state, seen_on_page(page, vec![post]), page.user_id, Timestamp::now()).await?.pop().ok_or_else(post_not_found)
 }
 
 /// Every post of a creator for its team (drafts and scheduled ones too).

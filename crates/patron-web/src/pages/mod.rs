@@ -3,6 +3,9 @@
 //! configuration baked into a front-end build).
 
 mod account;
+mod creators;
+mod discover;
+mod studio;
 
 use crate::AppState;
 use crate::auth::MaybeUser;
@@ -21,6 +24,7 @@ use serde::Deserialize;
 const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 const APP_CSS: &str = include_str!("../../static/app.css");
 const FAVICON: &str = include_str!("../../static/favicon.svg");
+const APP_JS: &str = include_str!("../../static/app.js");
 
 /// What the layout shows around every page.
 pub(crate) struct Layout {
@@ -166,6 +170,7 @@ async fn static_asset(Path(name): Path<String>) -> Response {
     let (content_type, body) = match name.as_str() {
         "app.css" => ("text/css; charset=utf-8", APP_CSS),
         "favicon.svg" => ("image/svg+xml", FAVICON),
+        "app.js" => ("text/javascript; charset=utf-8", APP_JS),
         _ => return error_page(StatusCode::NOT_FOUND, "Not found", "There is no such file."),
     };
     // URLs carry the version, so a new release never meets a stale copy
@@ -183,5 +188,8 @@ pub fn router() -> Router<AppState> {
         .route("/static/{name}", get(static_asset))
         .route("/lang/{code}", get(switch_language))
         .merge(account::router())
+        .merge(discover::router())
+        .merge(studio::router())
+        .merge(creators::router())
         .fallback(not_found)
 }

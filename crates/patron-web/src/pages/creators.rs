@@ -1,0 +1,440 @@
+//! The public side of creator pages: the page with its tiers and posts, a post with its poll
+//! and comments, following, voting and commenting — all working without JavaScript.
+
+use super::{Layout, Page, page_error, render};
+use crate::AppState;
+use crate::creators::{self, PageAccess};
+use crate::error::ApiError;
+use crate::extract::PageForm;
+use crate::i18n::Lang;
+use crate::posts::{self, PostView};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use patron_domain::entitlement::Access;
+use patron_domain::money::{Currency, Money};
+use patron_domain::post::{LiveStatus, PostKind, Visibility};
+use patron_domain::{Id, Timestamp};
+use patron_store::comments::Comment;
+use patron_store::tiers::Tier;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{slug}", get(creator_page))
+        .route("/{slug}/follow", post(follow))
+        .route("/{slug}/unfollow", post(unfollow))
+        .route("/{slug}/posts/{post_id}", get(post_page))
+        .route("/{slug}/posts/{post_id}/vote", post(vote))
+        .route("/{slug}/posts/{post_id}/comments", post(add_comment))
+        .route("/{slug}/posts/{post_id}/comments/{comment_id}/delete", post(delete_comment))
+}
+
+/// A date as people of the page's language write it.
+pub(crate) fn date(lang: Lang, at: Timestamp) -> String {
+    let t = at.to_offset_datetime();
+    match lang {
+        Lang::En => format!("{} {} {}", t.day(), t.month().to_string().get(..3).unwrap_or(""), t.year()),
+        Lang::Cs => format!("{}. {}. {}", t.day(), u8::from(t.month()), t.year()),
+    }
+}
+
+/// A date and time (UTC) for schedules and live streams.
+pub(crate) fn date_time(lang: Lang, at: Timestamp) -> String {
+    let t = at.to_offset_datetime();
+    format!("{} {:02}:{:02} UTC", date(lang, at), t.hour(), t.minute())
+}
+
+pub(crate) fn money(amount: i64, currency: &str) -> String {
+    Money::new(amount, Currency::parse(currency).unwrap_or(Currency::CZK)).display()
+}
+
+/// A tier as the page shows it.
+pub(crate) struct TierCard {
+    pub name: String,
+    pub description_html: String,
+    pub benefits: Vec<String>,
+    pub monthly: String,
+    pub yearly: Option<String>,
+    pub is_mine: bool,
+}
+
+pub(crate) fn tier_card(tier: &Tier, my_tier: Option<Id>) -> TierCard {
+    TierCard {
+        name: tier.name.clone(),
+        description_html: patron_domain::markdown::render(&tier.description),
+        benefits: tier.benefits.clone(),
+        monthly: money(tier.monthly_price, &tier.currency),
+        yearly: tier.yearly_price.map(|p| money(p, &tier.currency)),
+        is_mine: my_tier == Some(tier.id),
+    }
+}
+
+/// A poll option as the page shows it.
+pub(crate) struct OptionCard {
+    pub id: String,
+    pub label: String,
+    pub votes: Option<i64>,
+    pub percent: i64,
+    pub chosen: bool,
+}
+
+/// A poll as the page shows it.
+pub(crate) struct PollCard {
+    pub options: Vec<OptionCard>,
+    pub multiple: bool,
+    pub closed: bool,
+    pub closes_at: Option<String>,
+    pub results_visible: bool,
+    pub can_vote: bool,
+    pub voted: bool,
+    pub total: i64,
+}
+
+/// A post as the page shows it: full, or a teaser that holds no part of the body.
+pub(crate) struct PostCard {
+    pub id: String,
+    pub slug: String,
+    pub creator_name: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub locked: bool,
+    pub unlock: String,
+    pub body_html: String,
+    pub published: String,
+    pub pinned: bool,
+    pub poll: Option<PollCard>,
+    pub live_status: Option<&'static str>,
+    pub live_url: Option<String>,
+    pub live_starts: Option<String>,
+    pub comments_count: i64,
+    pub early_access_until: Option<String>,
+}
+
+impl PostCard {
+    /// The catalogue key of the post's kind.
+    pub fn kind_key(&self) -> &'static str {
+        match self.kind {
+            "photo" => "kind.photo",
+            "video" => "kind.video",
+            "poll" => "kind.poll",
+            "live" => "kind.live",
+            _ => "kind.text",
+        }
+    }
+
+    /// The catalogue key of a live post's status.
+    pub fn live_key(&self) -> &'static str {
+        match self.live_status {
+            Some("live") => "live.live",
+            Some("ended") => "live.ended",
+            _ => "live.upcoming",
+        }
+    }
+}
+
+pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostView) -> PostCard {
+    let post = &view.post;
+    let locked = view.access != Access::Full;
+    let unlock = match (post.visibility, &post.min_tier_name) {
+        (Visibility::Tier, Some(tier)) => lang.t1("post.unlock_tier", tier),
+        _ => lang.t("post.unlock_supporters").to_owned(),
+    };
+    PostCard {
+        id: post.id.to_string(),
+        slug: slug.to_owned(),
+        creator_name: creator_name.to_owned(),
+        kind: post.kind.as_str(),
+        title: post.title.clone(),
+        locked,
+        unlock,
+        body_html: if locked { String::new() } else { post.body_html.clone() },
+        published: post.published_at.map(|at| date(lang, at)).unwrap_or_default(),
+        pinned: post.pinned,
+        poll: view.poll.as_ref().map(|poll| PollCard {
+            options: poll
+                .options
+                .iter()
+                .map(|o| OptionCard {
+                    id: o.id.to_string(),
+                    label: o.label.clone(),
+                    votes: o.votes,
+                    percent: o.percent.unwrap_or(0),
+                    chosen: o.chosen,
+                })
+                .collect(),
+            multiple: poll.multiple,
+            closed: poll.closed,
+            closes_at: poll.closes_at.map(|at| date_time(lang, at)),
+            results_visible: poll.results_visible,
+            can_vote: poll.can_vote,
+            voted: poll.voted,
+            total: poll.total_votes.unwrap_or(0),
+        }),
+        live_status: view.live.map(|status| match status {
+            LiveStatus::Upcoming => "upcoming",
+            LiveStatus::Live => "live",
+            LiveStatus::Ended => "ended",
+        }),
+        live_url: if locked { None } else { post.live_url.clone() },
+        live_starts: (post.kind == PostKind::Live).then_some(post.live_starts_at).flatten().map(|at| date_time(lang, at)),
+        comments_count: post.comments_count,
+        early_access_until: post
+            .public_from
+            .filter(|from| *from > Timestamp::now() && post.visibility != Visibility::Public)
+            .map(|from| date(lang, from)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "creator.html")]
+struct CreatorPage {
+    layout: Layout,
+    slug: String,
+    name: String,
+    bio_html: String,
+    supporters: i64,
+    followers: i64,
+    is_hidden: bool,
+    team_role: Option<&'static str>,
+    follows: bool,
+    membership: Option<String>,
+    tiers: Vec<TierCard>,
+    posts: Vec<PostCard>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CursorQuery {
+    cursor: Option<String>,
+}
+
+async fn load(state: &AppState, page: &Page, slug: &str) -> Result<PageAccess, Response> {
+    creators::load(state, slug, page.user.0.as_ref()).await.map_err(|e| not_found_page(page.lang(), &e))
+}
+
+fn not_found_page(lang: Lang, error: &ApiError) -> Response {
+    if error.status() == StatusCode::NOT_FOUND {
+        super::error_page(StatusCode::NOT_FOUND, lang.t("error.not_found"), lang.t("error.not_found_text"))
+    } else {
+        page_error(error)
+    }
+}
+
+async fn creator_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    Query(query): Query<CursorQuery>,
+) -> Response {
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let lang = page.lang();
+    let after = match posts::decode_cursor(query.cursor.as_deref()) {
+        Ok(after) => after,
+        Err(error) => return page_error(&error),
+    };
+    let tiers = match creators::visible_tiers(&state, &access).await {
+        Ok(tiers) => tiers,
+        Err(error) => return page_error(&error),
+    };
+    let (views, next) = match posts::page_of_posts(&state, &access, after, crate::api::posts::PAGE_SIZE).await {
+        Ok(result) => result,
+        Err(error) => return page_error(&error),
+    };
+    let my_tier = access.relation.membership.as_ref().map(|m| m.tier_id);
+    let view = CreatorPage {
+        slug: access.creator.slug.clone(),
+        name: access.creator.name.clone(),
+        bio_html: patron_domain::markdown::render(&access.creator.bio),
+        supporters: access.creator.supporters_count,
+        followers: access.creator.followers_count,
+        is_hidden: access.creator.is_hidden,
+        team_role: access.relation.team_role.map(|r| r.as_str()),
+        follows: access.relation.follows,
+        membership: access.relation.membership.as_ref().map(|m| m.tier_name.clone()),
+        tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
+        posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
+        next_cursor: next.map(posts::encode_cursor),
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage {
+    layout: Layout,
+    post: PostCard,
+    logged_in: bool,
+    comments: Vec<CommentCard>,
+}
+
+/// A comment as the page shows it.
+struct CommentCard {
+    id: String,
+    author: String,
+    body: String,
+    when: String,
+    deleted: bool,
+    is_reply: bool,
+    can_delete: bool,
+}
+
+fn comment_cards(lang: Lang, list: &[Comment], me: Option<Id>, is_team: bool) -> Vec<CommentCard> {
+    // replies follow their thread's first comment
+    let mut ordered: Vec<&Comment> = list.iter().filter(|c| c.parent_id.is_none()).collect();
+    let mut threaded = Vec::with_capacity(list.len());
+    for top in ordered.drain(..) {
+        threaded.push(top);
+        threaded.extend(list.iter().filter(|c| c.parent_id == Some(top.id)));
+    }
+    threaded
+        .into_iter()
+        .map(|c| CommentCard {
+            id: c.id.to_string(),
+            author: c.author_name.clone().unwrap_or_else(|| lang.t("comment.someone").to_owned()),
+            body: c.body.clone(),
+            when: date(lang, c.created_at),
+            deleted: c.deleted_at.is_some(),
+            is_reply: c.parent_id.is_some(),
+            can_delete: c.deleted_at.is_none() && (is_team || (me.is_some() && c.author_id == me)),
+        })
+        .collect()
+}
+
+async fn post_page(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let lang = page.lang();
+    let Ok(post_id) = post_id.parse::<Id>() else {
+        return not_found_page(lang, &ApiError::not_found());
+    };
+    let view = match posts::one_post(&state, &access, post_id).await {
+        Ok(view) => view,
+        Err(error) => return not_found_page(lang, &error),
+    };
+    let is_team = access.relation.team_role.is_some();
+    let comments = if view.access == Access::Full {
+        match crate::comments::list(&state, &access, post_id, None).await {
+            Ok(list) => comment_cards(lang, &list, access.user_id, is_team),
+            Err(error) => return page_error(&error),
+        }
+    } else {
+        Vec::new()
+    };
+    let card = post_card(lang, &access.creator.slug, &access.creator.name, &view);
+    let view = PostPage {
+        post: card,
+        logged_in: access.user_id.is_some(),
+        comments,
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+async fn follow(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> Response {
+    set_following(state, page, slug, true).await
+}
+
+async fn unfollow(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> Response {
+    set_following(state, page, slug, false).await
+}
+
+async fn set_following(state: AppState, page: Page, slug: String, follow: bool) -> Response {
+    if page.user.0.is_none() {
+        return Redirect::to(&format!("/login?next=/{slug}")).into_response();
+    }
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    match creators::set_following(&state, &access, follow).await {
+        Ok(()) => Redirect::to(&format!("/{slug}")).into_response(),
+        Err(error) => page_error(&error),
+    }
+}
+
+#[derive(Deserialize)]
+struct VoteForm {
+    #[serde(default)]
+    option: Vec<String>,
+}
+
+async fn vote(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
+    if page.user.0.is_none() {
+        return Redirect::to(&format!("/login?next=/{slug}/posts/{post_id}")).into_response();
+    }
+    // checkboxes repeat the field name, which serde_urlencoded cannot gather into a list
+    let form = VoteForm {
+        option: url::form_urlencoded::parse(&body).filter(|(k, _)| k == "option").map(|(_, v)| v.into_owned()).collect(),
+    };
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let Ok(id) = post_id.parse::<Id>() else {
+        return not_found_page(page.lang(), &ApiError::not_found());
+    };
+    let options: Vec<Id> = form.option.iter().filter_map(|o| o.parse().ok()).collect();
+    match posts::vote(&state, &access, id, &options).await {
+        Ok(_) => Redirect::to(&format!("/{slug}/posts/{post_id}#poll")).into_response(),
+        Err(error) => page_error(&error),
+    }
+}
+
+#[derive(Deserialize)]
+struct CommentForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    parent_id: String,
+}
+
+async fn add_comment(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+    PageForm(form): PageForm<CommentForm>,
+) -> Response {
+    if page.user.0.is_none() {
+        return Redirect::to(&format!("/login?next=/{slug}/posts/{post_id}")).into_response();
+    }
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let Ok(id) = post_id.parse::<Id>() else {
+        return not_found_page(page.lang(), &ApiError::not_found());
+    };
+    let parent = form.parent_id.parse::<Id>().ok();
+    match crate::comments::add(&state, &access, id, &form.body, parent).await {
+        Ok(comment) => Redirect::to(&format!("/{slug}/posts/{post_id}#comment-{}", comment.id)).into_response(),
+        Err(error) => page_error(&error),
+    }
+}
+
+async fn delete_comment(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id, comment_id)): Path<(String, String, String)>,
+) -> Response {
+    let access = match load(&state, &page, &slug).await {
+        Ok(access) => access,
+        Err(response) => return response,
+    };
+    let (Ok(id), Ok(comment_id)) = (post_id.parse::<Id>(), comment_id.parse::<Id>()) else {
+        return not_found_page(page.lang(), &ApiError::not_found());
+    };
+    match crate::comments::delete(&state, &access, id, comment_id).await {
+        Ok(()) => Redirect::to(&format!("/{slug}/posts/{post_id}#comments")).into_response(),
+        Err(error) => page_error(&error),
+    }
+}

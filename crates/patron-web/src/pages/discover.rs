@@ -1,0 +1,97 @@
+//! The public list of creators, and a fan's feed.
+
+use super::creators::{PostCard, date, post_card};
+use super::{Layout, Page, page_error, render};
+use crate::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/discover", get(discover)).route("/feed", get(feed))
+}
+
+struct CreatorCard {
+    slug: String,
+    name: String,
+    bio: String,
+    supporters: i64,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "discover.html")]
+struct DiscoverPage {
+    layout: Layout,
+    creators: Vec<CreatorCard>,
+    q: String,
+    sort: String,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DiscoverQuery {
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn discover(State(state): State<AppState>, page: Page, Query(query): Query<DiscoverQuery>) -> Response {
+    let lang = page.lang();
+    let list = match crate::api::creators::discover_page(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), 24).await {
+        Ok(list) => list,
+        Err(error) => return page_error(&error),
+    };
+    let view = DiscoverPage {
+        creators: list
+            .creators
+            .iter()
+            .map(|c| CreatorCard {
+                slug: c.slug.clone(),
+                name: c.name.clone(),
+                bio: patron_domain::markdown::to_plain_text(&c.bio, 160),
+                supporters: c.supporters_count,
+                since: date(lang, c.created_at),
+            })
+            .collect(),
+        q: query.q.unwrap_or_default(),
+        sort: query.sort.unwrap_or_else(|| "newest".to_owned()),
+        next_cursor: list.next_cursor,
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "feed.html")]
+struct FeedPage {
+    layout: Layout,
+    posts: Vec<PostCard>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    cursor: Option<String>,
+}
+
+async fn feed(State(state): State<AppState>, page: Page, Query(query): Query<FeedQuery>) -> Response {
+    let Some(current) = page.user.0.clone() else {
+        return Redirect::to("/login?next=/feed").into_response();
+    };
+    let lang = page.lang();
+    let (views, next) = match crate::feed::feed(&state, &current, query.cursor.as_deref()).await {
+        Ok(result) => result,
+        Err(error) => return page_error(&error),
+    };
+    let view = FeedPage {
+        posts: views.iter().map(|(view, slug, name)| post_card(lang, slug, name, view)).collect(),
+        next_cursor: next,
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
