@@ -23,7 +23,11 @@ pub async fn feed(
     let now = Timestamp::now();
     let page =
         patron_store::posts::feed(state.db.pool(), state.db.backend(), user.user.id, now, after, PAGE_SIZE).await?;
-    let next = if page.len() as i64 == PAGE_SIZE { page.last().and_then(|p| p.post.cursor()).map(encode_cursor) } else { None };
+    let next = if page.len() as i64 == PAGE_SIZE {
+        page.last().and_then(|p| p.post.cursor()).map(encode_cursor)
+    } else {
+        None
+    };
     let mut creator_ids: Vec<_> = page.iter().map(|p| p.post.creator_id).collect();
     creator_ids.sort();
     creator_ids.dedup();

@@ -233,11 +233,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.create_page", "Create a creator page", "Založit stránku tvůrce"),
     ("studio.page_name", "Name", "Název"),
     ("studio.page_address", "Address", "Adresa"),
-    ("studio.page_address_hint", "(letters a–z, digits, hyphens; from the name when empty)", "(písmena a–z, číslice, pomlčky; z názvu, když zůstane prázdná)"),
+    (
+        "studio.page_address_hint",
+        "(letters a–z, digits, hyphens; from the name when empty)",
+        "(písmena a–z, číslice, pomlčky; z názvu, když zůstane prázdná)",
+    ),
     ("studio.create", "Create page", "Založit stránku"),
     ("studio.view_page", "View the page", "Zobrazit stránku"),
     ("studio.not_team", "Not your page", "Není vaše stránka"),
-    ("studio.not_team_text", "Only the page's team can open it in the studio.", "Ve studiu ji může otevřít jen tým stránky."),
+    (
+        "studio.not_team_text",
+        "Only the page's team can open it in the studio.",
+        "Ve studiu ji může otevřít jen tým stránky.",
+    ),
     ("studio.posts", "Posts", "Příspěvky"),
     ("studio.new_post", "New {}", "Nový příspěvek: {}"),
     ("studio.title", "Title", "Nadpis"),
@@ -252,7 +260,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.unarchive", "Offer again", "Znovu nabízet"),
     ("studio.save", "Save", "Uložit"),
     ("studio.add_tier", "Add a tier", "Přidat úroveň"),
-    ("studio.price_change_note", "A new price applies to new members; current members keep theirs.", "Nová cena platí pro nové členy; stávající si ponechají svou."),
+    (
+        "studio.price_change_note",
+        "A new price applies to new members; current members keep theirs.",
+        "Nová cena platí pro nové členy; stávající si ponechají svou.",
+    ),
     ("studio.team", "Team", "Tým"),
     ("studio.leave", "Leave the team", "Opustit tým"),
     ("studio.remove", "Remove", "Odebrat"),
@@ -260,7 +272,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.revoke", "Withdraw", "Zrušit"),
     ("studio.invite_email", "Invite by e-mail", "Pozvat e-mailem"),
     ("studio.invite", "Invite", "Pozvat"),
-    ("studio.invitation_link", "Invitation created. Send this link to the person: {}", "Pozvánka vytvořena. Pošlete tento odkaz: {}"),
+    (
+        "studio.invitation_link",
+        "Invitation created. Send this link to the person: {}",
+        "Pozvánka vytvořena. Pošlete tento odkaz: {}",
+    ),
     ("studio.transfer_to", "Hand the page over to", "Předat stránku"),
     ("studio.transfer", "Hand over", "Předat"),
     ("studio.settings", "Page settings", "Nastavení stránky"),
@@ -268,11 +284,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.hidden", "Hide the page from everyone but the team", "Skrýt stránku všem kromě týmu"),
     ("studio.delete_page", "Delete the page", "Smazat stránku"),
     ("studio.delete_confirm", "Type the page's address ({}) to confirm", "Pro potvrzení napište adresu stránky ({})"),
-    ("studio.delete_confirm_mismatch", "The address did not match; nothing was deleted.", "Adresa nesouhlasí; nic nebylo smazáno."),
+    (
+        "studio.delete_confirm_mismatch",
+        "The address did not match; nothing was deleted.",
+        "Adresa nesouhlasí; nic nebylo smazáno.",
+    ),
     ("studio.editor", "Post editor", "Editor příspěvku"),
     ("studio.edit_post", "Edit post", "Upravit příspěvek"),
     ("studio.body", "Text", "Text"),
-    ("studio.markdown_hint", "(Markdown: **bold**, *italic*, [link](https://…))", "(Markdown: **tučně**, *kurzíva*, [odkaz](https://…))"),
+    (
+        "studio.markdown_hint",
+        "(Markdown: **bold**, *italic*, [link](https://…))",
+        "(Markdown: **tučně**, *kurzíva*, [odkaz](https://…))",
+    ),
     ("studio.live_url", "Stream address", "Adresa přenosu"),
     ("studio.live_starts", "Starts", "Začátek"),
     ("studio.live_ends", "Ends (optional)", "Konec (nepovinné)"),
@@ -285,7 +309,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.results_after_close", "Everyone, after voting ends", "Všichni, po skončení hlasování"),
     ("studio.audience", "Who sees it", "Kdo to uvidí"),
     ("studio.public_from", "Public from (optional)", "Veřejné od (nepovinné)"),
-    ("studio.public_from_hint", "(early access: supporters first, everyone from this date)", "(předpremiéra: nejdřív podporovatelé, od tohoto data všichni)"),
+    (
+        "studio.public_from_hint",
+        "(early access: supporters first, everyone from this date)",
+        "(předpremiéra: nejdřív podporovatelé, od tohoto data všichni)",
+    ),
     ("studio.publishing", "Publishing", "Zveřejnění"),
     ("studio.publish_now", "Publish now", "Zveřejnit hned"),
     ("studio.schedule", "Schedule for", "Naplánovat na"),
@@ -303,8 +331,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("invitation.for", "The invitation was sent to {}.", "Pozvánka byla poslána na {}."),
     ("invitation.accept", "Join the team", "Připojit se k týmu"),
     ("invitation.gone", "Invitation not found", "Pozvánka nenalezena"),
-    ("invitation.gone_text", "This invitation is unknown, used up or expired.", "Tato pozvánka neexistuje, byla použita nebo vypršela."),
-
+    (
+        "invitation.gone_text",
+        "This invitation is unknown, used up or expired.",
+        "Tato pozvánka neexistuje, byla použita nebo vypršela.",
+    ),
 ];
 
 #[cfg(test)]
@@ -384,7 +415,8 @@ mod tests {
                 }
                 for piece in text.split("=> \"").skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
-                    let looks_like_key = key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
+                    let looks_like_key =
+                        key.contains('.') && key.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_');
                     if looks_like_key && !CATALOG.contains_key(key) && path.to_string_lossy().contains("pages") {
                         missing.push(format!("{}: {key}", path.display()));
                     }

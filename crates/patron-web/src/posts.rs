@@ -125,7 +125,12 @@ pub(crate) struct Seen {
 
 /// Builds the views of posts: entitlement per post, then the polls of the visible ones (two
 /// statements whatever the number of posts).
-pub(crate) async fn views(state: &AppState, list: Vec<Seen>, user_id: Option<Id>, now: Timestamp) -> Result<Vec<PostView>, ApiError> {
+pub(crate) async fn views(
+    state: &AppState,
+    list: Vec<Seen>,
+    user_id: Option<Id>,
+    now: Timestamp,
+) -> Result<Vec<PostView>, ApiError> {
     let decided: Vec<(Seen, Access)> = list
         .into_iter()
         .map(|seen| {

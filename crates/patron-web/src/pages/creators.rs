@@ -180,7 +180,10 @@ pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostV
             LiveStatus::Ended => "ended",
         }),
         live_url: if locked { None } else { post.live_url.clone() },
-        live_starts: (post.kind == PostKind::Live).then_some(post.live_starts_at).flatten().map(|at| date_time(lang, at)),
+        live_starts: (post.kind == PostKind::Live)
+            .then_some(post.live_starts_at)
+            .flatten()
+            .map(|at| date_time(lang, at)),
         comments_count: post.comments_count,
         early_access_until: post
             .public_from
@@ -308,7 +311,11 @@ fn comment_cards(lang: Lang, list: &[Comment], me: Option<Id>, is_team: bool) ->
         .collect()
 }
 
-async fn post_page(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+async fn post_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+) -> Response {
     let access = match load(&state, &page, &slug).await {
         Ok(access) => access,
         Err(response) => return response,
@@ -331,12 +338,7 @@ async fn post_page(State(state): State<AppState>, page: Page, Path((slug, post_i
         Vec::new()
     };
     let card = post_card(lang, &access.creator.slug, &access.creator.name, &view);
-    let view = PostPage {
-        post: card,
-        logged_in: access.user_id.is_some(),
-        comments,
-        layout: page.layout,
-    };
+    let view = PostPage { post: card, logged_in: access.user_id.is_some(), comments, layout: page.layout };
     render(StatusCode::OK, &view)
 }
 
@@ -368,13 +370,21 @@ struct VoteForm {
     option: Vec<String>,
 }
 
-async fn vote(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
+async fn vote(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
     if page.user.0.is_none() {
         return Redirect::to(&format!("/login?next=/{slug}/posts/{post_id}")).into_response();
     }
     // checkboxes repeat the field name, which serde_urlencoded cannot gather into a list
     let form = VoteForm {
-        option: url::form_urlencoded::parse(&body).filter(|(k, _)| k == "option").map(|(_, v)| v.into_owned()).collect(),
+        option: url::form_urlencoded::parse(&body)
+            .filter(|(k, _)| k == "option")
+            .map(|(_, v)| v.into_owned())
+            .collect(),
     };
     let access = match load(&state, &page, &slug).await {
         Ok(access) => access,

@@ -58,7 +58,11 @@ async fn team_page(state: &AppState, page: &Page, slug: &str) -> Result<PageAcce
     };
     let access = creators::load(state, slug, Some(user)).await.map_err(|e| page_error(&e))?;
     if access.relation.team_role.is_none() {
-        return Err(super::error_page(StatusCode::FORBIDDEN, page.lang().t("studio.not_team"), page.lang().t("studio.not_team_text")));
+        return Err(super::error_page(
+            StatusCode::FORBIDDEN,
+            page.lang().t("studio.not_team"),
+            page.lang().t("studio.not_team_text"),
+        ));
     }
     Ok(access)
 }
@@ -144,14 +148,19 @@ async fn create_page(State(state): State<AppState>, page: Page, PageForm(form): 
     let Some(user) = page.user.0.clone() else {
         return login_first("/studio");
     };
-    let slug = if form.slug.trim().is_empty() { patron_domain::creator::Slug::suggest(&form.name) } else { form.slug.clone() };
+    let slug =
+        if form.slug.trim().is_empty() { patron_domain::creator::Slug::suggest(&form.name) } else { form.slug.clone() };
     let input = PageInput { slug, name: form.name.clone(), bio: String::new() };
     match creators::create_page(&state, user.user.id, &input).await {
         Ok(creator) => Redirect::to(&format!("/studio/{}", creator.slug)).into_response(),
         Err(error) => {
-            let pages = patron_store::creators::list_for_member(state.db.pool(), user.user.id).await.unwrap_or_default();
+            let pages =
+                patron_store::creators::list_for_member(state.db.pool(), user.user.id).await.unwrap_or_default();
             let view = StudioHome {
-                pages: pages.into_iter().map(|(c, role)| MyPage { slug: c.slug, name: c.name, role: role.as_str() }).collect(),
+                pages: pages
+                    .into_iter()
+                    .map(|(c, role)| MyPage { slug: c.slug, name: c.name, role: role.as_str() })
+                    .collect(),
                 error: Some(error_text(&error)),
                 slug: form.slug,
                 name: form.name,
@@ -253,11 +262,19 @@ fn parse_price(text: &str, currency: &str) -> Option<i64> {
         return None;
     }
     let whole: i64 = whole.parse().ok()?;
-    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = exponent as usize).parse().ok()? };
+    let fraction: i64 =
+        if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = exponent as usize).parse().ok()? };
     whole.checked_mul(10_i64.pow(exponent))?.checked_add(fraction)
 }
 
-async fn studio_view(state: &AppState, page: Page, access: &PageAccess, notice: Option<String>, error: Option<String>, status: StatusCode) -> Response {
+async fn studio_view(
+    state: &AppState,
+    page: Page,
+    access: &PageAccess,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let lang = page.lang();
     let is_owner = access.relation.team_role == Some(TeamRole::Owner);
     let tiers = match creators::visible_tiers(state, access).await {
@@ -269,7 +286,9 @@ async fn studio_view(state: &AppState, page: Page, access: &PageAccess, notice: 
         Err(error) => return page_error(&error.into()),
     };
     let invitations = if is_owner {
-        patron_store::creators::open_invitations(state.db.pool(), access.creator.id, Timestamp::now()).await.unwrap_or_default()
+        patron_store::creators::open_invitations(state.db.pool(), access.creator.id, Timestamp::now())
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -374,7 +393,12 @@ struct SettingsForm {
     is_hidden: Option<String>,
 }
 
-async fn update_settings(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<SettingsForm>) -> Response {
+async fn update_settings(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<SettingsForm>,
+) -> Response {
     studio_action(state, page, slug, "settings", async move |state, access| {
         creators::update_page(state, access, &form.name, &form.bio, form.is_hidden.is_some()).await.map(|()| None)
     })
@@ -387,7 +411,12 @@ struct DeleteForm {
     confirm: String,
 }
 
-async fn delete_page(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<DeleteForm>) -> Response {
+async fn delete_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<DeleteForm>,
+) -> Response {
     let access = match team_page(&state, &page, &slug).await {
         Ok(access) => access,
         Err(response) => return response,
@@ -424,7 +453,10 @@ impl TierForm {
     fn draft(&self) -> Result<TierDraft, ApiError> {
         let currency = if self.currency.trim().is_empty() { "CZK" } else { self.currency.trim() };
         let invalid = |field: &'static str| {
-            ApiError::validation(vec![patron_domain::ValidationError::new(field, "must be an amount such as 59 or 59.50")])
+            ApiError::validation(vec![patron_domain::ValidationError::new(
+                field,
+                "must be an amount such as 59 or 59.50",
+            )])
         };
         let monthly_price = parse_price(&self.monthly_price, currency).ok_or_else(|| invalid("monthly_price"))?;
         let yearly_price = match self.yearly_price.trim() {
@@ -449,7 +481,12 @@ impl TierForm {
     }
 }
 
-async fn create_tier(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<TierForm>) -> Response {
+async fn create_tier(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<TierForm>,
+) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
         creators::create_tier(state, access, form.draft()?).await.map(|_| None)
     })
@@ -460,21 +497,34 @@ fn parse_id(text: &str) -> Result<Id, ApiError> {
     text.parse().map_err(|_| ApiError::not_found())
 }
 
-async fn update_tier(State(state): State<AppState>, page: Page, Path((slug, tier_id)): Path<(String, String)>, PageForm(form): PageForm<TierForm>) -> Response {
+async fn update_tier(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, tier_id)): Path<(String, String)>,
+    PageForm(form): PageForm<TierForm>,
+) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
         creators::update_tier(state, access, parse_id(&tier_id)?, form.draft()?).await.map(|_| None)
     })
     .await
 }
 
-async fn archive_tier(State(state): State<AppState>, page: Page, Path((slug, tier_id)): Path<(String, String)>) -> Response {
+async fn archive_tier(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, tier_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
         creators::set_tier_archived(state, access, parse_id(&tier_id)?, true).await.map(|()| None)
     })
     .await
 }
 
-async fn unarchive_tier(State(state): State<AppState>, page: Page, Path((slug, tier_id)): Path<(String, String)>) -> Response {
+async fn unarchive_tier(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, tier_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
         creators::set_tier_archived(state, access, parse_id(&tier_id)?, false).await.map(|()| None)
     })
@@ -487,7 +537,12 @@ struct InviteForm {
     email: String,
 }
 
-async fn invite(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<InviteForm>) -> Response {
+async fn invite(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<InviteForm>,
+) -> Response {
     let lang = page.lang();
     studio_action(state, page, slug, "team", async move |state, access| {
         let (_, _, link) = creators::invite(state, access, &form.email).await?;
@@ -496,7 +551,11 @@ async fn invite(State(state): State<AppState>, page: Page, Path(slug): Path<Stri
     .await
 }
 
-async fn revoke_invitation(State(state): State<AppState>, page: Page, Path((slug, invitation_id)): Path<(String, String)>) -> Response {
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, invitation_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
         access.require_owner()?;
         patron_store::creators::revoke_invitation(state.db.pool(), access.creator.id, &invitation_id).await?;
@@ -505,7 +564,11 @@ async fn revoke_invitation(State(state): State<AppState>, page: Page, Path((slug
     .await
 }
 
-async fn remove_member(State(state): State<AppState>, page: Page, Path((slug, user_id)): Path<(String, String)>) -> Response {
+async fn remove_member(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, user_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
         creators::remove_member(state, access, parse_id(&user_id)?).await.map(|()| None)
     })
@@ -518,7 +581,12 @@ struct TransferForm {
     user_id: String,
 }
 
-async fn transfer(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<TransferForm>) -> Response {
+async fn transfer(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<TransferForm>,
+) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
         creators::transfer_ownership(state, access, parse_id(&form.user_id)?).await.map(|()| None)
     })
@@ -570,7 +638,12 @@ impl PostForm {
         self.tz_offset.trim().parse::<i32>().ok().filter(|m| m.abs() <= 14 * 60).unwrap_or(0)
     }
 
-    fn time(&self, field: &'static str, text: &str, errors: &mut Vec<patron_domain::ValidationError>) -> Option<Timestamp> {
+    fn time(
+        &self,
+        field: &'static str,
+        text: &str,
+        errors: &mut Vec<patron_domain::ValidationError>,
+    ) -> Option<Timestamp> {
         let text = text.trim();
         if text.is_empty() {
             return None;
@@ -677,16 +750,35 @@ impl PostEditor {
     }
 }
 
-async fn editor(state: &AppState, page: Page, access: &PageAccess, post_id: Option<Id>, form: PostForm, preview: bool, error: Option<String>, status: StatusCode) -> Response {
+/// What the editor shows besides the page: the post being edited, the form as typed, whether
+/// to render a preview, and an error.
+struct EditorState {
+    post_id: Option<Id>,
+    form: PostForm,
+    preview: bool,
+    error: Option<String>,
+}
+
+async fn editor(
+    state: &AppState,
+    page: Page,
+    access: &PageAccess,
+    editing: EditorState,
+    status: StatusCode,
+) -> Response {
     let tiers = creators::visible_tiers(state, access).await.unwrap_or_default();
     let view = PostEditor {
         slug: access.creator.slug.clone(),
         creator_name: access.creator.name.clone(),
-        post_id: post_id.map(|id| id.to_string()),
-        preview_html: preview.then(|| patron_domain::markdown::render(&form.body)),
-        form,
-        tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| TierChoice { id: t.id.to_string(), name: t.name.clone() }).collect(),
-        error,
+        post_id: editing.post_id.map(|id| id.to_string()),
+        preview_html: editing.preview.then(|| patron_domain::markdown::render(&editing.form.body)),
+        form: editing.form,
+        tiers: tiers
+            .iter()
+            .filter(|t| t.archived_at.is_none())
+            .map(|t| TierChoice { id: t.id.to_string(), name: t.name.clone() })
+            .collect(),
+        error: editing.error,
         layout: page.layout,
     };
     render(status, &view)
@@ -697,14 +789,20 @@ struct NewPostQuery {
     kind: Option<String>,
 }
 
-async fn new_post(State(state): State<AppState>, page: Page, Path(slug): Path<String>, Query(query): Query<NewPostQuery>) -> Response {
+async fn new_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    Query(query): Query<NewPostQuery>,
+) -> Response {
     let access = match team_page(&state, &page, &slug).await {
         Ok(access) => access,
         Err(response) => return response,
     };
     let kind = query.kind.filter(|k| PostKind::parse(k).is_ok()).unwrap_or_else(|| "text".to_owned());
     let form = PostForm { kind, visibility: "public".to_owned(), publish: "now".to_owned(), ..PostForm::default() };
-    editor(&state, page, &access, None, form, false, None, StatusCode::OK).await
+    editor(&state, page, &access, EditorState { post_id: None, form, preview: false, error: None }, StatusCode::OK)
+        .await
 }
 
 async fn save_post(state: AppState, page: Page, slug: String, post_id: Option<Id>, form: PostForm) -> Response {
@@ -713,7 +811,14 @@ async fn save_post(state: AppState, page: Page, slug: String, post_id: Option<Id
         Err(response) => return response,
     };
     if form.action == "preview" {
-        return editor(&state, page, &access, post_id, form, true, None, StatusCode::OK).await;
+        return editor(
+            &state,
+            page,
+            &access,
+            EditorState { post_id, form, preview: true, error: None },
+            StatusCode::OK,
+        )
+        .await;
     }
     let result = match form.input() {
         Ok(input) => match post_id {
@@ -726,16 +831,32 @@ async fn save_post(state: AppState, page: Page, slug: String, post_id: Option<Id
         Ok(id) => Redirect::to(&format!("/{}/posts/{id}", access.creator.slug)).into_response(),
         Err(error) => {
             let status = error.status();
-            editor(&state, page, &access, post_id, form, false, Some(error_text(&error)), status).await
+            editor(
+                &state,
+                page,
+                &access,
+                EditorState { post_id, form, preview: false, error: Some(error_text(&error)) },
+                status,
+            )
+            .await
         }
     }
 }
 
-async fn create_post(State(state): State<AppState>, page: Page, Path(slug): Path<String>, PageForm(form): PageForm<PostForm>) -> Response {
+async fn create_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<PostForm>,
+) -> Response {
     save_post(state, page, slug, None, form).await
 }
 
-async fn edit_post(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+async fn edit_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+) -> Response {
     let access = match team_page(&state, &page, &slug).await {
         Ok(access) => access,
         Err(response) => return response,
@@ -752,31 +873,55 @@ async fn edit_post(State(state): State<AppState>, page: Page, Path((slug, post_i
         .await
         .map(|list| list.into_iter().map(|o| o.label).collect())
         .unwrap_or_default();
-    editor(&state, page, &access, Some(id), PostForm::from_post(&post, &options), false, None, StatusCode::OK).await
+    editor(
+        &state,
+        page,
+        &access,
+        EditorState { post_id: Some(id), form: PostForm::from_post(&post, &options), preview: false, error: None },
+        StatusCode::OK,
+    )
+    .await
 }
 
-async fn update_post(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>, PageForm(form): PageForm<PostForm>) -> Response {
+async fn update_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+    PageForm(form): PageForm<PostForm>,
+) -> Response {
     match post_id.parse::<Id>() {
         Ok(id) => save_post(state, page, slug, Some(id), form).await,
         Err(_) => page_error(&ApiError::not_found()),
     }
 }
 
-async fn delete_post(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+async fn delete_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
         posts::delete(state, access, parse_id(&post_id)?).await.map(|()| None)
     })
     .await
 }
 
-async fn pin_post(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+async fn pin_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
         posts::set_pinned(state, access, parse_id(&post_id)?, true).await.map(|()| None)
     })
     .await
 }
 
-async fn unpin_post(State(state): State<AppState>, page: Page, Path((slug, post_id)): Path<(String, String)>) -> Response {
+async fn unpin_post(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, post_id)): Path<(String, String)>,
+) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
         posts::set_pinned(state, access, parse_id(&post_id)?, false).await.map(|()| None)
     })

@@ -11,6 +11,7 @@ mod creators;
 mod csrf;
 mod languages;
 mod ops;
+mod pages;
 mod posts;
 mod process;
 mod rate_limit;
