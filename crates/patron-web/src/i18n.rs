@@ -164,7 +164,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("account.logout_everywhere", "Log out everywhere", "Odhlásit se všude"),
     // errors
     ("error.back_home", "Back to the home page", "Zpět na úvodní stránku"),
-    ("error.not_found", "Not found", "Nenalezeno"),
+    ("error.not_found", "Page not found", "Stránka nenalezena"),
     ("error.not_found_text", "There is nothing at this address.", "Na této adrese nic není."),
     // creator page
     ("creator.supporters", "{} supporters", "Podporovatelé: {}"),
