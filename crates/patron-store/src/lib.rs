@@ -8,6 +8,7 @@ mod count;
 pub mod creators;
 mod db;
 mod error;
+pub mod feed_tokens;
 pub mod follows;
 pub mod memberships;
 pub mod migrate;

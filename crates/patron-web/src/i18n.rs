@@ -162,6 +162,20 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("account.this_device", "this device", "toto zařízení"),
     ("account.logout", "Log out", "Odhlásit se"),
     ("account.logout_everywhere", "Log out everywhere", "Odhlásit se všude"),
+    ("account.feeds", "Private RSS feeds", "Soukromé RSS kanály"),
+    (
+        "account.feeds_text",
+        "Secret addresses for podcast and feed readers, with everything your memberships unlock. Do not share them.",
+        "Tajné adresy pro podcastové a RSS čtečky se vším, co vám odemyká členství. Nikomu je nedávejte.",
+    ),
+    (
+        "account.feed_created",
+        "Your new feed (shown only now; copy it to your reader):",
+        "Váš nový kanál (zobrazí se jen teď; zkopírujte si ho do čtečky):",
+    ),
+    ("account.feed_all", "Everyone you follow", "Všichni, které sledujete"),
+    ("account.feed_revoke", "Revoke", "Zrušit"),
+    ("account.feed_create_all", "New feed of everyone you follow", "Nový kanál všech, které sledujete"),
     // errors
     ("error.back_home", "Back to the home page", "Zpět na úvodní stránku"),
     ("error.not_found", "Page not found", "Stránka nenalezena"),
@@ -175,6 +189,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("creator.following", "Following ✓", "Sledujete ✓"),
     ("creator.member_of", "Member: {}", "Člen: {}"),
     ("creator.tiers", "Membership tiers", "Úrovně členství"),
+    ("creator.private_rss", "Private RSS feed", "Soukromý RSS kanál"),
     ("creator.posts", "Posts", "Příspěvky"),
     ("creator.no_posts", "No posts yet.", "Zatím žádné příspěvky."),
     ("creator.older", "Older posts", "Starší příspěvky"),

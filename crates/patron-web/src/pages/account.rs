@@ -9,7 +9,7 @@ use crate::extract::PageForm;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
         .route("/account", get(account))
+        .route("/account/feeds", post(create_feed))
+        .route("/account/feeds/{feed_id}/revoke", post(revoke_feed))
 }
 
 /// A same-site path to go to after logging in; anything else becomes `/account`, so the
@@ -255,6 +257,12 @@ struct SessionRow {
     current: bool,
 }
 
+struct FeedRow {
+    id: String,
+    what: String,
+    created: String,
+}
+
 struct AccountView {
     display_name: String,
     email: String,
@@ -268,6 +276,8 @@ struct AccountPage {
     email_verified: bool,
     member_since: String,
     sessions: Vec<SessionRow>,
+    feeds: Vec<FeedRow>,
+    new_feed_url: Option<String>,
 }
 
 /// "Firefox on Windows" from a user-agent string: enough to recognise one's own devices.
@@ -310,6 +320,10 @@ fn short_date(timestamp: Timestamp) -> String {
 }
 
 async fn account(State(state): State<AppState>, page: Page) -> Response {
+    account_view(&state, page, None).await
+}
+
+async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>) -> Response {
     let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
@@ -317,6 +331,11 @@ async fn account(State(state): State<AppState>, page: Page) -> Response {
         Ok(list) => list,
         Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
     };
+    let feeds = match patron_store::feed_tokens::list(state.db.pool(), current.user.id).await {
+        Ok(feeds) => feeds,
+        Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
+    };
+    let lang = page.lang();
     let sessions = list
         .into_iter()
         .map(|s| SessionRow {
@@ -333,13 +352,48 @@ async fn account(State(state): State<AppState>, page: Page) -> Response {
         })
         .collect();
     let account_page = AccountPage {
-        layout: page.layout,
         user: AccountView { display_name: current.user.display_name.clone(), email: current.user.email.clone() },
         email_verified: current.user.email_verified_at.is_some(),
         member_since: short_date(current.user.created_at),
         sessions,
+        feeds: feeds
+            .into_iter()
+            .map(|f| FeedRow {
+                id: f.id,
+                what: f.creator.map(|(_, name)| name).unwrap_or_else(|| lang.t("account.feed_all").to_owned()),
+                created: short_date(f.created_at),
+            })
+            .collect(),
+        new_feed_url,
+        layout: page.layout,
     };
     render(StatusCode::OK, &account_page)
+}
+
+#[derive(Deserialize)]
+struct FeedForm {
+    #[serde(default)]
+    creator_slug: String,
+}
+
+async fn create_feed(State(state): State<AppState>, page: Page, PageForm(form): PageForm<FeedForm>) -> Response {
+    let Some(current) = page.user.0.clone() else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    match crate::feed::create_private_feed(&state, &current, Some(form.creator_slug.as_str())).await {
+        Ok((_, url, _)) => account_view(&state, page, Some(url)).await,
+        Err(error) => super::page_error(&error),
+    }
+}
+
+async fn revoke_feed(State(state): State<AppState>, page: Page, Path(feed_id): Path<String>) -> Response {
+    let Some(current) = &page.user.0 else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    match patron_store::feed_tokens::revoke(state.db.pool(), current.user.id, &feed_id).await {
+        Ok(_) => Redirect::to("/account#feeds").into_response(),
+        Err(error) => super::page_error(&crate::error::ApiError::from(error)),
+    }
 }
 
 #[cfg(test)]

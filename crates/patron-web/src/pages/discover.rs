@@ -5,14 +5,14 @@ use super::{Layout, Page, page_error, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/discover", get(discover)).route("/feed", get(feed))
+    Router::new().route("/discover", get(discover)).route("/feed", get(feed)).route("/rss/{token}", get(rss))
 }
 
 struct CreatorCard {
@@ -102,4 +102,22 @@ async fn feed(State(state): State<AppState>, page: Page, Query(query): Query<Fee
         layout: page.layout,
     };
     render(StatusCode::OK, &view)
+}
+
+/// `GET /rss/{token}`: a private RSS feed; unknown and revoked tokens are 404.
+async fn rss(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match crate::feed::rss(&state, &token).await {
+        Ok(Some(xml)) => (
+            [
+                (header::CONTENT_TYPE, "application/rss+xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "private, max-age=300"),
+            ],
+            xml,
+        )
+            .into_response(),
+        Ok(None) => {
+            super::error_page(StatusCode::NOT_FOUND, "Feed not found", "This feed address is unknown or was revoked.")
+        }
+        Err(error) => page_error(&error),
+    }
 }

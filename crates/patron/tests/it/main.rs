@@ -5,6 +5,8 @@
 
 mod helpers;
 
+mod feeds;
+
 mod accounts;
 mod config;
 mod creators;
