@@ -344,6 +344,26 @@ pub async fn team<'e>(
         .collect()
 }
 
+/// Adds a user to a team as a contributor (used by demo data; invitations use
+/// [`accept_invitation`]).
+pub async fn add_contributor<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    creator_id: Id,
+    user_id: Id,
+) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query(
+        "INSERT INTO creator_members (creator_id, user_id, role, created_at) VALUES ($1, $2, 'contributor', $3) \
+         ON CONFLICT (creator_id, user_id) DO NOTHING",
+    )
+    .bind(creator_id.to_string())
+    .bind(user_id.to_string())
+    .bind(Timestamp::now().as_micros())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Removes a contributor from a team (the owner cannot be removed, only replaced).
 pub async fn remove_contributor<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

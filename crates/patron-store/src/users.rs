@@ -123,3 +123,9 @@ pub async fn find_by_id<'e>(
     .await?;
     row.as_ref().map(user_from_row).transpose()
 }
+
+/// How many accounts exist.
+pub async fn count<'e>(executor: impl sqlx::Executor<'e, Database = Database>) -> Result<i64, StoreError> {
+    crate::count::statement();
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(executor).await?)
+}

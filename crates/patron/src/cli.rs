@@ -28,6 +28,10 @@ enum Command {
         /// Which roles this process runs: a comma-separated subset of web, worker, scheduler.
         #[arg(long, default_value = "web,worker,scheduler", value_parser = Roles::parse)]
         roles: Roles,
+        /// On an empty database, first seed the demo creator Gordíkey with tiers, posts and
+        /// demo fans, and print their logins.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -93,7 +97,7 @@ pub fn main() -> ExitCode {
             telemetry.shutdown();
             code
         }),
-        Command::Serve { roles } => runtime.block_on(async {
+        Command::Serve { roles, demo } => runtime.block_on(async {
             let telemetry = match crate::telemetry::init(&settings) {
                 Ok(telemetry) => telemetry,
                 Err(message) => {
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
             }
             let shutdown = shutdown_signal();
             let code = match Application::build(settings, roles).await {
+                Ok(app) if demo && !seed_demo(&app).await => ExitCode::FAILURE,
                 Ok(app) => match app.run_until_stopped(shutdown).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(error) => report(&error),
@@ -138,5 +143,31 @@ async fn migrate(settings: &Settings) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => report(&StartupError::Database(error.to_string())),
+    }
+}
+
+/// Seeds the demo data and prints the logins; false when seeding failed.
+async fn seed_demo(app: &Application) -> bool {
+    let state = app.state();
+    match crate::demo::seed(&state.db).await {
+        Ok(Some(logins)) => {
+            let base = state.settings.public_url.as_str().trim_end_matches('/');
+            println!("\nDemo data is ready: open {base}/gordikey");
+            println!("Every demo account's password is {:?}:", crate::demo::PASSWORD);
+            for login in logins {
+                println!("  {:<30} {}", login.role, login.email);
+            }
+            println!();
+            true
+        }
+        Ok(None) => {
+            tracing::info!("the database already holds data; the demo was not seeded");
+            true
+        }
+        Err(error) => {
+            tracing::error!(%error, "seeding the demo failed");
+            eprintln!("patron: seeding the demo failed: {error}");
+            false
+        }
     }
 }

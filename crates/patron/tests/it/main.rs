@@ -11,6 +11,7 @@ mod accounts;
 mod config;
 mod creators;
 mod csrf;
+mod demo;
 mod languages;
 mod ops;
 mod pages;

@@ -69,7 +69,12 @@ fn port_of(address: &str) -> Option<u16> {
 impl Server {
     /// Starts `patron serve` and waits until it logs that it is ready.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let mut child = patron(&["serve"], env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        Self::start_with(&["serve"], env)
+    }
+
+    /// Starts patron with these arguments and waits until it logs that it is ready.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = patron(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
         let lines = Arc::new(Mutex::new(Vec::new()));
         collect(child.stdout.take().unwrap(), lines.clone());
         collect(child.stderr.take().unwrap(), lines.clone());
