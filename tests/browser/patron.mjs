@@ -1,0 +1,88 @@
+// Shared helpers of the browser tests: start patron, launch Chromium, talk to PostgreSQL.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const binary = process.env.PATRON_BIN ?? join(root, 'target/debug/patron');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Where screenshots go: the committed docs/screenshots when UPDATE_SCREENSHOTS=1, else target/. */
+export const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? join(root, 'docs/screenshots') : join(root, 'target/browser');
+mkdirSync(screenshots, { recursive: true });
+
+/** The environment for patron: none of the caller's PATRON_* settings, JSON logs, port 0. */
+function patronEnv(extra) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PATRON_')));
+  return Object.assign(env, { PATRON_LISTEN: '127.0.0.1:0', PATRON_LOG_FORMAT: 'json' }, extra);
+}
+
+/** Runs a patron command to completion (e.g. migrate); throws on failure. */
+export function runPatron(args, env) {
+  return execFileSync(binary, args, { env: patronEnv(env), encoding: 'utf8' });
+}
+
+/** Starts `patron ...args` and resolves with its base URL once it logs that it is ready. */
+export function startPatron(args, env) {
+  const child = spawn(binary, args, { env: patronEnv(env), stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('patron was not ready within 30s:\n' + lines.join('\n'))), 30_000);
+    child.once('exit', (code) => reject(new Error(`patron exited with ${code} before it was ready:\n` + lines.join('\n'))));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      try {
+        const event = JSON.parse(line);
+        if (event.fields?.message === 'patron is ready') {
+          clearTimeout(timer);
+          resolve(`http://${event.fields.address}`);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return child.exitCode;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    return exited;
+  };
+  return { child, ready, stop, lines };
+}
+
+/** Headless Chromium with the flags these machines need (no background networking). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** Collects errors from a page's console (a CSP violation would show up here). */
+export function watchConsole(page, allowed = []) {
+  const problems = [];
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error' && !allowed.some((a) => text.includes(a))) problems.push(text);
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return problems;
+}
+
+/** Runs SQL on PostgreSQL with psql; returns its output. */
+export function psql(url, sql) {
+  return execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql], { encoding: 'utf8' }).trim();
+}
+
+/** `url` with its database name replaced. */
+export function withDatabase(url, name) {
+  const parsed = new URL(url);
+  parsed.pathname = '/' + name;
+  return parsed.toString();
+}
