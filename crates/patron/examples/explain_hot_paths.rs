@@ -69,7 +69,11 @@ async fn main() {
         .init();
 
     let url = std::env::var("DATABASE_URL").expect("set DATABASE_URL to the seeded PostgreSQL database");
-    let settings = patron_settings::Settings::from_env_map(&[("PATRON_DATABASE_URL", &url), ("PATRON_SECRET_KEY", &"x".repeat(40))]).unwrap();
+    let settings = patron_settings::Settings::from_env_map(&[
+        ("PATRON_DATABASE_URL", &url),
+        ("PATRON_SECRET_KEY", &"x".repeat(40)),
+    ])
+    .unwrap();
     let DatabaseUrl::Postgres(_) = settings.database_url else { panic!("this needs PostgreSQL") };
     // one connection, so the session settings below apply to every statement
     let db = Db::connect(&settings.database_url, 1).await.unwrap();
@@ -86,7 +90,10 @@ async fn main() {
     plans.take();
 
     // a busy creator and a fan with several memberships
-    let creator_row = sqlx::query("SELECT slug FROM creators ORDER BY supporters_count DESC, id LIMIT 1").fetch_one(db.pool()).await.unwrap();
+    let creator_row = sqlx::query("SELECT slug FROM creators ORDER BY supporters_count DESC, id LIMIT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     let slug: String = creator_row.try_get("slug").unwrap();
     let fan_row = sqlx::query("SELECT user_id FROM memberships WHERE status = 'active' GROUP BY user_id ORDER BY COUNT(*) DESC, user_id LIMIT 1")
         .fetch_one(db.pool())
