@@ -8,7 +8,7 @@ use patron_domain::creator::{Slug, TeamRole, validate_bio, validate_creator_name
 use patron_domain::entitlement::Viewer;
 use patron_domain::tier::{TierDraft, ValidTier};
 use patron_domain::{Email, Id, SecretToken, Timestamp, ValidationError};
-use patron_store::creators::{self, Creator, Invitation, SlugError, ViewerRelation};
+use patron_store::creators::{self, Creator, Cursor, DiscoverOrder, Invitation, SlugError, ViewerRelation};
 use patron_store::tiers::{self, Tier, TierFields};
 use std::time::Duration;
 
@@ -311,4 +311,38 @@ pub async fn transfer_ownership(state: &AppState, access: &PageAccess, new_owner
     transaction.commit().await.map_err(patron_store::StoreError::from)?;
     tracing::info!(creator_id = %access.creator.id, new_owner = %new_owner, "page handed over");
     Ok(())
+}
+
+/// A page of the public list of creators.
+pub struct DiscoverPage {
+    /// The pages.
+    pub creators: Vec<Creator>,
+    /// Where the next page starts.
+    pub next_cursor: Option<String>,
+}
+
+/// Reads the public list's parameters and fetches one page of it.
+pub async fn discover(
+    state: &AppState,
+    sort: Option<&str>,
+    search: Option<&str>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<DiscoverPage, ApiError> {
+    let order = match sort.map(str::trim).unwrap_or("newest") {
+        "" | "newest" => DiscoverOrder::Newest,
+        "popular" => DiscoverOrder::Popular,
+        _ => return Err(ApiError::bad_request("invalid_sort", "sort must be newest or popular")),
+    };
+    let after = crate::posts::decode_cursor(cursor)?;
+    let search = search.map(str::trim).filter(|s| !s.is_empty() && s.chars().count() <= 100);
+    let list = patron_store::creators::discover(state.db.pool(), order, search, after, limit).await?;
+    let next_cursor = (list.len() as i64 == limit).then(|| list.last()).flatten().map(|c| {
+        let key = match order {
+            DiscoverOrder::Newest => c.created_at.as_micros(),
+            DiscoverOrder::Popular => c.supporters_count,
+        };
+        crate::posts::encode_cursor(Cursor { key, id: c.id })
+    });
+    Ok(DiscoverPage { creators: list, next_cursor })
 }

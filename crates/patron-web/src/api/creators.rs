@@ -13,7 +13,7 @@ use patron_domain::creator::TeamRole;
 use patron_domain::money::{Currency, Money};
 use patron_domain::tier::TierDraft;
 use patron_domain::{Id, Timestamp};
-use patron_store::creators::{Creator, Cursor, DiscoverOrder, ViewerRelation};
+use patron_store::creators::{Creator, ViewerRelation};
 use patron_store::tiers::Tier;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -189,8 +189,9 @@ async fn discover(
     State(state): State<AppState>,
     Query(query): Query<DiscoverQuery>,
 ) -> Result<Json<CreatorList>, ApiError> {
-    let list = discover_page(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), DISCOVER_PAGE)
-        .await?;
+    let list =
+        creators::discover(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), DISCOVER_PAGE)
+            .await?;
     Ok(Json(CreatorList {
         creators: list.creators.iter().map(|c| creator_response(&state, c, None)).collect(),
         next_cursor: list.next_cursor,
@@ -656,38 +657,4 @@ async fn accept_invitation(
 ) -> Result<Json<CreatorResponse>, ApiError> {
     let creator = creators::accept_invitation(&state, &user, &token).await?;
     Ok(Json(creator_response(&state, &creator, None)))
-}
-
-/// A page of the public list, for [`discover`] and the discovery page.
-pub struct DiscoverPage {
-    /// The pages.
-    pub creators: Vec<Creator>,
-    /// Where the next page starts.
-    pub next_cursor: Option<String>,
-}
-
-/// Reads the public list's parameters and fetches one page of it.
-pub(crate) async fn discover_page(
-    state: &AppState,
-    sort: Option<&str>,
-    search: Option<&str>,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<DiscoverPage, ApiError> {
-    let order = match sort.map(str::trim).unwrap_or("newest") {
-        "" | "newest" => DiscoverOrder::Newest,
-        "popular" => DiscoverOrder::Popular,
-        _ => return Err(ApiError::bad_request("invalid_sort", "sort must be newest or popular")),
-    };
-    let after = crate::posts::decode_cursor(cursor)?;
-    let search = search.map(str::trim).filter(|s| !s.is_empty() && s.chars().count() <= 100);
-    let list = patron_store::creators::discover(state.db.pool(), order, search, after, limit).await?;
-    let next_cursor = (list.len() as i64 == limit).then(|| list.last()).flatten().map(|c| {
-        let key = match order {
-            DiscoverOrder::Newest => c.created_at.as_micros(),
-            DiscoverOrder::Popular => c.supporters_count,
-        };
-        crate::posts::encode_cursor(Cursor { key, id: c.id })
-    });
-    Ok(DiscoverPage { creators: list, next_cursor })
 }

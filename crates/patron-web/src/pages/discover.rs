@@ -42,18 +42,13 @@ struct DiscoverQuery {
 
 async fn discover(State(state): State<AppState>, page: Page, Query(query): Query<DiscoverQuery>) -> Response {
     let lang = page.lang();
-    let list = match crate::api::creators::discover_page(
-        &state,
-        query.sort.as_deref(),
-        query.q.as_deref(),
-        query.cursor.as_deref(),
-        24,
-    )
-    .await
-    {
-        Ok(list) => list,
-        Err(error) => return page_error(&error),
-    };
+    let list =
+        match crate::creators::discover(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), 24)
+            .await
+        {
+            Ok(list) => list,
+            Err(error) => return page_error(&error),
+        };
     let view = DiscoverPage {
         creators: list
             .creators
