@@ -62,7 +62,10 @@ impl Db {
         let pool_options = AnyPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5));
+            .acquire_timeout(Duration::from_secs(5))
+            // no ping before every use: it would double the round trips of every request
+            // (lesson 16); a broken connection fails its statement and is dropped
+            .test_before_acquire(false);
         let pool_options = match backend {
             Backend::Sqlite => pool_options.after_connect(|connection, _| {
                 Box::pin(async move {

@@ -328,10 +328,10 @@ pub async fn list_published<'e>(
     let query = match after {
         None => format!(
             "SELECT * FROM ( \
-                 SELECT 0 AS section, pinned_posts.* FROM ({base} AND posts.pinned = $4 \
+                 SELECT 0 AS section, pinned_posts.* FROM ({base} AND posts.pinned \
                      ORDER BY posts.published_at DESC, posts.id DESC LIMIT 3) pinned_posts \
                  UNION ALL \
-                 SELECT 1 AS section, recent_posts.* FROM ({base} AND posts.pinned = $5 \
+                 SELECT 1 AS section, recent_posts.* FROM ({base} AND NOT posts.pinned \
                      ORDER BY posts.published_at DESC, posts.id DESC LIMIT $3) recent_posts \
              ) page ORDER BY page.section, page.published_at DESC, page.id DESC"
         ),
@@ -343,8 +343,9 @@ pub async fn list_published<'e>(
     crate::count::statement();
     let statement =
         sqlx::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(now.as_micros()).bind(limit);
+    // the pinned/unpinned split is literal SQL, so the planner can use the partial index
     let statement = match after {
-        None => statement.bind(true).bind(false),
+        None => statement,
         Some(cursor) => statement.bind(cursor.key).bind(cursor.id.to_string()),
     };
     let rows = statement.fetch_all(executor).await?;

@@ -47,9 +47,16 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Plans {
     }
 }
 
+/// A statement whose only job is to carry the previous statement's plan back: PostgreSQL
+/// sends the `auto_explain` notice of a statement with the next exchange.
+const FLUSH: &str = "SELECT 1 AS flush_plans";
+
 impl Plans {
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+    /// The plans of the statements since the last call (the flush statement's own excluded).
+    async fn take(&self, db: &Db) -> Vec<String> {
+        sqlx::query(FLUSH).execute(db.pool()).await.unwrap();
+        let plans = std::mem::take(&mut *self.0.lock().unwrap());
+        plans.into_iter().filter(|p| !p.contains(FLUSH)).collect()
     }
 }
 
@@ -87,7 +94,7 @@ async fn main() {
     ] {
         sqlx::query(setting).execute(db.pool()).await.unwrap();
     }
-    plans.take();
+    plans.take(&db).await;
 
     // a busy creator and a fan with several memberships
     let creator_row = sqlx::query("SELECT slug FROM creators ORDER BY supporters_count DESC, id LIMIT 1")
@@ -108,7 +115,7 @@ async fn main() {
     .fetch_one(db.pool())
     .await
     .unwrap();
-    plans.take();
+    plans.take(&db).await;
     println!(
         "# Plans of the hot paths\n\nDatabase: {} posts, {} creators, {} memberships; the fan follows {} creators; creator `{slug}`.",
         counts.try_get::<i64, _>("posts").unwrap(),
@@ -119,23 +126,23 @@ async fn main() {
 
     let now = Timestamp::now();
     let (creator, _) = patron_store::creators::find_with_viewer(db.pool(), &slug, Some(fan)).await.unwrap().unwrap();
-    show("Page view: the creator and the viewer's entitlement (team role, follow, membership)", plans.take());
+    show("Page view: the creator and the viewer's entitlement (team role, follow, membership)", plans.take(&db).await);
 
     let first = patron_store::posts::list_published(db.pool(), creator.id, now, None, 20).await.unwrap();
-    show("Creator page: first page of posts (pinned first)", plans.take());
+    show("Creator page: first page of posts (pinned first)", plans.take(&db).await);
 
     let cursor = first.iter().rfind(|p| !p.pinned).and_then(|p| p.cursor());
     patron_store::posts::list_published(db.pool(), creator.id, now, cursor, 20).await.unwrap();
-    show("Creator page: a later page (keyset cursor)", plans.take());
+    show("Creator page: a later page (keyset cursor)", plans.take(&db).await);
 
     let feed = patron_store::posts::feed(db.pool(), Backend::Postgres, fan, now, None, 20).await.unwrap();
-    show("Fan feed: first page", plans.take());
+    show("Fan feed: first page", plans.take(&db).await);
 
     let creator_ids: Vec<_> = feed.iter().map(|p| p.post.creator_id).collect();
     patron_store::creators::relations(db.pool(), fan, &creator_ids).await.unwrap();
-    show("Fan feed: entitlement of the feed's creators", plans.take());
+    show("Fan feed: entitlement of the feed's creators", plans.take(&db).await);
 
     let cursor = feed.last().and_then(|p| p.post.cursor());
     patron_store::posts::feed(db.pool(), Backend::Postgres, fan, now, cursor, 20).await.unwrap();
-    show("Fan feed: a later page (keyset cursor)", plans.take());
+    show("Fan feed: a later page (keyset cursor)", plans.take(&db).await);
 }

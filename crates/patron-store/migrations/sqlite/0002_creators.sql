@@ -129,6 +129,8 @@ CREATE INDEX posts_creator_published_idx ON posts (creator_id, published_at DESC
     WHERE deleted_at IS NULL AND published_at IS NOT NULL;
 CREATE INDEX posts_creator_drafts_idx ON posts (creator_id, updated_at DESC)
     WHERE deleted_at IS NULL AND published_at IS NULL;
+CREATE INDEX posts_creator_pinned_idx ON posts (creator_id, published_at DESC, id DESC)
+    WHERE pinned AND deleted_at IS NULL AND published_at IS NOT NULL;
 
 CREATE TABLE post_attachments (
     id               TEXT    PRIMARY KEY NOT NULL,
