@@ -87,7 +87,16 @@ definitions! {
     "login_max_attempts_per_ip", Number, false;
     "login_window", Duration, false;
     "max_tiers", Number, false;
+    "worker_concurrency", Number, false;
+    "schedule_session_cleanup", Text, false;
+    "schedule_job_cleanup", Text, false;
 }
+
+/// The scheduled jobs: name, setting key of its cron expression, default expression.
+pub const SCHEDULES: &[(&str, &str, &str)] = &[
+    ("session-cleanup", "schedule_session_cleanup", "17 * * * *"),
+    ("job-cleanup", "schedule_job_cleanup", "43 3 * * *"),
+];
 
 /// Where a value came from; error messages name it the way the operator wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +198,11 @@ pub struct Settings {
     pub login_window: Duration,
     /// The most active (not archived) tiers a creator may have.
     pub max_tiers: u32,
+    /// Jobs one worker runs at the same time.
+    pub worker_concurrency: u32,
+    /// Cron expression (minute hour day month weekday, UTC) of each scheduled job by name;
+    /// `None` when disabled with a blank value.
+    pub schedules: BTreeMap<&'static str, Option<String>>,
     /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
     pub warnings: Vec<String>,
 }
@@ -278,6 +292,16 @@ impl Settings {
         let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(20);
         let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
         let max_tiers = p.number("max_tiers", 1, 100).unwrap_or(10);
+        let worker_concurrency = p.number("worker_concurrency", 1, 256).unwrap_or(4);
+        let mut schedules = BTreeMap::new();
+        for (name, key, default) in SCHEDULES {
+            let expression = match p.get(key) {
+                Some((value, _)) if value.trim().is_empty() => None,
+                Some(_) => p.parse(key, values::parse_cron).map(Some).unwrap_or(None),
+                None => Some((*default).to_owned()),
+            };
+            schedules.insert(*name, expression);
+        }
 
         let settings = Settings {
             data_dir,
@@ -303,6 +327,8 @@ impl Settings {
             login_max_attempts_per_ip,
             login_window,
             max_tiers,
+            worker_concurrency,
+            schedules,
             warnings,
         };
         settings.cross_check(raw, problems);

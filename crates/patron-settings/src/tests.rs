@@ -213,3 +213,12 @@ fn the_readme_documents_every_setting() {
         assert!(readme.contains(&format!("`{name}`")), "README.md does not document {name}");
     }
 }
+
+#[test]
+fn schedules_have_defaults_can_be_disabled_and_must_be_cron() {
+    let settings = load_env(&[("PATRON_SCHEDULE_JOB_CLEANUP", " ")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(settings.schedules["session-cleanup"].as_deref(), Some("17 * * * *"));
+    assert_eq!(settings.schedules["job-cleanup"], None, "blank disables");
+    let message = problems(&[("PATRON_SCHEDULE_SESSION_CLEANUP", "every hour")]);
+    assert!(message.contains("PATRON_SCHEDULE_SESSION_CLEANUP: \"every hour\" is not a cron expression"), "{message}");
+}

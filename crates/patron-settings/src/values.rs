@@ -263,3 +263,12 @@ pub(crate) fn parse_size(value: &str) -> Result<usize, String> {
     };
     number.checked_mul(multiplier).ok_or_else(expected)
 }
+
+pub(crate) fn parse_cron(value: &str) -> Result<String, String> {
+    match value.parse::<croner::Cron>() {
+        Ok(_) => Ok(value.to_owned()),
+        Err(_) => Err(format!(
+            "{value:?} is not a cron expression; expected minute hour day month weekday in UTC, e.g. \"17 * * * *\" (blank disables the job)"
+        )),
+    }
+}

@@ -51,6 +51,7 @@ macro_rules! migrations {
 migrations! {
     1 "accounts" "0001_accounts.sql";
     2 "creators" "0002_creators.sql";
+    3 "jobs" "0003_jobs.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

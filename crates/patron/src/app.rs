@@ -267,6 +267,22 @@ impl Application {
             tokio::spawn(async move { server.await })
         });
 
+        // background work in this process: the worker and the scheduler, when their roles are on
+        let stop_background = CancellationToken::new();
+        let context = patron_jobs::JobContext { db: state.db.clone(), settings: settings.clone() };
+        let mut background = tokio::task::JoinSet::new();
+        if roles.worker {
+            let options = patron_jobs::WorkerOptions {
+                concurrency: usize::try_from(settings.worker_concurrency).unwrap_or(4),
+                ..patron_jobs::WorkerOptions::default()
+            };
+            let worker = patron_jobs::Worker::new(context.clone(), crate::jobs::registry(), options);
+            background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
+        }
+        if roles.scheduler {
+            background.spawn(patron_jobs::Scheduler::new(context).run(stop_background.clone()));
+        }
+
         tracing::info!(
             %address,
             ops_address = ops_address.as_deref().unwrap_or("(main listener)"),
@@ -281,6 +297,7 @@ impl Application {
             () = shutdown => {}
             result = &mut main_task => {
                 stop_ops.cancel();
+                stop_background.cancel();
                 return match result {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(error)) => Err(StartupError::Server(format!("the server failed: {error}"))),
@@ -291,6 +308,8 @@ impl Application {
 
         tracing::info!(grace = ?settings.shutdown_grace, "shutting down: not ready any more, draining requests");
         state.start_draining();
+        // the worker stops claiming now and gets the same grace for its running jobs
+        stop_background.cancel();
         if !settings.shutdown_delay.is_zero() {
             tokio::time::sleep(settings.shutdown_delay).await;
         }
@@ -302,6 +321,10 @@ impl Application {
                 tracing::warn!("the grace period ended with requests still running; they were cut off");
             }
         }
+        let _ = tokio::time::timeout(settings.shutdown_grace + Duration::from_secs(1), async {
+            while background.join_next().await.is_some() {}
+        })
+        .await;
         stop_ops.cancel();
         if let Some(task) = ops_task {
             let _ = tokio::time::timeout(Duration::from_secs(1), task).await;

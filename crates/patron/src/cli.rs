@@ -37,6 +37,22 @@ enum Command {
     Migrate,
     /// Validate the settings and reach every configured backing service.
     Check,
+    /// Run one scheduled job once and exit (a Kubernetes CronJob runs this).
+    RunJob {
+        /// The job's name, as `patron jobs list` shows it.
+        name: String,
+    },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Every scheduled job: its schedule, last run and result; and the queue's state.
+    List,
 }
 
 fn exit(code: u8) -> ExitCode {
@@ -85,6 +101,19 @@ pub fn main() -> ExitCode {
                 Err(error) => exit(error.exit_code()),
             }
         }),
+        Command::RunJob { name } => runtime.block_on(async {
+            let telemetry = match crate::telemetry::init(&settings) {
+                Ok(telemetry) => telemetry,
+                Err(message) => {
+                    eprintln!("patron: {message}");
+                    return exit(2);
+                }
+            };
+            let code = run_job(settings, &name).await;
+            telemetry.shutdown();
+            code
+        }),
+        Command::Jobs { command: JobsCommand::List } => runtime.block_on(list_jobs(settings)),
         Command::Migrate => runtime.block_on(async {
             let telemetry = match crate::telemetry::init(&settings) {
                 Ok(telemetry) => telemetry,
@@ -170,4 +199,76 @@ async fn seed_demo(app: &Application) -> bool {
             false
         }
     }
+}
+
+async fn job_context(settings: Settings) -> Result<patron_jobs::JobContext, ExitCode> {
+    match crate::app::open_database(&settings).await {
+        Ok(db) => Ok(patron_jobs::JobContext { db, settings: std::sync::Arc::new(settings) }),
+        Err(error) => Err(report(&error)),
+    }
+}
+
+async fn run_job(settings: Settings, name: &str) -> ExitCode {
+    let context = match job_context(settings).await {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let scheduler = patron_jobs::Scheduler::new(context);
+    match scheduler.run_now(name).await {
+        None => {
+            let names: Vec<&str> = scheduler.jobs().iter().map(|(name, _)| *name).collect();
+            eprintln!("patron: there is no scheduled job {name:?}; the jobs are: {}", names.join(", "));
+            exit(2)
+        }
+        Some(Ok(patron_jobs::RunNow::Done(summary))) => {
+            println!("{name}: {summary}");
+            ExitCode::SUCCESS
+        }
+        Some(Ok(patron_jobs::RunNow::AlreadyRunning)) => {
+            // an overlapping run (a slow previous CronJob, the embedded scheduler) is not a failure
+            println!("{name}: already running elsewhere; nothing to do");
+            ExitCode::SUCCESS
+        }
+        Some(Err(error)) => {
+            eprintln!("patron: {name} failed: {error}");
+            exit(1)
+        }
+    }
+}
+
+async fn list_jobs(settings: Settings) -> ExitCode {
+    let context = match job_context(settings).await {
+        Ok(context) => context,
+        Err(code) => return code,
+    };
+    let runs = match patron_store::schedule::all(&context.db).await {
+        Ok(runs) => runs,
+        Err(error) => return report(&StartupError::Database(error.to_string())),
+    };
+    let scheduler = patron_jobs::Scheduler::new(context.clone());
+    println!("{:<18} {:<16} {:<22} {:<8} DETAIL", "JOB", "SCHEDULE (UTC)", "LAST RUN", "RESULT");
+    for (name, expression) in scheduler.jobs() {
+        let run = runs.iter().find(|r| r.name == name);
+        let last = run.and_then(|r| r.last_started_at).map(|t| t.to_rfc3339().chars().take(19).collect::<String>());
+        let running = run.is_some_and(|r| r.locked_by.is_some());
+        println!(
+            "{:<18} {:<16} {:<22} {:<8} {}",
+            name,
+            expression.unwrap_or("disabled"),
+            last.unwrap_or_else(|| "never".to_owned()),
+            if running { "running" } else { run.and_then(|r| r.last_result.as_deref()).unwrap_or("-") },
+            run.and_then(|r| r.last_error.as_deref()).unwrap_or(""),
+        );
+    }
+    match patron_store::jobs::stats(&context.db).await {
+        Ok(stats) if !stats.is_empty() => {
+            println!("\n{:<24} {:<10} {:>8}", "QUEUED KIND", "STATUS", "JOBS");
+            for row in stats {
+                println!("{:<24} {:<10} {:>8}", row.kind, row.status, row.count);
+            }
+        }
+        Ok(_) => println!("\nthe job queue is empty"),
+        Err(error) => return report(&StartupError::Database(error.to_string())),
+    }
+    ExitCode::SUCCESS
 }

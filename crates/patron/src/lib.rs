@@ -5,6 +5,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod demo;
+pub mod jobs;
 pub mod telemetry;
 
 pub use app::{Application, Roles, StartupError};

@@ -116,3 +116,31 @@ async fn cloud_mode_refuses_an_unmigrated_database_until_patron_migrate_ran() {
     drop(server);
     database.drop_database().await;
 }
+
+#[test]
+fn run_job_runs_a_scheduled_job_once_and_jobs_list_shows_it() {
+    let dir = data_dir();
+    let env = [("PATRON_DATA_DIR", dir.path().to_str().unwrap()), ("PATRON_SCHEDULE_JOB_CLEANUP", "")];
+    let (status, stdout, stderr) = run(&["run-job", "session-cleanup"], &env);
+    assert!(status.success(), "{stderr}");
+    // the JSON log lines share stdout; the command's own output is plain text
+    assert!(stdout.lines().any(|l| l == "session-cleanup: deleted 0 expired sessions"), "{stdout}");
+
+    let (status, stdout, _) = run(&["jobs", "list"], &env);
+    assert!(status.success());
+    let line = stdout.lines().find(|l| l.starts_with("session-cleanup")).unwrap_or_default();
+    assert!(line.contains("17 * * * *") && line.contains("ok") && !line.contains("never"), "{stdout}");
+    let disabled = stdout.lines().find(|l| l.starts_with("job-cleanup")).unwrap_or_default();
+    assert!(disabled.contains("disabled") && disabled.contains("never"), "{stdout}");
+
+    let (status, _, stderr) = run(&["run-job", "make-coffee"], &env);
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("session-cleanup, job-cleanup"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_cron_expression_is_refused_by_name() {
+    let (status, _, stderr) = run(&["serve"], &[("PATRON_SCHEDULE_SESSION_CLEANUP", "hourly")]);
+    assert_eq!(status.code(), Some(2));
+    assert!(stderr.contains("PATRON_SCHEDULE_SESSION_CLEANUP: \"hourly\" is not a cron expression"), "{stderr}");
+}
