@@ -31,6 +31,9 @@ pub enum JobError {
     /// Worth trying again later (a network hiccup, a busy server).
     #[error("{0}")]
     Retry(String),
+    /// Not now, for a known while (another worker holds what it needs): try again after it.
+    #[error("{1}")]
+    Later(Duration, String),
     /// Will never work (bad payload): straight to the dead letters.
     #[error("{0}")]
     Permanent(String),

@@ -62,7 +62,14 @@ struct Entry {
     task: Arc<dyn ScheduledTask>,
     expression: Option<String>,
     cron: Option<Cron>,
+    /// The latest tick this instance asked the database about, and when: a tick another
+    /// instance took (or that waits for a running one) is asked about again only every few
+    /// seconds, so checking every second costs nothing between ticks.
+    asked: std::sync::Mutex<Option<(Timestamp, std::time::Instant)>>,
 }
+
+/// How often an instance asks again about a tick it could not take.
+const ASK_AGAIN: Duration = Duration::from_secs(5);
 
 /// How a manual run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,8 +105,8 @@ impl Scheduler {
             .map(|task| {
                 let expression = context.settings.schedules.get(task.name()).cloned().flatten();
                 // the settings validated the expression; a failure here disables the job
-                let cron = expression.as_deref().and_then(|e| e.parse::<Cron>().ok());
-                Entry { task, expression, cron }
+                let cron = expression.as_deref().and_then(|e| patron_settings::cron(e).ok());
+                Entry { task, expression, cron, asked: std::sync::Mutex::new(None) }
             })
             .collect();
         let id = format!("{}-{}", std::process::id(), patron_domain::token::random_urlsafe(6));
@@ -111,9 +118,9 @@ impl Scheduler {
         self.entries.iter().map(|e| (e.task.name(), e.expression.as_deref())).collect()
     }
 
-    async fn run_entry(&self, entry: &Entry) -> Result<String, String> {
+    async fn run_entry(&self, entry: &Entry, tick: Option<Timestamp>) -> Result<String, String> {
         let name = entry.task.name();
-        tracing::info!(job = name, "scheduled job started");
+        tracing::info!(job = name, tick = %tick.map(|t| t.to_rfc3339()).unwrap_or_else(|| "now".to_owned()), "scheduled job started");
         let result = entry.task.run(&self.context).await.map_err(|e| e.to_string());
         let (ok, detail) = match &result {
             Ok(summary) => (true, summary.as_str()),
@@ -137,6 +144,13 @@ impl Scheduler {
             let Some(cron) = &entry.cron else { continue };
             let Ok(due) = cron.find_previous_occurrence(&to_chrono(now), true) else { continue };
             let tick = from_chrono(due);
+            {
+                let mut asked = entry.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if asked.is_some_and(|(at, when)| at == tick && when.elapsed() < ASK_AGAIN) {
+                    continue;
+                }
+                *asked = Some((tick, std::time::Instant::now()));
+            }
             match patron_store::schedule::try_start(
                 &self.context.db,
                 entry.task.name(),
@@ -148,7 +162,7 @@ impl Scheduler {
             .await
             {
                 Ok(true) => {
-                    let _ = self.run_entry(entry).await;
+                    let _ = self.run_entry(entry, Some(tick)).await;
                     fired.push(entry.task.name());
                 }
                 Ok(false) => {}
@@ -166,19 +180,19 @@ impl Scheduler {
             patron_store::schedule::try_start(&self.context.db, name, None, &self.id, self.lease, Timestamp::now())
                 .await;
         Some(match started {
-            Ok(true) => self.run_entry(entry).await.map(RunNow::Done),
+            Ok(true) => self.run_entry(entry, None).await.map(RunNow::Done),
             Ok(false) => Ok(RunNow::AlreadyRunning),
             Err(error) => Err(error.to_string()),
         })
     }
 
-    /// Ticks every few seconds until `stop` fires.
+    /// Ticks every second until `stop` fires.
     pub async fn run(self, stop: CancellationToken) {
         tracing::info!(jobs = ?self.jobs(), "scheduler started");
         while !stop.is_cancelled() {
             self.tick(Timestamp::now()).await;
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 () = stop.cancelled() => {}
             }
         }

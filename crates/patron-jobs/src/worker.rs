@@ -100,6 +100,7 @@ impl Worker {
                     JobError::Retry(_) if job.attempts < job.max_attempts => {
                         Some(Timestamp::now().plus(retry_delay(job.attempts)))
                     }
+                    JobError::Later(delay, _) if job.attempts < job.max_attempts => Some(Timestamp::now().plus(*delay)),
                     _ => None,
                 };
                 match retry_at {

@@ -13,6 +13,7 @@ mod secret;
 mod values;
 
 pub use secret::{SecretString, SecretUrl, redact_url};
+pub use values::cron;
 pub use values::{CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
 
 use std::collections::BTreeMap;
@@ -72,6 +73,8 @@ definitions! {
     "storage_url", Text, false;
     "cache_url", Text, false;
     "smtp_url", Text, true;
+    "mail_from", Text, false;
+    "smtp_timeout", Duration, false;
     "secret_key", Text, true;
     "log_format", Text, false;
     "log_level", Text, false;
@@ -88,6 +91,7 @@ definitions! {
     "login_window", Duration, false;
     "max_tiers", Number, false;
     "worker_concurrency", Number, false;
+    "job_lease", Duration, false;
     "schedule_session_cleanup", Text, false;
     "schedule_job_cleanup", Text, false;
 }
@@ -166,8 +170,12 @@ pub struct Settings {
     pub storage_url: StorageUrl,
     /// Cache.
     pub cache_url: CacheUrl,
-    /// Outgoing mail server; `None` writes e-mails to the log.
+    /// Outgoing mail server; `None` writes e-mails to the log and the outbox table.
     pub smtp_url: Option<SecretUrl>,
+    /// The sender of patron's mails (`patron <noreply@example.com>`).
+    pub mail_from: String,
+    /// How long one SMTP step may take; a whole send gets twice this.
+    pub smtp_timeout: Duration,
     /// The key that signs tokens; `None` in embedded mode means "generate into the data folder".
     pub secret_key: Option<SecretString>,
     /// Log format; `None` picks pretty on a terminal and JSON otherwise.
@@ -200,7 +208,11 @@ pub struct Settings {
     pub max_tiers: u32,
     /// Jobs one worker runs at the same time.
     pub worker_concurrency: u32,
-    /// Cron expression (minute hour day month weekday, UTC) of each scheduled job by name;
+    /// How long a worker's claim on a job holds without a heartbeat (it beats every third
+    /// of this): how soon another worker takes over the jobs of one that died.
+    pub job_lease: Duration,
+    /// Cron expression (minute hour day month weekday, UTC, optionally seconds first) of each
+    /// scheduled job by name;
     /// `None` when disabled with a blank value.
     pub schedules: BTreeMap<&'static str, Option<String>>,
     /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
@@ -265,6 +277,12 @@ impl Settings {
             .unwrap_or_else(|| StorageUrl::File { root: data_dir.join("storage") });
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
         let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
+        let mail_from = p.parse("mail_from", values::parse_mailbox).unwrap_or_else(|| {
+            format!(
+                "patron <noreply@{}>",
+                public_url.host_str().filter(|h| h.contains('.')).unwrap_or("patron.invalid")
+            )
+        });
         let secret_key = p.parse("secret_key", |value| {
             if value.chars().count() < 32 {
                 Err("is too short: use at least 32 random characters (e.g. `openssl rand -base64 48`)".to_owned())
@@ -293,6 +311,8 @@ impl Settings {
         let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
         let max_tiers = p.number("max_tiers", 1, 100).unwrap_or(10);
         let worker_concurrency = p.number("worker_concurrency", 1, 256).unwrap_or(4);
+        let job_lease = p.duration("job_lease").unwrap_or(Duration::from_secs(60));
+        let smtp_timeout = p.duration("smtp_timeout").unwrap_or(Duration::from_secs(30));
         let mut schedules = BTreeMap::new();
         for (name, key, default) in SCHEDULES {
             let expression = match p.get(key) {
@@ -312,6 +332,8 @@ impl Settings {
             storage_url,
             cache_url,
             smtp_url,
+            mail_from,
+            smtp_timeout,
             secret_key,
             log_format,
             log_level,
@@ -328,6 +350,7 @@ impl Settings {
             login_window,
             max_tiers,
             worker_concurrency,
+            job_lease,
             schedules,
             warnings,
         };
@@ -369,6 +392,12 @@ impl Settings {
         }
         if self.login_window.is_zero() {
             problems.push(format!("{}: must be longer than 0s", name("login_window")));
+        }
+        if self.job_lease < Duration::from_secs(3) {
+            problems.push(format!("{}: must be at least 3s", name("job_lease")));
+        }
+        if self.smtp_timeout < Duration::from_secs(1) {
+            problems.push(format!("{}: must be at least 1s", name("smtp_timeout")));
         }
     }
 }

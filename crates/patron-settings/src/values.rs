@@ -264,11 +264,34 @@ pub(crate) fn parse_size(value: &str) -> Result<usize, String> {
     number.checked_mul(multiplier).ok_or_else(expected)
 }
 
+/// Parses a schedule: five fields (minute hour day month weekday, UTC), or six with seconds
+/// first for jobs that run more than once a minute.
+pub fn cron(value: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder().seconds(croner::parser::Seconds::Optional).build().parse(value)
+}
+
 pub(crate) fn parse_cron(value: &str) -> Result<String, String> {
-    match value.parse::<croner::Cron>() {
+    match cron(value) {
         Ok(_) => Ok(value.to_owned()),
         Err(_) => Err(format!(
-            "{value:?} is not a cron expression; expected minute hour day month weekday in UTC, e.g. \"17 * * * *\" (blank disables the job)"
+            "{value:?} is not a cron expression; expected minute hour day month weekday in UTC, e.g. \"17 * * * *\", \
+             optionally with seconds first (blank disables the job)"
         )),
+    }
+}
+
+pub(crate) fn parse_mailbox(value: &str) -> Result<String, String> {
+    let address = match (value.find('<'), value.rfind('>')) {
+        (Some(start), Some(end)) if start < end && value.ends_with('>') => &value[start + 1..end],
+        (None, None) => value,
+        _ => return Err(format!("{value:?} is not a sender; expected name@example.com or Name <name@example.com>")),
+    };
+    let valid = address
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !address.contains(' '));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("{value:?} is not a sender; expected name@example.com or Name <name@example.com>"))
     }
 }

@@ -320,30 +320,92 @@ pub async fn purge_succeeded(db: &Db, before: Timestamp) -> Result<u64, StoreErr
     Ok(result.rows_affected())
 }
 
-/// Records that the side effect `key` happened; false when it was recorded before (the effect
-/// must then not happen again).
-pub async fn record_effect<'e>(
-    executor: impl sqlx::Executor<'e, Database = Database>,
-    key: &str,
-    kind: &str,
-) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("INSERT INTO effects (key, kind, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(key)
-        .bind(kind)
-        .bind(Timestamp::now().as_micros())
-        .execute(executor)
-        .await?;
-    Ok(result.rows_affected() == 1)
+/// What to do about a side effect with an idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectClaim {
+    /// This worker holds the key now: do the effect, then [`finish_effect`].
+    Go,
+    /// The effect is done: do nothing.
+    Done,
+    /// Another worker is doing it right now: try again later.
+    Busy,
 }
 
-/// Whether the side effect `key` is recorded.
+/// Claims the side effect `key` for `owner` for `lease`. A claim whose lease ran out (its
+/// worker died mid-effect) can be taken over. Two statements; call it on a connection of
+/// its own, outside the job's transaction, so the claim is visible at once.
+pub async fn claim_effect(
+    db: &Db,
+    key: &str,
+    kind: &str,
+    owner: &str,
+    lease: Duration,
+) -> Result<EffectClaim, StoreError> {
+    let now = Timestamp::now();
+    crate::count::statement();
+    let inserted = sqlx::query(
+        "INSERT INTO effects (key, kind, state, owner, lease_until, created_at) VALUES ($1, $2, 'pending', $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(key)
+    .bind(kind)
+    .bind(owner)
+    .bind(now.plus(lease).as_micros())
+    .bind(now.as_micros())
+    .execute(db.pool())
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(EffectClaim::Go);
+    }
+    crate::count::statement();
+    let taken = sqlx::query(
+        "UPDATE effects SET owner = $2, lease_until = $3 WHERE key = $1 AND state = 'pending' AND lease_until < $4",
+    )
+    .bind(key)
+    .bind(owner)
+    .bind(now.plus(lease).as_micros())
+    .bind(now.as_micros())
+    .execute(db.pool())
+    .await?;
+    if taken.rows_affected() == 1 {
+        return Ok(EffectClaim::Go);
+    }
+    crate::count::statement();
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
+    Ok(if state.as_deref() == Some("done") { EffectClaim::Done } else { EffectClaim::Busy })
+}
+
+/// Marks a claimed effect done.
+pub async fn finish_effect(db: &Db, key: &str, owner: &str) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query("UPDATE effects SET state = 'done', done_at = $3, lease_until = NULL WHERE key = $1 AND owner = $2")
+        .bind(key)
+        .bind(owner)
+        .bind(Timestamp::now().as_micros())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Gives a claimed effect up (it did not happen), so a retry can do it.
+pub async fn abandon_effect(db: &Db, key: &str, owner: &str) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query("DELETE FROM effects WHERE key = $1 AND owner = $2 AND state = 'pending'")
+        .bind(key)
+        .bind(owner)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Whether the side effect `key` is done.
 pub async fn effect_done<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     key: &str,
 ) -> Result<bool, StoreError> {
     crate::count::statement();
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT key FROM effects WHERE key = $1").bind(key).fetch_optional(executor).await?;
-    Ok(found.is_some())
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(executor).await?;
+    Ok(state.as_deref() == Some("done"))
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod feed_tokens;
 pub mod follows;
 pub mod jobs;
+pub mod mail;
 pub mod memberships;
 pub mod migrate;
 pub mod polls;

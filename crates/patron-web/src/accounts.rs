@@ -148,3 +148,18 @@ pub async fn open_session(
     tracing::info!(user_id = %user.id, kind = ?kind, "session opened");
     Ok(opened)
 }
+
+/// Checks an unsubscribe link's token: the user and the mail category it stops.
+pub fn unsubscribe_target(state: &AppState, token: &str) -> Result<(patron_domain::Id, String), ApiError> {
+    patron_mail::unsubscribe::verify(state.secret_key.expose(), token).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "unsubscribe_link_invalid", "This unsubscribe link is not valid.")
+    })
+}
+
+/// Stops the mails an unsubscribe link names. Doing it twice is fine.
+pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, ApiError> {
+    let (user_id, category) = unsubscribe_target(state, token)?;
+    patron_store::mail::unsubscribe(state.db.pool(), user_id, &category).await?;
+    tracing::info!(%user_id, %category, "unsubscribed");
+    Ok(category)
+}

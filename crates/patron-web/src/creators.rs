@@ -241,8 +241,8 @@ fn tier_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "tier_not_found", "This page has no such tier.")
 }
 
-/// Invites someone to the team (owner only). Until e-mail sending exists the link is shown to
-/// the owner, who passes it on.
+/// Invites someone to the team (owner only) and mails them the link, in the owner's language;
+/// the link is also returned, for the owner to pass on by other means.
 pub async fn invite(
     state: &AppState,
     access: &PageAccess,
@@ -251,9 +251,25 @@ pub async fn invite(
     access.require_owner()?;
     let email = Email::parse(email).map_err(|e| ApiError::validation(vec![e]))?;
     let invited_by = access.require_user()?;
+    let inviter =
+        patron_store::users::find_by_id(state.db.pool(), invited_by).await?.ok_or_else(ApiError::unauthenticated)?;
+    let mut transaction = state.db.begin_write().await?;
     let (token, invitation) =
-        creators::invite(state.db.pool(), access.creator.id, email.as_str(), invited_by, INVITATION_TTL).await?;
+        creators::invite(&mut *transaction, access.creator.id, email.as_str(), invited_by, INVITATION_TTL).await?;
     let link = format!("{}/invitations/{}", state.settings.public_url.as_str().trim_end_matches('/'), token.expose());
+    let mail = patron_mail::jobs::EmailJob {
+        key: format!("invitation:{}", invitation.id),
+        to: invitation.email.clone(),
+        locale: inviter.locale.clone(),
+        template: patron_mail::Template::TeamInvitation {
+            creator_name: access.creator.name.clone(),
+            inviter_name: inviter.display_name.clone(),
+            link: link.clone(),
+        },
+        unsubscribe: None,
+    };
+    patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
     Ok((token, invitation, link))
 }
 

@@ -289,8 +289,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("studio.invite", "Invite", "Pozvat"),
     (
         "studio.invitation_link",
-        "Invitation created. Send this link to the person: {}",
-        "Pozvánka vytvořena. Pošlete tento odkaz: {}",
+        "Invitation sent by e-mail. You can also pass on the link yourself: {}",
+        "Pozvánka odeslána e-mailem. Odkaz můžete předat i sami: {}",
     ),
     ("studio.transfer_to", "Hand the page over to", "Předat stránku"),
     ("studio.transfer", "Hand over", "Předat"),
@@ -350,6 +350,18 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "invitation.gone_text",
         "This invitation is unknown, used up or expired.",
         "Tato pozvánka neexistuje, byla použita nebo vypršela.",
+    ),
+    ("unsubscribe.title", "E-mails about new posts", "E-maily o nových příspěvcích"),
+    (
+        "unsubscribe.question",
+        "Stop e-mails about new posts from the creators you follow? You will still see the posts in your feed.",
+        "Přestat posílat e-maily o nových příspěvcích tvůrců, které sledujete? Příspěvky dál uvidíte ve svém přehledu.",
+    ),
+    ("unsubscribe.confirm", "Stop these e-mails", "Přestat posílat"),
+    (
+        "unsubscribe.done",
+        "Done: you will get no more e-mails about new posts.",
+        "Hotovo: e-maily o nových příspěvcích už chodit nebudou.",
     ),
 ];
 

@@ -382,6 +382,7 @@ pub async fn create(state: &AppState, page: &PageAccess, input: &PostInput) -> R
     if fields.kind == PostKind::Poll {
         polls::set_options(&mut transaction, post_id, &poll_labels).await?;
     }
+    announce(&mut transaction, page.creator.id, post_id, None, &fields).await?;
     transaction.commit().await.map_err(patron_store::StoreError::from)?;
     tracing::info!(post_id = %post_id, creator_id = %page.creator.id, "post written");
     Ok(post_id)
@@ -407,7 +408,25 @@ pub async fn update(state: &AppState, page: &PageAccess, post_id: Id, input: &Po
             polls::set_options(&mut transaction, post_id, &poll_labels).await?;
         }
     }
+    announce(&mut transaction, page.creator.id, post_id, existing.published_at, &fields).await?;
     transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Mails a post to the followers at its publication time when it is published or scheduled
+/// (or rescheduled), in the same transaction as the post; editing a published post sends
+/// nothing. Each mail is keyed by the post and the recipient, so a post is mailed to a
+/// follower once, however often it is rescheduled.
+async fn announce(
+    transaction: &mut patron_store::Transaction,
+    creator_id: Id,
+    post_id: Id,
+    previously: Option<Timestamp>,
+    fields: &PostFields,
+) -> Result<(), ApiError> {
+    if let Some(published_at) = fields.published_at.filter(|at| Some(*at) != previously) {
+        patron_mail::jobs::enqueue_post_fan_out(&mut **transaction, creator_id, post_id, published_at).await?;
+    }
     Ok(())
 }
 

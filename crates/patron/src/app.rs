@@ -202,6 +202,8 @@ pub async fn open_database_for_check(settings: &Settings) -> Result<(Db, String)
 pub struct Application {
     state: AppState,
     roles: Roles,
+    /// The job handlers, when this process runs the worker.
+    registry: Option<patron_jobs::Registry>,
     listener: TcpListener,
     ops_listener: Option<TcpListener>,
 }
@@ -225,7 +227,13 @@ impl Application {
             None => None,
         };
         let state = AppState::new(Arc::new(settings), db, storage, cache, secret_key);
-        Ok(Self { state, roles, listener, ops_listener })
+        let registry = if roles.worker {
+            let context = patron_jobs::JobContext { db: state.db.clone(), settings: state.settings.clone() };
+            Some(crate::jobs::registry(&context, &state.secret_key)?)
+        } else {
+            None
+        };
+        Ok(Self { state, roles, registry, listener, ops_listener })
     }
 
     /// The port the main listener is bound to (useful with port 0).
@@ -247,7 +255,7 @@ impl Application {
     /// listener closes after `PATRON_SHUTDOWN_DELAY`, and in-flight requests get
     /// `PATRON_SHUTDOWN_GRACE` to finish (lesson 8).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartupError> {
-        let Application { state, roles, listener, ops_listener } = self;
+        let Application { state, roles, registry, listener, ops_listener } = self;
         let settings = state.settings.clone();
         let parts = Parts { web: roles.web, metrics: ops_listener.is_none() };
         let router = patron_web::router(state.clone(), parts);
@@ -271,12 +279,13 @@ impl Application {
         let stop_background = CancellationToken::new();
         let context = patron_jobs::JobContext { db: state.db.clone(), settings: settings.clone() };
         let mut background = tokio::task::JoinSet::new();
-        if roles.worker {
+        if let Some(registry) = registry {
             let options = patron_jobs::WorkerOptions {
                 concurrency: usize::try_from(settings.worker_concurrency).unwrap_or(4),
+                lease: settings.job_lease,
                 ..patron_jobs::WorkerOptions::default()
             };
-            let worker = patron_jobs::Worker::new(context.clone(), crate::jobs::registry(), options);
+            let worker = patron_jobs::Worker::new(context.clone(), registry, options);
             background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
         }
         if roles.scheduler {

@@ -68,13 +68,15 @@ pub async fn run(settings: &Settings) -> Result<(), StartupError> {
     match &settings.smtp_url {
         Some(url) => {
             let host = url.expose().host_str().unwrap_or_default().to_owned();
-            let port = url.expose().port().unwrap_or(if url.expose().scheme() == "smtps" { 465 } else { 587 });
+            let port = url.expose().port().unwrap_or_else(|| patron_mail::default_port(url.expose()));
             match reach_tcp(&host, port).await {
                 Ok(()) => line("smtp", "ok", &format!("{} answers", url.redacted())),
                 Err(error) => return fail("smtp", StartupError::Server(format!("PATRON_SMTP_URL: {error}"))),
             }
         }
-        None => line("smtp", "skipped", "PATRON_SMTP_URL is not set: e-mails are written to the log"),
+        None => {
+            line("smtp", "skipped", "PATRON_SMTP_URL is not set: e-mails are written to the log and the outbox table")
+        }
     }
 
     match &settings.otlp_endpoint {

@@ -1,6 +1,14 @@
 //! The job handlers this build runs. Each feature adds its handlers here.
 
-/// Every job handler of patron.
-pub fn registry() -> patron_jobs::Registry {
-    patron_jobs::Registry::new()
+use crate::app::StartupError;
+use patron_jobs::JobContext;
+use patron_settings::SecretString;
+
+/// Every job handler of patron. Fails when the mail settings are unusable.
+pub fn registry(context: &JobContext, secret_key: &SecretString) -> Result<patron_jobs::Registry, StartupError> {
+    let mailer = patron_mail::Mailer::from_settings(&context.settings, context.db.clone())
+        .map_err(|e| StartupError::Settings(e.to_string()))?;
+    Ok(patron_jobs::Registry::new()
+        .with(patron_mail::jobs::SendEmail::new(mailer, secret_key.clone()))
+        .with(patron_mail::jobs::PostFanOut))
 }

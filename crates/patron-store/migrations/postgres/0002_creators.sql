@@ -74,7 +74,7 @@ CREATE TABLE follows (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, creator_id)
 );
-CREATE INDEX follows_creator_idx ON follows (creator_id);
+CREATE INDEX follows_creator_idx ON follows (creator_id, user_id);
 
 -- A member keeps the price they signed up at when the tier's price changes.
 CREATE TABLE memberships (

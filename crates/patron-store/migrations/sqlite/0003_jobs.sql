@@ -39,11 +39,25 @@ CREATE TABLE schedule_runs (
     last_error       TEXT
 );
 
--- Side effects done, by idempotency key: a job that runs twice finds its effect here.
+-- Side effects by idempotency key. A worker claims a key (state 'pending', with a lease)
+-- before the effect and marks it 'done' after: a job that runs twice, or two workers running
+-- one job, find the key and do not act again.
 CREATE TABLE effects (
-    key        TEXT   PRIMARY KEY NOT NULL,
-    kind       TEXT   NOT NULL,
-    created_at BIGINT NOT NULL
+    key         TEXT   PRIMARY KEY NOT NULL,
+    kind        TEXT   NOT NULL,
+    state       TEXT   NOT NULL CHECK (state IN ('pending', 'done')),
+    owner       TEXT,
+    lease_until BIGINT,
+    created_at  BIGINT NOT NULL,
+    done_at     BIGINT
+);
+
+-- Categories of e-mail a user no longer wants (one click from the mail's footer).
+CREATE TABLE email_unsubscribes (
+    user_id    TEXT   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    category   TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, category)
 );
 
 -- Mails written instead of sent when no SMTP server is configured (embedded mode).

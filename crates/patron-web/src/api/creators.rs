@@ -578,7 +578,8 @@ pub struct InviteRequest {
     pub email: String,
 }
 
-/// Invite someone to the team as a contributor (owner). The response carries the link to pass on.
+/// Invite someone to the team as a contributor (owner): the link is mailed to them, and the
+/// response carries it too, to pass on by other means.
 #[utoipa::path(post, path = "/api/v1/creators/{slug}/invitations", tag = "team", params(("slug" = String, Path)),
     request_body = InviteRequest, responses((status = 201, body = InvitationResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session_cookie" = [])))]

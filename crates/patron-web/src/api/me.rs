@@ -15,7 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me)).routes(routes!(list_sessions)).routes(routes!(revoke_session))
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(unsubscribe))
 }
 
 /// The current user.
@@ -96,4 +100,16 @@ async fn revoke_session(
     } else {
         Err(ApiError::not_found())
     }
+}
+
+/// One-click unsubscribe (RFC 8058): the address in a mail's `List-Unsubscribe` header. Mail
+/// providers call it for the user, without a session; the signed token is the authority.
+#[utoipa::path(
+    post, path = "/api/v1/unsubscribe/{token}", tag = "me",
+    params(("token" = String, Path, description = "The token from the mail")),
+    responses((status = 204, description = "Unsubscribed (again, if it was done before)"), (status = 404, body = ErrorBody))
+)]
+async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Result<StatusCode, ApiError> {
+    crate::accounts::unsubscribe(&state, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

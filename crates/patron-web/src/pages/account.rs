@@ -1,6 +1,6 @@
 //! Register, log in, log out, and the account page.
 
-use super::{Layout, Page, render};
+use super::{Layout, Page, page_error, render};
 use crate::AppState;
 use crate::accounts::{self, Registration};
 use crate::auth::{MaybeUser, clear_session_cookie, session_cookie};
@@ -26,6 +26,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account", get(account))
         .route("/account/feeds", post(create_feed))
         .route("/account/feeds/{feed_id}/revoke", post(revoke_feed))
+        .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe_submit))
 }
 
 /// A same-site path to go to after logging in; anything else becomes `/account`, so the
@@ -423,5 +424,29 @@ mod tests {
         assert_eq!(safe_next(Some("/\t/evil.example"), "/account"), "/account");
         assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=1"), "/account"), "/account");
         assert_eq!(safe_next(None, "/account"), "/account");
+    }
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    layout: Layout,
+    token: String,
+    done: bool,
+}
+
+/// `GET /unsubscribe/{token}`: asks before stopping mails (link scanners open every link in
+/// a mail, so a GET never changes anything).
+async fn unsubscribe_page(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
+    match crate::accounts::unsubscribe_target(&state, &token) {
+        Ok(_) => render(StatusCode::OK, &UnsubscribePage { layout: page.layout, token, done: false }),
+        Err(error) => page_error(&error),
+    }
+}
+
+async fn unsubscribe_submit(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
+    match crate::accounts::unsubscribe(&state, &token).await {
+        Ok(_) => render(StatusCode::OK, &UnsubscribePage { layout: page.layout, token, done: true }),
+        Err(error) => page_error(&error),
     }
 }

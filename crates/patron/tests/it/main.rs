@@ -13,6 +13,7 @@ mod creators;
 mod csrf;
 mod demo;
 mod languages;
+mod mail;
 mod ops;
 mod pages;
 mod posts;
