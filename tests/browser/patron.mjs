@@ -86,3 +86,72 @@ export function withDatabase(url, name) {
   parsed.pathname = '/' + name;
   return parsed.toString();
 }
+
+/**
+ * A small SMTP server on loopback that accepts and records every mail:
+ * `{ port, mails: [{ from, to: [..], data }], close() }`.
+ */
+export async function startSmtpSink() {
+  const { createServer } = await import('node:net');
+  const mails = [];
+  const server = createServer((socket) => {
+    let buffer = '';
+    let inData = false;
+    let mail = { from: '', to: [], data: '' };
+    socket.write('220 sink.test ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      let end;
+      while ((end = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            mails.push(mail);
+            mail = { from: '', to: [], data: '' };
+            socket.write('250 accepted\r\n');
+          } else {
+            mail.data += (line.startsWith('..') ? line.slice(1) : line) + '\r\n';
+          }
+          continue;
+        }
+        const upper = line.toUpperCase();
+        if (upper.startsWith('EHLO')) socket.write('250-sink.test\r\n250 8BITMIME\r\n');
+        else if (upper.startsWith('MAIL FROM:')) { mail.from = line.slice(10).trim().replace(/^<|>.*$/g, ''); socket.write('250 OK\r\n'); }
+        else if (upper.startsWith('RCPT TO:')) { mail.to.push(line.slice(8).trim().replace(/^<|>.*$/g, '')); socket.write('250 OK\r\n'); }
+        else if (upper === 'DATA') { inData = true; socket.write('354 go ahead\r\n'); }
+        else if (upper.startsWith('QUIT')) { socket.end('221 bye\r\n'); }
+        else socket.write('250 OK\r\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, mails, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** The text of a recorded mail with its transfer encodings (quoted-printable, base64) undone. */
+export function mailText(mail) {
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(mail.data)?.[1];
+  const parts = boundary ? mail.data.split('--' + boundary).slice(1) : [mail.data];
+  return parts.map((part) => {
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) return '';
+    const headers = part.slice(0, split);
+    const body = part.slice(split + 4);
+    const encoding = /content-transfer-encoding:\s*([\w-]+)/i.exec(headers)?.[1]?.toLowerCase();
+    if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (encoding === 'quoted-printable') {
+      const joined = body.replace(/=\r\n/g, '');
+      const bytes = [];
+      for (let i = 0; i < joined.length; i++) {
+        const hex = joined.slice(i + 1, i + 3);
+        if (joined[i] === '=' && /^[0-9A-F]{2}$/i.test(hex)) { bytes.push(parseInt(hex, 16)); i += 2; }
+        else bytes.push(...Buffer.from(joined[i], 'utf8'));
+      }
+      return Buffer.from(bytes).toString('utf8');
+    }
+    return body;
+  }).join('\n');
+}

@@ -1,13 +1,16 @@
 //! The cache: rate-limit counters and short-lived values. Callers use [`Cache`]; the backend
 //! is chosen by the cache URL's scheme. `memory://` keeps everything in this process, which
-//! is right for one server; replicas share a cache once a shared backend is configured.
+//! is right for one server; `redis://` is shared by the replicas, and when Redis is away the
+//! cache falls back to memory instead of failing requests.
 
 mod memory;
+mod redis;
 
 use patron_settings::CacheUrl;
 use std::time::Duration;
 
 pub use memory::MemoryCache;
+pub use redis::RedisCache;
 
 /// A cache operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,8 @@ pub struct WindowCount {
 pub enum Cache {
     /// In this process.
     Memory(MemoryCache),
+    /// Redis, with this process's memory while Redis does not answer.
+    Redis(RedisCache),
 }
 
 impl Cache {
@@ -38,6 +43,9 @@ impl Cache {
     pub fn open(url: &CacheUrl) -> Result<Self, CacheError> {
         match url {
             CacheUrl::Memory => Ok(Cache::Memory(MemoryCache::new(100_000))),
+            CacheUrl::Redis(url) => {
+                RedisCache::new(url.expose(), url.redacted()).map(Cache::Redis).map_err(CacheError::Backend)
+            }
         }
     }
 
@@ -45,6 +53,7 @@ impl Cache {
     pub fn describe(&self) -> String {
         match self {
             Cache::Memory(_) => "memory://".to_owned(),
+            Cache::Redis(cache) => cache.describe().to_owned(),
         }
     }
 
@@ -53,6 +62,7 @@ impl Cache {
     pub async fn increment(&self, key: &str, window: Duration) -> Result<WindowCount, CacheError> {
         match self {
             Cache::Memory(cache) => Ok(cache.increment(key, window)),
+            Cache::Redis(cache) => Ok(cache.increment(key, window).await),
         }
     }
 
@@ -60,6 +70,7 @@ impl Cache {
     pub async fn count(&self, key: &str) -> Result<WindowCount, CacheError> {
         match self {
             Cache::Memory(cache) => Ok(cache.count(key)),
+            Cache::Redis(cache) => Ok(cache.count(key).await),
         }
     }
 
@@ -70,6 +81,10 @@ impl Cache {
                 cache.set(key, value, ttl);
                 Ok(())
             }
+            Cache::Redis(cache) => {
+                cache.set(key, value, ttl).await;
+                Ok(())
+            }
         }
     }
 
@@ -77,6 +92,7 @@ impl Cache {
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         match self {
             Cache::Memory(cache) => Ok(cache.get(key)),
+            Cache::Redis(cache) => Ok(cache.get(key).await),
         }
     }
 
@@ -87,13 +103,19 @@ impl Cache {
                 cache.delete(key);
                 Ok(())
             }
+            Cache::Redis(cache) => {
+                cache.delete(key).await;
+                Ok(())
+            }
         }
     }
 
-    /// Checks that the backend answers, for `/readyz` and `patron check`.
+    /// Checks that the backend answers, for `/readyz` and `patron check`. A Redis that does
+    /// not answer is an error here even though the cache keeps working from memory.
     pub async fn ping(&self) -> Result<(), CacheError> {
         match self {
             Cache::Memory(_) => Ok(()),
+            Cache::Redis(cache) => cache.ping().await.map_err(CacheError::Backend),
         }
     }
 }

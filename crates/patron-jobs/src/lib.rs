@@ -2,9 +2,11 @@
 //! change that causes them); a [`Worker`] leases and runs them with retries and dead letters;
 //! the [`Scheduler`] fires named recurring jobs, once per tick however many instances run.
 
+mod metrics;
 mod scheduler;
 mod worker;
 
+pub use metrics::JobMetrics;
 pub use scheduler::{RunNow, ScheduledTask, Scheduler, TaskFuture};
 pub use worker::{Worker, WorkerOptions};
 
@@ -23,6 +25,10 @@ pub struct JobContext {
     pub db: Db,
     /// The settings.
     pub settings: Arc<Settings>,
+    /// Live events to every replica.
+    pub bus: patron_events::Bus,
+    /// Counters of background work.
+    pub metrics: JobMetrics,
 }
 
 /// Why a job did not succeed.

@@ -126,6 +126,7 @@ impl Scheduler {
             Ok(summary) => (true, summary.as_str()),
             Err(error) => (false, error.as_str()),
         };
+        self.context.metrics.scheduled_run(name, ok);
         if let Err(error) = patron_store::schedule::finish(&self.context.db, name, &self.id, ok, detail).await {
             tracing::warn!(job = name, %error, "recording the end of a scheduled job failed");
         }

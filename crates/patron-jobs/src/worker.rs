@@ -79,10 +79,13 @@ impl Worker {
                 () = abandon.cancelled() => None,
             }
         };
+        let seconds = started.elapsed().as_secs_f64();
+        let metrics = &self.context.metrics;
         match result {
             None => {
                 tracing::warn!("stopping: the job did not finish within the grace period; its lease is given back");
                 let _ = jobs::release(db, job.id, &self.id).await;
+                metrics.job_run(&job.kind, "released", seconds);
                 Outcome::Released
             }
             Some(Ok(())) => {
@@ -93,6 +96,7 @@ impl Worker {
                     }
                     Err(error) => tracing::error!(%error, "recording success failed; the job will run again"),
                 }
+                metrics.job_run(&job.kind, "succeeded", seconds);
                 Outcome::Succeeded
             }
             Some(Err(error)) => {
@@ -107,6 +111,7 @@ impl Worker {
                     Some(at) => tracing::warn!(%error, retry_at = %at, "job failed; it will be retried"),
                     None => tracing::error!(%error, "job failed for good; it is now a dead letter"),
                 }
+                metrics.job_run(&job.kind, if retry_at.is_some() { "retried" } else { "dead" }, seconds);
                 let _ = jobs::fail(db, job.id, &self.id, &error.to_string(), retry_at).await;
                 Outcome::Failed
             }

@@ -22,7 +22,7 @@ async fn context(database: &TestDatabase, extra: &[(&str, &str)]) -> JobContext 
     let settings = patron_settings::Settings::from_env_map(&env).unwrap();
     let db = Db::connect(&settings.database_url, 8).await.unwrap();
     migrate::run(&db).await.unwrap();
-    JobContext { db, settings: Arc::new(settings) }
+    JobContext { db, settings: Arc::new(settings), bus: patron_events::Bus::local(), metrics: Default::default() }
 }
 
 macro_rules! on_both_backends {

@@ -133,6 +133,7 @@ impl SendEmail {
             && patron_store::mail::is_unsubscribed(db.pool(), stop.user_id, &stop.category).await?
         {
             tracing::info!(key = %job.key, "not sent: the recipient unsubscribed");
+            context.metrics.mail("unsubscribed");
             return Ok(());
         }
         let effect = format!("email:{}", job.key);
@@ -143,6 +144,7 @@ impl SendEmail {
         match jobs::claim_effect(db, &effect, SEND_EMAIL, &owner, lease).await? {
             EffectClaim::Done => {
                 tracing::info!(key = %job.key, "already sent: nothing to do");
+                context.metrics.mail("already_sent");
                 return Ok(());
             }
             EffectClaim::Busy => {
@@ -159,11 +161,13 @@ impl SendEmail {
         let mail = Mail { to: job.to.clone(), rendered, one_click_unsubscribe: links.map(|(_, one_click)| one_click) };
         match self.mailer.send(&mail, &message_id(&job.key)).await {
             Ok(()) => {
+                context.metrics.mail("sent");
                 jobs::finish_effect(db, &effect, &owner).await?;
                 tracing::info!(key = %job.key, "mail sent");
                 Ok(())
             }
             Err(error) => {
+                context.metrics.mail("failed");
                 if let Err(abandon) = jobs::abandon_effect(db, &effect, &owner).await {
                     // the claim's lease runs out and a retry takes it over
                     tracing::warn!(error = %abandon, "could not release the claim on a mail that was not sent");
@@ -195,7 +199,8 @@ impl Handler for SendEmail {
     }
 }
 
-/// Mails a new post to the followers who may see it.
+/// Announces a post when it is published: a live event to its creator's followers, and a
+/// mail to each follower entitled to read it.
 pub struct PostFanOut;
 
 impl PostFanOut {
@@ -216,6 +221,19 @@ impl PostFanOut {
         let Some(creator) = creators::find_by_id(db.pool(), job.creator_id).await? else {
             return Ok(());
         };
+        if creator.is_hidden {
+            tracing::info!(post_id = %post.id, "not announced: the page is hidden");
+            return Ok(());
+        }
+        // open pages and apps of followers hear about it now (the stream checks nothing more:
+        // the title is what a teaser shows anyway; the page they load applies entitlement)
+        let data = serde_json::json!({
+            "creator_id": creator.id.to_string(),
+            "creator_slug": creator.slug,
+            "post_id": post.id.to_string(),
+            "title": post.title,
+        });
+        context.bus.publish("post.published", patron_events::Audience::Followers(creator.id), data).await;
         let audience = post.audience();
         let post_url = format!("{}/{}/posts/{}", base_url(context), creator.slug, post.id);
         let excerpt = patron_domain::markdown::to_plain_text(&post.body, 280);

@@ -71,7 +71,7 @@ definitions! {
     "database_url", Text, true;
     "database_max_connections", Number, false;
     "storage_url", Text, false;
-    "cache_url", Text, false;
+    "cache_url", Text, true;
     "smtp_url", Text, true;
     "mail_from", Text, false;
     "smtp_timeout", Duration, false;

@@ -149,23 +149,39 @@ impl StorageUrl {
 pub enum CacheUrl {
     /// In this process only (`memory://`).
     Memory,
+    /// A Redis server shared by the replicas (`redis://` or `rediss://` with TLS); may carry
+    /// a password, so it never prints.
+    Redis(crate::SecretUrl),
 }
 
 impl CacheUrl {
     pub(crate) fn parse(value: &str) -> Result<Self, String> {
+        let expected = "expected memory:// or redis://[:password@]host:6379[/db] (rediss:// for TLS)";
         match value {
             "memory://" | "memory:" => Ok(Self::Memory),
             other => {
                 let scheme = other.split_once("://").map(|(scheme, _)| scheme).unwrap_or(other);
-                Err(format!("unknown scheme {scheme:?}; expected memory://"))
+                if !matches!(scheme, "redis" | "rediss") {
+                    return Err(format!("unknown scheme {scheme:?}; {expected}"));
+                }
+                let url = url::Url::parse(other).map_err(|_| format!("is not a Redis URL; {expected}"))?;
+                if url.host_str().is_none_or(str::is_empty) {
+                    return Err(format!("{} has no host; {expected}", crate::redact_url(&url)));
+                }
+                let database = url.path().trim_start_matches('/');
+                if !database.is_empty() && database.parse::<u16>().is_err() {
+                    return Err(format!("{}: the path must be a database number; {expected}", crate::redact_url(&url)));
+                }
+                Ok(Self::Redis(crate::SecretUrl::new(url)))
             }
         }
     }
 
-    /// The URL as text.
+    /// The URL as text, without a password.
     pub fn display(&self) -> String {
         match self {
             Self::Memory => "memory://".to_owned(),
+            Self::Redis(url) => url.redacted(),
         }
     }
 }

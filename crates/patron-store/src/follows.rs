@@ -46,3 +46,19 @@ pub async fn unfollow(connection: &mut sqlx::AnyConnection, user_id: Id, creator
         .await?;
     Ok(true)
 }
+
+/// The creators whose live events reach a user: those they follow (members follow too) and
+/// those whose team they are in. One statement.
+pub async fn creators_of_interest<'e>(
+    executor: impl sqlx::Executor<'e, Database = crate::Database>,
+    user_id: Id,
+) -> Result<Vec<Id>, StoreError> {
+    crate::count::statement();
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT creator_id FROM follows WHERE user_id = $1 UNION SELECT creator_id FROM creator_members WHERE user_id = $1",
+    )
+    .bind(user_id.to_string())
+    .fetch_all(executor)
+    .await?;
+    ids.iter().map(|id| id.parse().map_err(|_| StoreError::Corrupt(format!("creator id {id:?}")))).collect()
+}

@@ -58,15 +58,15 @@ pub async fn add(
     if body.is_empty() || body.chars().count() > 5000 {
         return Err(ApiError::validation(vec![ValidationError::new("body", "must be 1 to 5000 characters long")]));
     }
-    let parent_id = match parent_id {
+    let (parent_id, replied_to) = match parent_id {
         Some(parent_id) => {
             let parent = comments::find(state.db.pool(), post_id, parent_id).await?.ok_or_else(|| {
                 ApiError::validation(vec![ValidationError::new("parent_id", "is not a comment of this post")])
             })?;
             // threads are one level deep: a reply to a reply joins its thread
-            Some(parent.parent_id.unwrap_or(parent.id))
+            (Some(parent.parent_id.unwrap_or(parent.id)), parent.author_id)
         }
-        None => None,
+        None => (None, None),
     };
     let written = state
         .cache
@@ -79,9 +79,19 @@ pub async fn add(
     let mut transaction = state.db.begin_write().await?;
     let comment_id = comments::insert(&mut transaction, post_id, user_id, parent_id, body).await?;
     transaction.commit().await.map_err(patron_store::StoreError::from)?;
-    comments::find(state.db.pool(), post_id, comment_id)
+    let comment = comments::find(state.db.pool(), post_id, comment_id)
         .await?
-        .ok_or_else(|| ApiError::internal("a comment vanished right after it was written"))
+        .ok_or_else(|| ApiError::internal("a comment vanished right after it was written"))?;
+    if let Some(author) = replied_to.filter(|author| *author != user_id) {
+        let data = serde_json::json!({
+            "creator_slug": page.creator.slug,
+            "post_id": post_id.to_string(),
+            "comment_id": comment.id.to_string(),
+            "author_name": comment.author_name,
+        });
+        state.bus.publish("comment.reply", patron_events::Audience::User(author), data).await;
+    }
+    Ok(comment)
 }
 
 /// Deletes a comment: its author or the creator's team may.

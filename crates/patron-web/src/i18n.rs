@@ -351,6 +351,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "This invitation is unknown, used up or expired.",
         "Tato pozvánka neexistuje, byla použita nebo vypršela.",
     ),
+    ("live.new_post", "New post", "Nový příspěvek"),
+    ("live.reply", "New reply from", "Nová odpověď od"),
     ("unsubscribe.title", "E-mails about new posts", "E-maily o nových příspěvcích"),
     (
         "unsubscribe.question",

@@ -22,6 +22,7 @@ pub mod pages;
 pub mod posts;
 mod state;
 
+pub use metrics::Metrics;
 pub use state::{AppState, CookieNames, Inner};
 
 use axum::Router;

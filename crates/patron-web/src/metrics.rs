@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by matched route and status, latency, pool gauges, build info.
+//! Prometheus metrics: requests by matched route and status, latency, pool gauges, build info,
+//! the job queue, open event streams (and background work's metrics, registered by the binary).
 //! Labels use the route template (`/api/v1/me`), never the raw path, so their number stays
 //! small whatever clients request.
 
@@ -30,6 +31,17 @@ struct PoolLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    kind: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
     database: &'static str,
@@ -44,8 +56,11 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: HistogramFamily,
     in_flight: Gauge,
+    event_streams: Gauge,
     statements: HistogramFamily,
     pool: Family<PoolLabels, Gauge>,
+    queue: Family<QueueLabels, Gauge>,
+    queue_age: Family<KindLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 fn statement_histogram() -> Histogram {
@@ -58,8 +73,8 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    /// Registers every metric.
-    pub fn new(settings: &Settings) -> Self {
+    /// Registers every metric, and whatever `more` adds (background work's metrics).
+    pub fn new(settings: &Settings, more: impl FnOnce(&mut Registry)) -> Self {
         let mut registry = Registry::with_prefix("patron");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests by method, matched route and status", requests.clone());
@@ -77,6 +92,8 @@ impl Metrics {
         );
         let in_flight = Gauge::default();
         registry.register("http_requests_in_flight", "HTTP requests being served", in_flight.clone());
+        let event_streams = Gauge::default();
+        registry.register("event_streams", "Open Server-Sent Events streams (/api/v1/events)", event_streams.clone());
         let pool = Family::<PoolLabels, Gauge>::default();
         registry.register("db_pool_connections", "Database pool connections by state (open, idle, max)", pool.clone());
         let build = Family::<BuildLabels, Gauge>::default();
@@ -86,7 +103,26 @@ impl Metrics {
         };
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION"), database }).set(1);
         registry.register("build_info", "Build and backend information (always 1)", build);
-        Self { registry: Arc::new(registry), requests, durations, in_flight, statements, pool }
+        let queue = Family::<QueueLabels, Gauge>::default();
+        registry.register("jobs", "Jobs in the queue by kind and status (pending, running, dead)", queue.clone());
+        let queue_age = Family::<KindLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "job_oldest_due_age_seconds",
+            "How long the oldest due pending job of each kind has waited",
+            queue_age.clone(),
+        );
+        more(&mut registry);
+        Self {
+            registry: Arc::new(registry),
+            requests,
+            durations,
+            in_flight,
+            event_streams,
+            statements,
+            pool,
+            queue,
+            queue_age,
+        }
     }
 
     /// Records one finished request.
@@ -107,6 +143,30 @@ impl Metrics {
     pub fn track_in_flight(&self) -> InFlightGuard {
         self.in_flight.inc();
         InFlightGuard(self.in_flight.clone())
+    }
+
+    /// Counts an open event stream until the guard drops.
+    pub fn track_event_stream(&self) -> InFlightGuard {
+        self.event_streams.inc();
+        InFlightGuard(self.event_streams.clone())
+    }
+
+    /// Sets the queue gauges from the database's counts (read at scrape time).
+    pub fn set_queue(&self, stats: &[patron_store::jobs::QueueStats], now: patron_domain::Timestamp) {
+        // kinds that left the queue must not keep their last value
+        self.queue.clear();
+        self.queue_age.clear();
+        for row in stats {
+            self.queue
+                .get_or_create(&QueueLabels { kind: row.kind.clone(), status: row.status.clone() })
+                .set(row.count);
+            if row.status == "pending"
+                && let Some(oldest) = row.oldest_run_at.filter(|at| *at <= now)
+            {
+                let waited = (now.as_micros() - oldest.as_micros()) as f64 / 1e6;
+                self.queue_age.get_or_create(&KindLabels { kind: row.kind.clone() }).set(waited);
+            }
+        }
     }
 
     /// Renders the Prometheus text exposition (format 0.0.4), with pool gauges read now.

@@ -21,7 +21,7 @@ pub async fn healthz() -> impl IntoResponse {
 /// The readiness document.
 #[derive(Debug, Serialize)]
 pub struct Readiness {
-    /// `ready`, `not_ready` or `draining`.
+    /// `ready`, `degraded` (serving, but the cache does not answer), `not_ready` or `draining`.
     pub status: &'static str,
     /// Each dependency: `ok` or what is wrong.
     pub checks: BTreeMap<&'static str, String>,
@@ -42,9 +42,11 @@ where
     }
 }
 
-/// `GET /readyz`: 200 when the database, its migrations, storage and cache are fine; 503
-/// when one is not, and from the moment shutdown begins, so traffic drains before the
-/// listener closes (lesson 8).
+/// `GET /readyz`: 200 when the database, its migrations and storage are fine; 503 when one
+/// is not, and from the moment shutdown begins, so traffic drains before the listener closes
+/// (lesson 8). The cache is reported but does not decide: without Redis patron keeps serving
+/// from memory, and taking every replica out of service for it would turn a degraded cache
+/// into an outage.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.is_draining() {
         let body = Readiness { status: "draining", checks: BTreeMap::new() };
@@ -68,14 +70,27 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let (database, migrations, storage, cache) = tokio::join!(database, migrations, storage, cache);
     let checks =
         BTreeMap::from([("database", database), ("migrations", migrations), ("storage", storage), ("cache", cache)]);
-    let ready = checks.values().all(|v| v == "ok");
+    let ready = checks.iter().filter(|(name, _)| **name != "cache").all(|(_, v)| v == "ok");
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, checks };
+    let degraded = checks.get("cache").is_some_and(|v| v != "ok");
+    let body = Readiness {
+        status: match (ready, degraded) {
+            (false, _) => "not_ready",
+            (true, true) => "degraded",
+            (true, false) => "ready",
+        },
+        checks,
+    };
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }
 
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    // the queue is read at scrape time; without the database the rest still renders
+    match patron_store::jobs::stats(&state.db).await {
+        Ok(stats) => state.metrics.set_queue(&stats, patron_domain::Timestamp::now()),
+        Err(error) => tracing::warn!(%error, "metrics: cannot read the job queue"),
+    }
     match state.metrics.render(state.db.stats()) {
         Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
         Err(error) => crate::error::ApiError::internal(format!("rendering metrics: {error}")).into_response(),

@@ -478,6 +478,12 @@ pub async fn vote(state: &AppState, page: &PageAccess, post_id: Id, option_ids: 
     let mut transaction = state.db.begin_write().await?;
     polls::vote(&mut transaction, post_id, user_id, &chosen).await?;
     transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    let data = serde_json::json!({
+        "creator_id": page.creator.id.to_string(),
+        "creator_slug": page.creator.slug,
+        "post_id": post_id.to_string(),
+    });
+    state.bus.publish("poll.results", patron_events::Audience::Followers(page.creator.id), data).await;
     one_post(state, page, post_id).await
 }
 

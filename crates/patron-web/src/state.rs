@@ -28,7 +28,11 @@ pub struct Inner {
     pub cookies: CookieNames,
     /// Bounds concurrent password hashing to the number of cores.
     pub hashing: tokio::sync::Semaphore,
+    /// Live events to and from every replica.
+    pub bus: patron_events::Bus,
     draining: AtomicBool,
+    /// Fires when shutdown begins, ending long-lived responses (event streams).
+    drain: tokio_util::sync::CancellationToken,
 }
 
 /// The names of patron's cookies. Over https they carry the `__Host-` prefix, which browsers
@@ -53,14 +57,21 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Assembles the state from opened backends.
-    pub fn new(settings: Arc<Settings>, db: Db, storage: Storage, cache: Cache, secret_key: SecretString) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        db: Db,
+        storage: Storage,
+        cache: Cache,
+        bus: patron_events::Bus,
+        metrics: Metrics,
+        secret_key: SecretString,
+    ) -> Self {
         let secure = settings.is_https();
         let cookies = if secure {
             CookieNames { session: "__Host-patron_session", csrf: "__Host-patron_csrf", secure }
         } else {
             CookieNames { session: "patron_session", csrf: "patron_csrf", secure }
         };
-        let metrics = Metrics::new(&settings);
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         let hashing = tokio::sync::Semaphore::new(cores);
         Self(Arc::new(Inner {
@@ -72,13 +83,22 @@ impl AppState {
             secret_key,
             cookies,
             hashing,
+            bus,
             draining: AtomicBool::new(false),
+            drain: tokio_util::sync::CancellationToken::new(),
         }))
     }
 
     /// Marks the process as shutting down: `/readyz` answers 503 from now on.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
+        self.drain.cancel();
+    }
+
+    /// Whether shutdown has begun.
+    /// Completes when shutdown begins.
+    pub fn drained(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.drain.clone().cancelled_owned()
     }
 
     /// Whether shutdown has begun.

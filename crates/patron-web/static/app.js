@@ -34,42 +34,49 @@
     note.textContent = message;
   }
 
-  // Voting without a reload: update counts and choices from the API's answer.
-  document.querySelectorAll('form[data-enhance="vote"]').forEach(function (form) {
-    form.addEventListener('submit', function (event) {
-      event.preventDefault();
-      var chosen = Array.prototype.map.call(form.querySelectorAll('input[name="option"]:checked'), function (i) { return i.value; });
-      send(form.dataset.api, { option_ids: chosen }).then(function (post) {
-        var poll = post.poll;
-        poll.options.forEach(function (option) {
-          var input = form.querySelector('input[value="' + option.id + '"]');
-          var item = input && input.closest('li');
-          if (!item) return;
-          item.classList.toggle('chosen', option.chosen);
-          if (option.votes !== null) {
-            var votes = item.querySelector('.votes');
-            if (!votes) {
-              votes = document.createElement('span');
-              votes.className = 'votes';
-              votes.setAttribute('data-testid', 'poll-votes');
-              item.querySelector('label').appendChild(votes);
-              var bar = document.createElement('meter');
-              bar.className = 'bar';
-              bar.min = 0;
-              bar.max = 100;
-              bar.setAttribute('aria-hidden', 'true');
-              item.querySelector('label').appendChild(bar);
-            }
-            votes.textContent = option.percent + ' % (' + option.votes + ')';
-            item.querySelector('.bar').value = option.percent;
-          }
-        });
-        form.dataset.voted = 'true';
-        var error = form.querySelector('.enhance-error');
-        if (error) error.remove();
-      }).catch(function (error) { showError(form, error.message); });
+  // Shows a poll's counts and the viewer's choices as the API returned them.
+  function updatePoll(form, poll) {
+    poll.options.forEach(function (option) {
+      var input = form.querySelector('input[value="' + option.id + '"]');
+      var item = input && input.closest('li');
+      if (!item) return;
+      item.classList.toggle('chosen', option.chosen);
+      if (option.votes !== null) {
+        var votes = item.querySelector('.votes');
+        if (!votes) {
+          votes = document.createElement('span');
+          votes.className = 'votes';
+          votes.setAttribute('data-testid', 'poll-votes');
+          item.querySelector('label').appendChild(votes);
+          var bar = document.createElement('meter');
+          bar.className = 'bar';
+          bar.min = 0;
+          bar.max = 100;
+          bar.setAttribute('aria-hidden', 'true');
+          item.querySelector('label').appendChild(bar);
+        }
+        votes.textContent = option.percent + ' % (' + option.votes + ')';
+        item.querySelector('.bar').value = option.percent;
+      }
     });
-  });
+  }
+
+  // Voting without a reload: update counts and choices from the API's answer.
+  function enhanceVotes(root) {
+    root.querySelectorAll('form[data-enhance="vote"]').forEach(function (form) {
+      form.addEventListener('submit', function (event) {
+        event.preventDefault();
+        var chosen = Array.prototype.map.call(form.querySelectorAll('input[name="option"]:checked'), function (i) { return i.value; });
+        send(form.dataset.api, { option_ids: chosen }).then(function (post) {
+          updatePoll(form, post.poll);
+          form.dataset.voted = 'true';
+          var error = form.querySelector('.enhance-error');
+          if (error) error.remove();
+        }).catch(function (error) { showError(form, error.message); });
+      });
+    });
+  }
+  enhanceVotes(document);
 
   // Commenting without a reload: append the new comment.
   document.querySelectorAll('form[data-enhance="comment"]').forEach(function (form) {
@@ -98,4 +105,55 @@
       }).catch(function (error) { showError(form, error.message); });
     });
   });
+
+  // Live events (logged-in pages): new posts appear on the creator page and in the feed,
+  // poll counts follow other people's votes, replies to one's comments are announced.
+  // EventSource reconnects by itself and sends Last-Event-ID, so nothing in between is lost.
+  var body = document.body;
+  if (body.dataset.live === 'on' && window.EventSource) {
+    var note = document.querySelector('[data-live-note]');
+    var announce = function (text) {
+      if (!note) return;
+      note.textContent = text;
+      note.hidden = false;
+    };
+    var refreshPosts = function () {
+      var list = document.querySelector('[data-live-posts]');
+      if (!list) return Promise.resolve(false);
+      return fetch(location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-live-posts]');
+          if (!fresh) return false;
+          list.innerHTML = fresh.innerHTML;
+          enhanceVotes(list);
+          return true;
+        });
+    };
+    var events = new EventSource('/api/v1/events');
+    events.addEventListener('post.published', function (message) {
+      var data = JSON.parse(message.data);
+      var list = document.querySelector('[data-live-posts]');
+      if (!list) return;
+      var scope = list.dataset.livePosts;
+      if (scope !== 'feed' && scope !== data.creator_slug) return;
+      refreshPosts().then(function (updated) {
+        if (updated) announce((body.dataset.liveNewPost || 'New post') + ': ' + data.title);
+      }).catch(function () {});
+    });
+    events.addEventListener('poll.results', function (message) {
+      var data = JSON.parse(message.data);
+      var form = document.getElementById('poll-' + data.post_id);
+      if (!form) return;
+      fetch('/api/v1/creators/' + encodeURIComponent(data.creator_slug) + '/posts/' + encodeURIComponent(data.post_id),
+        { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (post) { if (post && post.poll) updatePoll(form, post.poll); })
+        .catch(function () {});
+    });
+    events.addEventListener('comment.reply', function (message) {
+      var data = JSON.parse(message.data);
+      announce((body.dataset.liveReply || 'New reply') + ': ' + (data.author_name || ''));
+    });
+  }
 })();

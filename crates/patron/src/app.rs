@@ -204,6 +204,7 @@ pub struct Application {
     roles: Roles,
     /// The job handlers, when this process runs the worker.
     registry: Option<patron_jobs::Registry>,
+    job_metrics: patron_jobs::JobMetrics,
     listener: TcpListener,
     ops_listener: Option<TcpListener>,
 }
@@ -226,14 +227,22 @@ impl Application {
             Some(address) => Some(bind(&address.to_string(), "PATRON_METRICS_LISTEN").await?),
             None => None,
         };
-        let state = AppState::new(Arc::new(settings), db, storage, cache, secret_key);
+        let bus = patron_events::Bus::start(&settings, &db, &cache);
+        let job_metrics = patron_jobs::JobMetrics::default();
+        let metrics = patron_web::Metrics::new(&settings, |registry| job_metrics.register(registry));
+        let state = AppState::new(Arc::new(settings), db, storage, cache, bus, metrics, secret_key);
         let registry = if roles.worker {
-            let context = patron_jobs::JobContext { db: state.db.clone(), settings: state.settings.clone() };
+            let context = patron_jobs::JobContext {
+                db: state.db.clone(),
+                settings: state.settings.clone(),
+                bus: state.bus.clone(),
+                metrics: job_metrics.clone(),
+            };
             Some(crate::jobs::registry(&context, &state.secret_key)?)
         } else {
             None
         };
-        Ok(Self { state, roles, registry, listener, ops_listener })
+        Ok(Self { state, roles, registry, job_metrics, listener, ops_listener })
     }
 
     /// The port the main listener is bound to (useful with port 0).
@@ -255,7 +264,7 @@ impl Application {
     /// listener closes after `PATRON_SHUTDOWN_DELAY`, and in-flight requests get
     /// `PATRON_SHUTDOWN_GRACE` to finish (lesson 8).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartupError> {
-        let Application { state, roles, registry, listener, ops_listener } = self;
+        let Application { state, roles, registry, job_metrics, listener, ops_listener } = self;
         let settings = state.settings.clone();
         let parts = Parts { web: roles.web, metrics: ops_listener.is_none() };
         let router = patron_web::router(state.clone(), parts);
@@ -277,7 +286,12 @@ impl Application {
 
         // background work in this process: the worker and the scheduler, when their roles are on
         let stop_background = CancellationToken::new();
-        let context = patron_jobs::JobContext { db: state.db.clone(), settings: settings.clone() };
+        let context = patron_jobs::JobContext {
+            db: state.db.clone(),
+            settings: settings.clone(),
+            bus: state.bus.clone(),
+            metrics: job_metrics,
+        };
         let mut background = tokio::task::JoinSet::new();
         if let Some(registry) = registry {
             let options = patron_jobs::WorkerOptions {

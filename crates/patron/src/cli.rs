@@ -203,7 +203,12 @@ async fn seed_demo(app: &Application) -> bool {
 
 async fn job_context(settings: Settings) -> Result<patron_jobs::JobContext, ExitCode> {
     match crate::app::open_database(&settings).await {
-        Ok(db) => Ok(patron_jobs::JobContext { db, settings: std::sync::Arc::new(settings) }),
+        Ok(db) => Ok(patron_jobs::JobContext {
+            db,
+            settings: std::sync::Arc::new(settings),
+            bus: patron_events::Bus::local(),
+            metrics: patron_jobs::JobMetrics::default(),
+        }),
         Err(error) => Err(report(&error)),
     }
 }

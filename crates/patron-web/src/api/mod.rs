@@ -3,6 +3,7 @@
 
 mod auth;
 pub(crate) mod creators;
+mod events;
 mod feed;
 mod me;
 pub(crate) mod posts;
@@ -118,6 +119,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(creators::router())
         .merge(posts::router())
         .merge(feed::router())
+        .merge(events::router())
         .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();

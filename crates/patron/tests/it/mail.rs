@@ -120,6 +120,28 @@ both_backends! {
         assert_eq!(mails[0].to, vec![invitee.clone()]);
         assert!(mails[0].decoded().contains(&link), "the mail carries the link: {}", mails[0].decoded());
         assert!(mails[0].header("List-Unsubscribe").is_none(), "an invitation is not a newsletter");
+        // the metrics tell: one mail sent by one successful job; a job queued for later shows
+        // in the queue gauges
+        let later = patron_store::jobs::NewJob {
+            kind: "send-email".into(),
+            payload: "{}".into(),
+            run_at: patron_domain::Timestamp::now().plus(Duration::from_secs(3600)),
+            max_attempts: 1,
+            idempotency_key: None,
+        };
+        patron_store::jobs::enqueue(app.state.db.pool(), &later).await.unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let metrics = loop {
+            let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+            if text.contains(r#"patron_job_runs_total{kind="send-email",outcome="succeeded"} 1"#) {
+                break text;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert!(metrics.contains(r#"patron_emails_total{outcome="sent"} 1"#), "{metrics}");
+        assert!(metrics.contains(r#"patron_jobs{kind="send-email",status="pending"} 1"#), "{metrics}");
+        assert!(metrics.contains("patron_job_duration_seconds_count{kind=\"send-email\"} 1"), "{metrics}");
         app.stop().await;
         database.drop_database().await;
 
@@ -150,7 +172,9 @@ both_backends! {
         let sink = SmtpSink::start().await;
         // no worker in this app: the test runs the handler itself
         let (app, database) = spawn_app_with(backend, &[("PATRON_SMTP_URL", &sink.url()), ("PATRON_SMTP_TIMEOUT", "3s")]).await;
-        let context = JobContext { db: app.state.db.clone(), settings: app.state.settings.clone() };
+        let context = JobContext { db: app.state.db.clone(), settings: app.state.settings.clone(), bus: app.state.bus.clone(),
+            metrics: patron_jobs::JobMetrics::default(),
+        };
         let mailer = Mailer::from_settings(&context.settings, context.db.clone()).unwrap();
         let handler = Arc::new(SendEmail::new(mailer, app.state.secret_key.clone()));
         let payload = |key: &str| {

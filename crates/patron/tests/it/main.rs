@@ -12,6 +12,7 @@ mod config;
 mod creators;
 mod csrf;
 mod demo;
+mod events;
 mod languages;
 mod mail;
 mod ops;
