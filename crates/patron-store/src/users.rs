@@ -124,6 +124,22 @@ pub async fn find_by_id<'e>(
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// Makes an account a platform admin, or not; returns false when no account has the address.
+pub async fn set_platform_admin<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    email: &Email,
+    admin: bool,
+) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let result = sqlx::query("UPDATE users SET is_platform_admin = $2, updated_at = $3 WHERE email = $1")
+        .bind(email.as_str())
+        .bind(admin)
+        .bind(Timestamp::now().as_micros())
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// How many accounts exist.
 pub async fn count<'e>(executor: impl sqlx::Executor<'e, Database = Database>) -> Result<i64, StoreError> {
     crate::count::statement();

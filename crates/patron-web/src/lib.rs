@@ -5,6 +5,7 @@
 //! pipeline (request id, client IP, telemetry, timeout, compression, body limit, CSRF).
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod client_ip;

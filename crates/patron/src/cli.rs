@@ -47,6 +47,25 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Platform admins: who may inspect jobs (and later refunds and moderation).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Make the account with this e-mail address a platform admin.
+    Grant {
+        /// The account's e-mail address.
+        email: String,
+    },
+    /// Take platform admin rights away from the account with this e-mail address.
+    Revoke {
+        /// The account's e-mail address.
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +133,13 @@ pub fn main() -> ExitCode {
             code
         }),
         Command::Jobs { command: JobsCommand::List } => runtime.block_on(list_jobs(settings)),
+        Command::Admin { command } => runtime.block_on(async {
+            let (email, admin) = match &command {
+                AdminCommand::Grant { email } => (email, true),
+                AdminCommand::Revoke { email } => (email, false),
+            };
+            set_admin(settings, email, admin).await
+        }),
         Command::Migrate => runtime.block_on(async {
             let telemetry = match crate::telemetry::init(&settings) {
                 Ok(telemetry) => telemetry,
@@ -276,4 +302,35 @@ async fn list_jobs(settings: Settings) -> ExitCode {
         Err(error) => return report(&StartupError::Database(error.to_string())),
     }
     ExitCode::SUCCESS
+}
+
+async fn set_admin(settings: Settings, email: &str, admin: bool) -> ExitCode {
+    let email = match patron_domain::Email::parse(email) {
+        Ok(email) => email,
+        Err(error) => {
+            eprintln!("patron: {email:?}: {}", error.message);
+            return exit(2);
+        }
+    };
+    let db = match crate::app::open_database(&settings).await {
+        Ok(db) => db,
+        Err(error) => return report(&error),
+    };
+    let changed = patron_store::users::set_platform_admin(db.pool(), &email, admin).await;
+    db.close().await;
+    match changed {
+        Ok(true) if admin => {
+            println!("{} is now a platform admin", email.as_str());
+            ExitCode::SUCCESS
+        }
+        Ok(true) => {
+            println!("{} is no longer a platform admin", email.as_str());
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("patron: there is no account with the address {}", email.as_str());
+            exit(1)
+        }
+        Err(error) => report(&StartupError::Database(error.to_string())),
+    }
 }

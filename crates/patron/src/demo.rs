@@ -350,6 +350,13 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
         logins.push(DemoLogin { role, email });
     }
 
+    // a platform admin, who sees the job queue at /admin/jobs
+    let admin_email = "admin@demo.patron.example";
+    user(db, admin_email, "Platform admin", &hash).await?;
+    let parsed = Email::parse(admin_email).map_err(|e| DemoError::Unexpected(e.to_string()))?;
+    patron_store::users::set_platform_admin(db.pool(), &parsed, true).await?;
+    logins.push(DemoLogin { role: "platform admin", email: admin_email.to_owned() });
+
     // poll options, some votes and a few comments
     for (post_id, kind, title) in &ids {
         if *kind != PostKind::Poll {

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1/`, described by the OpenAPI document generated from the
 //! handlers' annotations and served at `/api/v1/openapi.json`.
 
+mod admin;
 mod auth;
 pub(crate) mod creators;
 mod events;
@@ -37,6 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "team", description = "The team that runs a creator page"),
         (name = "posts", description = "Posts, polls and comments; every view is checked against the viewer's entitlement"),
         (name = "feed", description = "A fan's feed and private RSS feeds"),
+        (name = "admin", description = "Platform administration: the job queue"),
     )
 )]
 struct ApiDoc;
@@ -120,6 +122,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(posts::router())
         .merge(feed::router())
         .merge(events::router())
+        .merge(admin::router())
         .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();

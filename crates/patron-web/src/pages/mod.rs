@@ -3,6 +3,7 @@
 //! configuration baked into a front-end build).
 
 mod account;
+mod admin;
 mod creators;
 mod discover;
 mod studio;
@@ -66,6 +67,7 @@ impl Layout {
 /// The signed-in user as the layout shows them.
 pub(crate) struct UserView {
     pub display_name: String,
+    pub is_admin: bool,
 }
 
 /// Everything a page handler needs about the request: who is looking, in which language,
@@ -91,7 +93,10 @@ impl FromRequestParts<AppState> for Page {
         let layout = Layout {
             csrf_token: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
             asset_version: ASSET_VERSION,
-            current_user: user.0.as_ref().map(|c| UserView { display_name: c.user.display_name.clone() }),
+            current_user: user
+                .0
+                .as_ref()
+                .map(|c| UserView { display_name: c.user.display_name.clone(), is_admin: c.user.is_platform_admin }),
             lang,
             path: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".to_owned()),
         };
@@ -188,6 +193,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/{name}", get(static_asset))
         .route("/lang/{code}", get(switch_language))
         .merge(account::router())
+        .merge(admin::router())
         .merge(discover::router())
         .merge(studio::router())
         .merge(creators::router())

@@ -8,6 +8,7 @@ mod helpers;
 mod feeds;
 
 mod accounts;
+mod admin;
 mod config;
 mod creators;
 mod csrf;

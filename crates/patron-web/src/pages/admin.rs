@@ -1,0 +1,108 @@
+//! `/admin/jobs`: the job queue for platform admins — counts, jobs by state, and retry or
+//! discard for dead letters.
+
+use super::{Layout, Page, page_error, render};
+use crate::AppState;
+use crate::admin;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/jobs", get(jobs_page))
+        .route("/admin/jobs/{id}/retry", post(retry))
+        .route("/admin/jobs/{id}/discard", post(discard))
+}
+
+struct CountRow {
+    kind: String,
+    status: String,
+    count: i64,
+}
+
+struct JobView {
+    id: String,
+    kind: String,
+    attempts: i64,
+    max_attempts: i64,
+    run_at: String,
+    last_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_jobs.html")]
+struct JobsPage {
+    layout: Layout,
+    status: String,
+    statuses: &'static [&'static str],
+    counts: Vec<CountRow>,
+    jobs: Vec<JobView>,
+}
+
+#[derive(Deserialize)]
+struct JobsQuery {
+    status: Option<String>,
+}
+
+async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Query<JobsQuery>) -> Response {
+    let Some(user) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/admin/jobs").into_response();
+    };
+    if let Err(error) = admin::require_admin(&user.user) {
+        return page_error(&error);
+    }
+    let status = query.status.unwrap_or_else(|| "dead".to_owned());
+    let (stats, jobs) = match admin::jobs_overview(&state, &status).await {
+        Ok(found) => found,
+        Err(error) => return page_error(&error),
+    };
+    let view = JobsPage {
+        status,
+        statuses: admin::JOB_STATUSES,
+        counts: stats.into_iter().map(|s| CountRow { kind: s.kind, status: s.status, count: s.count }).collect(),
+        jobs: jobs
+            .into_iter()
+            .map(|j| JobView {
+                id: j.id.to_string(),
+                kind: j.kind,
+                attempts: j.attempts,
+                max_attempts: j.max_attempts,
+                run_at: j.run_at.to_rfc3339().chars().take(19).collect::<String>().replace('T', " "),
+                last_error: j.last_error.unwrap_or_default(),
+            })
+            .collect(),
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+async fn act(state: &AppState, page: &Page, id: &str, retry: bool) -> Response {
+    let Some(user) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/admin/jobs").into_response();
+    };
+    let Ok(job_id) = id.parse() else {
+        return page_error(&crate::error::ApiError::not_found());
+    };
+    let done = if retry {
+        admin::retry_job(state, &user.user, job_id).await
+    } else {
+        admin::discard_job(state, &user.user, job_id).await
+    };
+    match done {
+        Ok(()) => Redirect::to("/admin/jobs?status=dead").into_response(),
+        Err(error) => page_error(&error),
+    }
+}
+
+async fn retry(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    act(&state, &page, &id, true).await
+}
+
+async fn discard(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    act(&state, &page, &id, false).await
+}
