@@ -45,10 +45,33 @@ pub struct EmailJob {
     pub locale: String,
     /// What the mail says.
     pub template: Template,
+    /// Where its button leads.
+    pub link: Link,
     /// For mails the recipient can stop: who they are and which category this is. The job
     /// checks it again just before sending, so an unsubscribe between enqueueing and sending
     /// is honoured.
     pub unsubscribe: Option<Unsubscribable>,
+}
+
+/// Where a mail's button leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Link {
+    /// An address without secrets (a post).
+    Plain {
+        /// The full URL.
+        url: String,
+    },
+    /// An address carrying a secret token (sign-in, password reset, invitation): the job
+    /// holds only a seed, and the token is derived from it with the secret key when the mail
+    /// is sent ([`crate::link_token`]), so neither the queue nor the token tables hold a
+    /// usable link.
+    Secret {
+        /// The path before the token (`/sign-in/`).
+        path: String,
+        /// The seed.
+        seed: String,
+    },
 }
 
 /// Who may stop a mail, and what.
@@ -157,7 +180,13 @@ impl SendEmail {
             let token = unsubscribe::token(self.secret_key.expose(), stop.user_id, &stop.category);
             (format!("{base}/unsubscribe/{token}"), format!("{base}/api/v1/unsubscribe/{token}"))
         });
-        let rendered = render(&job.template, &job.locale, links.as_ref().map(|(page, _)| page.as_str()));
+        let link = match &job.link {
+            Link::Plain { url } => url.clone(),
+            Link::Secret { path, seed } => {
+                format!("{base}{path}{}", crate::link_token(self.secret_key.expose(), seed).expose())
+            }
+        };
+        let rendered = render(&job.template, &job.locale, &link, links.as_ref().map(|(page, _)| page.as_str()));
         let mail = Mail { to: job.to.clone(), rendered, one_click_unsubscribe: links.map(|(_, one_click)| one_click) };
         match self.mailer.send(&mail, &message_id(&job.key)).await {
             Ok(()) => {
@@ -261,9 +290,9 @@ impl PostFanOut {
                     template: Template::NewPost {
                         creator_name: creator.name.clone(),
                         post_title: post.title.clone(),
-                        post_url: post_url.clone(),
                         excerpt: excerpt.clone(),
                     },
+                    link: Link::Plain { url: post_url.clone() },
                     unsubscribe: Some(Unsubscribable { user_id: follower.user_id, category: NEW_POSTS.to_owned() }),
                 };
                 if enqueue_email(&mut *transaction, &mail).await?.is_some() {

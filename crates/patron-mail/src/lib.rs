@@ -7,6 +7,7 @@ pub mod jobs;
 mod templates;
 pub mod unsubscribe;
 
+pub use jobs::Link;
 pub use templates::{Rendered, Template, render};
 
 use lettre::message::{Mailbox, MultiPart, header};
@@ -144,6 +145,30 @@ impl Mailer {
             }
         }
     }
+}
+
+/// A new seed for a secret link, and the token it stands for. Store the token's digest, put
+/// the seed in the mail job; the job derives the same token when it sends the mail.
+pub fn new_link_token(secret_key: &str) -> (String, patron_domain::SecretToken) {
+    let seed = patron_domain::token::random_urlsafe(32);
+    let token = link_token(secret_key, &seed);
+    (seed, token)
+}
+
+/// The token a link seed stands for: an HMAC of the seed under the secret key (43 URL-safe
+/// characters, like every token).
+pub fn link_token(secret_key: &str, seed: &str) -> patron_domain::SecretToken {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(secret_key.as_bytes()) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of any length; never reached
+        Err(_) => return patron_domain::SecretToken::generate(),
+    };
+    mac.update(b"patron-link\0");
+    mac.update(seed.as_bytes());
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    patron_domain::SecretToken::parse(&text).unwrap_or_else(patron_domain::SecretToken::generate)
 }
 
 fn decode(text: &str) -> String {

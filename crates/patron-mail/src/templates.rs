@@ -3,7 +3,8 @@
 use askama::Template as _;
 use serde::{Deserialize, Serialize};
 
-/// What a mail says, with its data.
+/// What a mail says, with its data. The link a mail leads to is given to [`render`]
+/// separately: for links that carry a secret it is made only when the mail is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum Template {
@@ -13,8 +14,6 @@ pub enum Template {
         creator_name: String,
         /// Who invited.
         inviter_name: String,
-        /// The invitation link.
-        link: String,
     },
     /// A creator published a post the recipient may read.
     NewPost {
@@ -22,10 +21,23 @@ pub enum Template {
         creator_name: String,
         /// The post's title.
         post_title: String,
-        /// The post's address.
-        post_url: String,
         /// The beginning of the post, as plain text.
         excerpt: String,
+    },
+    /// Confirm the address of a new account.
+    VerifyEmail {
+        /// The account's name.
+        display_name: String,
+    },
+    /// Choose a new password.
+    PasswordReset {
+        /// The account's name.
+        display_name: String,
+    },
+    /// Log in without a password.
+    SignInLink {
+        /// The account's name.
+        display_name: String,
     },
 }
 
@@ -52,51 +64,76 @@ struct Layout<'a> {
     unsubscribe: Option<(&'a str, &'a str)>,
 }
 
-/// Renders a template in `locale` (`cs`, otherwise English), with an unsubscribe link when
-/// the mail belongs to a category the recipient can stop.
-pub fn render(template: &Template, locale: &str, unsubscribe_url: Option<&str>) -> Rendered {
+/// Renders a template in `locale` (`cs`, otherwise English) with the link its button leads
+/// to, and an unsubscribe link when the mail belongs to a category the recipient can stop.
+pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Option<&str>) -> Rendered {
     let czech = locale.starts_with("cs") || locale.starts_with("sk");
-    let (subject, heading, paragraphs, button_label, button_url) = match template {
-        Template::TeamInvitation { creator_name, inviter_name, link } => {
-            if czech {
-                (
-                    format!("Pozvánka do týmu stránky {creator_name}"),
-                    format!("Připojte se k týmu stránky {creator_name}"),
-                    vec![
-                        format!(
-                            "{inviter_name} vás zve, abyste pomáhali se stránkou {creator_name} na patronu: psali a zveřejňovali příspěvky a moderovali komentáře."
-                        ),
-                        "Pozvánka platí sedm dní.".to_owned(),
-                    ],
-                    "Přijmout pozvánku",
-                    link,
-                )
-            } else {
-                (
-                    format!("Join the team of {creator_name}"),
-                    format!("Help run {creator_name}"),
-                    vec![
-                        format!(
-                            "{inviter_name} invites you to help run {creator_name} on patron: write and publish posts and moderate comments."
-                        ),
-                        "The invitation works for seven days.".to_owned(),
-                    ],
-                    "Accept the invitation",
-                    link,
-                )
-            }
-        }
-        Template::NewPost { creator_name, post_title, post_url, excerpt } => {
-            let mut paragraphs = Vec::new();
-            if !excerpt.is_empty() {
-                paragraphs.push(excerpt.clone());
-            }
-            if czech {
-                (format!("{creator_name}: {post_title}"), post_title.clone(), paragraphs, "Přečíst příspěvek", post_url)
-            } else {
-                (format!("{creator_name}: {post_title}"), post_title.clone(), paragraphs, "Read the post", post_url)
-            }
-        }
+    let text = |en: &str, cs: &str| if czech { cs.to_owned() } else { en.to_owned() };
+    let (subject, heading, paragraphs, button_label) = match template {
+        Template::TeamInvitation { creator_name, inviter_name } => (
+            text(&format!("Join the team of {creator_name}"), &format!("Pozvánka do týmu stránky {creator_name}")),
+            text(&format!("Help run {creator_name}"), &format!("Připojte se k týmu stránky {creator_name}")),
+            vec![
+                text(
+                    &format!(
+                        "{inviter_name} invites you to help run {creator_name} on patron: write and publish posts and moderate comments."
+                    ),
+                    &format!(
+                        "{inviter_name} vás zve, abyste pomáhali se stránkou {creator_name} na patronu: psali a zveřejňovali příspěvky a moderovali komentáře."
+                    ),
+                ),
+                text("The invitation works for seven days.", "Pozvánka platí sedm dní."),
+            ],
+            text("Accept the invitation", "Přijmout pozvánku"),
+        ),
+        Template::NewPost { creator_name, post_title, excerpt } => (
+            format!("{creator_name}: {post_title}"),
+            post_title.clone(),
+            if excerpt.is_empty() { Vec::new() } else { vec![excerpt.clone()] },
+            text("Read the post", "Přečíst příspěvek"),
+        ),
+        Template::VerifyEmail { display_name } => (
+            text("Confirm your e-mail address", "Potvrďte svou e-mailovou adresu"),
+            text(&format!("Welcome, {display_name}"), &format!("Vítejte, {display_name}")),
+            vec![
+                text(
+                    "Confirm that this address is yours, so creators' news and your receipts reach you.",
+                    "Potvrďte, že je tato adresa vaše, aby k vám došly novinky tvůrců i potvrzení plateb.",
+                ),
+                text("The link works for seven days.", "Odkaz platí sedm dní."),
+            ],
+            text("Confirm the address", "Potvrdit adresu"),
+        ),
+        Template::PasswordReset { display_name } => (
+            text("Choose a new password", "Nastavení nového hesla"),
+            text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+            vec![
+                text(
+                    "Someone (hopefully you) asked to reset the password of your patron account. The link works for one hour.",
+                    "Někdo (snad vy) požádal o nové heslo k vašemu účtu na patronu. Odkaz platí hodinu.",
+                ),
+                text(
+                    "If it was not you, ignore this mail: your password stays as it is.",
+                    "Pokud jste to nebyli vy, e-mail ignorujte: heslo zůstane beze změny.",
+                ),
+            ],
+            text("Choose a new password", "Nastavit nové heslo"),
+        ),
+        Template::SignInLink { display_name } => (
+            text("Your sign-in link", "Váš odkaz pro přihlášení"),
+            text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+            vec![
+                text(
+                    "Open the link and confirm to log in to patron. It works once, for fifteen minutes.",
+                    "Otevřete odkaz a potvrďte přihlášení na patron. Platí jednou, patnáct minut.",
+                ),
+                text(
+                    "If you did not ask for it, ignore this mail: nobody can log in without it.",
+                    "Pokud jste o něj nežádali, e-mail ignorujte: bez něj se nikdo nepřihlásí.",
+                ),
+            ],
+            text("Log in", "Přihlásit se"),
+        ),
     };
     let footer = if czech { "Posláno patronem." } else { "Sent by patron." };
     let unsubscribe_label = if czech { "Odhlásit tyto e-maily" } else { "Unsubscribe from these e-mails" };
@@ -105,22 +142,22 @@ pub fn render(template: &Template, locale: &str, unsubscribe_url: Option<&str>) 
         subject: &subject,
         heading: &heading,
         paragraphs: &paragraphs,
-        button: Some((button_label, button_url.as_str())),
+        button: Some((button_label.as_str(), link)),
         footer,
         unsubscribe: unsubscribe_url.map(|url| (unsubscribe_label, url)),
     }
     .render()
     .unwrap_or_default();
-    let mut text = format!("{heading}\n\n");
+    let mut body = format!("{heading}\n\n");
     for paragraph in &paragraphs {
-        text.push_str(paragraph);
-        text.push_str("\n\n");
+        body.push_str(paragraph);
+        body.push_str("\n\n");
     }
-    text.push_str(&format!("{button_label}: {button_url}\n\n-- \n{footer}\n"));
+    body.push_str(&format!("{button_label}: {link}\n\n-- \n{footer}\n"));
     if let Some(url) = unsubscribe_url {
-        text.push_str(&format!("{unsubscribe_label}: {url}\n"));
+        body.push_str(&format!("{unsubscribe_label}: {url}\n"));
     }
-    Rendered { subject, text, html }
+    Rendered { subject, text: body, html }
 }
 
 #[cfg(test)]
@@ -132,14 +169,14 @@ mod tests {
         let template = Template::NewPost {
             creator_name: "Gordíkey".into(),
             post_title: "<script>alert(1)</script>".into(),
-            post_url: "https://x.example/gordikey/posts/1".into(),
             excerpt: "Woof".into(),
         };
-        let english = render(&template, "en", Some("https://x.example/unsubscribe/t"));
+        let link = "https://x.example/gordikey/posts/1";
+        let english = render(&template, "en", link, Some("https://x.example/unsubscribe/t"));
         assert!(!english.html.contains("<script>") && english.html.contains("script&#62;"), "{}", english.html);
         assert!(english.text.contains("Read the post: https://x.example/gordikey/posts/1"));
         assert!(english.text.contains("Unsubscribe from these e-mails: https://x.example/unsubscribe/t"));
-        let czech = render(&template, "cs", None);
+        let czech = render(&template, "cs", link, None);
         assert!(czech.html.contains("Přečíst příspěvek") && !czech.text.contains("Odhlásit"));
     }
 }

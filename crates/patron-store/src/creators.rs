@@ -438,15 +438,15 @@ const INVITATION_COLUMNS: &str = "creator_invitations.id AS invitation_id, creat
      creator_invitations.email, creator_invitations.role, creator_invitations.created_at AS invitation_created_at, \
      creator_invitations.expires_at, creator_invitations.accepted_at";
 
-/// Invites `email` to the team as a contributor; returns the token for the link.
+/// Invites `email` to the team as a contributor, with the token of the link.
 pub async fn invite<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
     email: &str,
     invited_by: Id,
+    token: &SecretToken,
     ttl: Duration,
-) -> Result<(SecretToken, Invitation), StoreError> {
-    let token = SecretToken::generate();
+) -> Result<Invitation, StoreError> {
     let now = Timestamp::now();
     let invitation = Invitation {
         id: token.digest(),
@@ -470,7 +470,7 @@ pub async fn invite<'e>(
     .bind(invitation.expires_at.as_micros())
     .execute(executor)
     .await?;
-    Ok((token, invitation))
+    Ok(invitation)
 }
 
 /// An open invitation (not accepted, revoked or expired) by the token from its link, with its page.

@@ -3,6 +3,7 @@
 //! driver, with portable column types (TEXT ids, BIGINT microsecond timestamps). Where the
 //! dialects must differ, both versions sit side by side in the same function.
 
+pub mod account_tokens;
 pub mod comments;
 mod count;
 pub mod creators;

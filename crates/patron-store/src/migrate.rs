@@ -52,6 +52,7 @@ migrations! {
     1 "accounts" "0001_accounts.sql";
     2 "creators" "0002_creators.sql";
     3 "jobs" "0003_jobs.sql";
+    4 "sign_in_links" "0004_sign_in_links.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

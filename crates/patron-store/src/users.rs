@@ -124,6 +124,48 @@ pub async fn find_by_id<'e>(
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// Finds an account by e-mail address.
+pub async fn find_by_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    email: &Email,
+) -> Result<Option<User>, StoreError> {
+    crate::count::statement();
+    let query = format!("SELECT {USER_COLUMNS} FROM users WHERE users.email = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(email.as_str()).fetch_optional(executor).await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+/// Marks an account's address confirmed (kept when it was already).
+pub async fn mark_verified<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+) -> Result<(), StoreError> {
+    let now = Timestamp::now().as_micros();
+    crate::count::statement();
+    sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
+        .bind(user_id.to_string())
+        .bind(now)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Replaces an account's password.
+pub async fn set_password<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    hash: &PasswordHash,
+) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id.to_string())
+        .bind(hash.as_str())
+        .bind(Timestamp::now().as_micros())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// Makes an account a platform admin, or not; returns false when no account has the address.
 pub async fn set_platform_admin<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

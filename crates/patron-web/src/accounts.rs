@@ -62,8 +62,12 @@ pub async fn register(state: &AppState, input: Registration<'_>, client_ip: Opti
     };
 
     let hash = hashing(state, move || PasswordHash::hash(&password)).await?;
-    match users::insert(state.db.pool(), &email, &display_name, &hash).await {
+    // the account and its confirmation mail commit together
+    let mut transaction = state.db.begin_write().await?;
+    match users::insert(&mut *transaction, &email, &display_name, &hash).await {
         Ok(user) => {
+            queue_verification(state, &mut transaction, &user).await?;
+            transaction.commit().await.map_err(patron_store::StoreError::from)?;
             tracing::info!(user_id = %user.id, "account registered");
             Ok(user)
         }
@@ -162,4 +166,208 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, ApiErr
     patron_store::mail::unsubscribe(state.db.pool(), user_id, &category).await?;
     tracing::info!(%user_id, %category, "unsubscribed");
     Ok(category)
+}
+
+/// How long an address-confirmation link works.
+const VERIFY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// How long a password-reset link works.
+const RESET_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How long a sign-in link works.
+const SIGN_IN_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// Mails of one kind to one address per hour (resets, sign-in links, confirmations).
+const MAILS_PER_ADDRESS_PER_HOUR: u64 = 5;
+
+fn account_mail(
+    user: &User,
+    kind: &str,
+    digest: &str,
+    template: patron_mail::Template,
+    path: &str,
+    seed: String,
+) -> patron_mail::jobs::EmailJob {
+    patron_mail::jobs::EmailJob {
+        key: format!("{kind}:{digest}"),
+        to: user.email.clone(),
+        locale: user.locale.clone(),
+        template,
+        link: patron_mail::Link::Secret { path: path.to_owned(), seed },
+        unsubscribe: None,
+    }
+}
+
+/// Limits account mails to one address, so nobody can flood someone's inbox through us.
+async fn limit_mails_to(state: &AppState, kind: &str, email: &str) -> Result<bool, ApiError> {
+    let key = format!("mail:{kind}:{}", digest_hex(email.as_bytes()));
+    let sent =
+        state.cache.increment(&key, std::time::Duration::from_secs(3600)).await.map_err(ApiError::unavailable)?;
+    Ok(sent.count <= MAILS_PER_ADDRESS_PER_HOUR)
+}
+
+/// Sends a new address-confirmation link to a user (after registering, or asked again).
+pub async fn send_verification(state: &AppState, user: &User) -> Result<(), ApiError> {
+    if user.email_verified_at.is_some() {
+        return Err(ApiError::conflict("already_verified", "This e-mail address is confirmed already."));
+    }
+    if !limit_mails_to(state, "verify", &user.email).await? {
+        return Err(ApiError::rate_limited(std::time::Duration::from_secs(3600)));
+    }
+    let mut transaction = state.db.begin_write().await?;
+    queue_verification(state, &mut transaction, user).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Records a confirmation token and enqueues its mail, in the caller's transaction.
+async fn queue_verification(
+    state: &AppState,
+    transaction: &mut patron_store::Transaction,
+    user: &User,
+) -> Result<(), ApiError> {
+    let (seed, token) = patron_mail::new_link_token(state.secret_key.expose());
+    let digest = token.digest();
+    patron_store::account_tokens::create_email_verification(
+        &mut **transaction,
+        user.id,
+        &user.email,
+        &digest,
+        VERIFY_TTL,
+    )
+    .await?;
+    let template = patron_mail::Template::VerifyEmail { display_name: user.display_name.clone() };
+    let mail = account_mail(user, "verify", &digest, template, "/verify-email/", seed);
+    patron_mail::jobs::enqueue_email(&mut **transaction, &mail).await?;
+    Ok(())
+}
+
+fn link_not_valid() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "link_not_valid",
+        "This link is not valid any more: it was used already, or it expired. Ask for a new one.",
+    )
+}
+
+fn link_digest(token: &str) -> Result<String, ApiError> {
+    SecretToken::parse(token).map(|t| t.digest()).ok_or_else(link_not_valid)
+}
+
+/// Confirms an address with the token from its mail.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let digest = link_digest(token)?;
+    match patron_store::account_tokens::consume_email_verification(&state.db, &digest, patron_domain::Timestamp::now())
+        .await?
+    {
+        Some(user_id) => {
+            tracing::info!(%user_id, "e-mail address confirmed");
+            Ok(())
+        }
+        None => Err(link_not_valid()),
+    }
+}
+
+/// Mails a password-reset link when an account has the address. Answers the same whether or
+/// not it does, so the form cannot tell who has an account.
+pub async fn request_password_reset(state: &AppState, email: &str, client_ip: Option<IpAddr>) -> Result<(), ApiError> {
+    limit_per_ip(state, "reset", client_ip).await?;
+    let Ok(email) = Email::parse(email) else {
+        return Err(ApiError::validation(vec![ValidationError::new("email", "is not an e-mail address")]));
+    };
+    let Some(user) = users::find_by_email(state.db.pool(), &email).await? else { return Ok(()) };
+    if !limit_mails_to(state, "reset", &user.email).await? {
+        tracing::warn!(user_id = %user.id, "password-reset mails to this address are rate limited");
+        return Ok(());
+    }
+    let (seed, token) = patron_mail::new_link_token(state.secret_key.expose());
+    let digest = token.digest();
+    let ip = client_ip.map(|ip| ip.to_string());
+    let mut transaction = state.db.begin_write().await?;
+    patron_store::account_tokens::create_password_reset(&mut *transaction, user.id, &digest, ip.as_deref(), RESET_TTL)
+        .await?;
+    let template = patron_mail::Template::PasswordReset { display_name: user.display_name.clone() };
+    let mail = account_mail(&user, "reset", &digest, template, "/reset-password/", seed);
+    patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    tracing::info!(user_id = %user.id, "password-reset link sent");
+    Ok(())
+}
+
+/// Whether a password-reset link still works (to show its form).
+pub async fn password_reset_is_open(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let digest = link_digest(token)?;
+    if patron_store::account_tokens::password_reset_is_open(&state.db, &digest, patron_domain::Timestamp::now()).await?
+    {
+        Ok(())
+    } else {
+        Err(link_not_valid())
+    }
+}
+
+/// Sets a new password with a reset link. Every session and API token of the account ends:
+/// whoever knew the old password is out.
+pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Result<User, ApiError> {
+    let digest = link_digest(token)?;
+    let password = Password::parse(password).map_err(|e| ApiError::validation(vec![e]))?;
+    let hash = hashing(state, move || PasswordHash::hash(&password)).await?;
+    let mut transaction = state.db.begin_write().await?;
+    let Some(user_id) = patron_store::account_tokens::consume_password_reset(
+        &mut transaction,
+        &digest,
+        patron_domain::Timestamp::now(),
+    )
+    .await?
+    else {
+        return Err(link_not_valid());
+    };
+    users::set_password(&mut *transaction, user_id, &hash).await?;
+    let ended = sessions::delete_all_for_user(&mut *transaction, user_id).await?;
+    let user = users::find_by_id(&mut *transaction, user_id).await?.ok_or_else(link_not_valid)?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    tracing::info!(%user_id, sessions_ended = ended, "password reset");
+    Ok(user)
+}
+
+/// Mails a sign-in link when an account has the address; answers the same either way.
+pub async fn request_sign_in_link(state: &AppState, email: &str, client_ip: Option<IpAddr>) -> Result<(), ApiError> {
+    limit_per_ip(state, "sign-in-link", client_ip).await?;
+    let Ok(email) = Email::parse(email) else {
+        return Err(ApiError::validation(vec![ValidationError::new("email", "is not an e-mail address")]));
+    };
+    let Some(user) = users::find_by_email(state.db.pool(), &email).await? else { return Ok(()) };
+    if !limit_mails_to(state, "sign-in", &user.email).await? {
+        tracing::warn!(user_id = %user.id, "sign-in links to this address are rate limited");
+        return Ok(());
+    }
+    let (seed, token) = patron_mail::new_link_token(state.secret_key.expose());
+    let digest = token.digest();
+    let mut transaction = state.db.begin_write().await?;
+    patron_store::account_tokens::create_sign_in(&mut *transaction, user.id, &digest, SIGN_IN_TTL).await?;
+    let template = patron_mail::Template::SignInLink { display_name: user.display_name.clone() };
+    let mail = account_mail(&user, "sign-in", &digest, template, "/sign-in/", seed);
+    patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    tracing::info!(user_id = %user.id, "sign-in link sent");
+    Ok(())
+}
+
+/// Whether a sign-in link still works, without using it.
+pub async fn sign_in_link_is_open(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let digest = link_digest(token)?;
+    if patron_store::account_tokens::sign_in_is_open(&state.db, &digest, patron_domain::Timestamp::now()).await? {
+        Ok(())
+    } else {
+        Err(link_not_valid())
+    }
+}
+
+/// Uses a sign-in link (once): the account to open a session for. Opening the link proves
+/// the address, so it also counts as confirming it.
+pub async fn sign_in_with_link(state: &AppState, token: &str) -> Result<User, ApiError> {
+    let digest = link_digest(token)?;
+    let now = patron_domain::Timestamp::now();
+    let user_id =
+        patron_store::account_tokens::consume_sign_in(&state.db, &digest, now).await?.ok_or_else(link_not_valid)?;
+    users::mark_verified(state.db.pool(), user_id).await?;
+    let user = users::find_by_id(state.db.pool(), user_id).await?.ok_or_else(link_not_valid)?;
+    tracing::info!(%user_id, "signed in by e-mail link");
+    Ok(user)
 }

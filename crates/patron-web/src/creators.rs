@@ -253,9 +253,11 @@ pub async fn invite(
     let invited_by = access.require_user()?;
     let inviter =
         patron_store::users::find_by_id(state.db.pool(), invited_by).await?.ok_or_else(ApiError::unauthenticated)?;
+    let (seed, token) = patron_mail::new_link_token(state.secret_key.expose());
     let mut transaction = state.db.begin_write().await?;
-    let (token, invitation) =
-        creators::invite(&mut *transaction, access.creator.id, email.as_str(), invited_by, INVITATION_TTL).await?;
+    let invitation =
+        creators::invite(&mut *transaction, access.creator.id, email.as_str(), invited_by, &token, INVITATION_TTL)
+            .await?;
     let link = format!("{}/invitations/{}", state.settings.public_url.as_str().trim_end_matches('/'), token.expose());
     let mail = patron_mail::jobs::EmailJob {
         key: format!("invitation:{}", invitation.id),
@@ -264,8 +266,8 @@ pub async fn invite(
         template: patron_mail::Template::TeamInvitation {
             creator_name: access.creator.name.clone(),
             inviter_name: inviter.display_name.clone(),
-            link: link.clone(),
         },
+        link: patron_mail::Link::Secret { path: "/invitations/".to_owned(), seed },
         unsubscribe: None,
     };
     patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;

@@ -23,6 +23,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
+        .routes(routes!(verify_email))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(confirm_password_reset))
+        .routes(routes!(request_sign_in_link))
+        .routes(routes!(confirm_sign_in_link))
 }
 
 /// A new account.
@@ -150,4 +155,108 @@ async fn logout_everywhere(State(state): State<AppState>, current: CurrentUser) 
         response.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state));
     }
     Ok(response)
+}
+
+/// A token from a mailed link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LinkTokenRequest {
+    /// The last part of the link's path.
+    pub token: String,
+    /// For sign-in links: a name for the API token issued.
+    pub token_name: Option<String>,
+}
+
+/// An e-mail address to send a link to.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailRequest {
+    /// The account's e-mail address.
+    pub email: String,
+}
+
+/// A new password with the token of a reset link.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    /// The last part of the reset link's path.
+    pub token: String,
+    /// The new password (at least 8 characters).
+    pub password: String,
+}
+
+/// Confirm an e-mail address with the token from the confirmation mail.
+#[utoipa::path(
+    post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = LinkTokenRequest,
+    responses((status = 204, description = "The address is confirmed"), (status = 404, description = "Used, expired or unknown link", body = ErrorBody))
+)]
+async fn verify_email(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<LinkTokenRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::verify_email(&state, &input.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mail a password-reset link (valid for an hour) to an account's address. The answer is the
+/// same whether or not an account has the address.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, description = "If an account has this address, a link is on its way"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody))
+)]
+async fn request_password_reset(
+    State(state): State<AppState>,
+    client_ip: Option<axum::Extension<ClientIp>>,
+    ApiJson(input): ApiJson<EmailRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::request_password_reset(&state, &input.email, client_ip.map(|ip| ip.0.0)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Set a new password with a reset link's token; every session and API token of the account
+/// ends.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetRequest,
+    responses((status = 204, description = "Password changed; log in again"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<PasswordResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::reset_password(&state, &input.token, &input.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mail a sign-in link (valid once, for 15 minutes) to an account's address. The answer is
+/// the same whether or not an account has the address.
+#[utoipa::path(
+    post, path = "/api/v1/auth/sign-in-link", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, description = "If an account has this address, a link is on its way"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody))
+)]
+async fn request_sign_in_link(
+    State(state): State<AppState>,
+    client_ip: Option<axum::Extension<ClientIp>>,
+    ApiJson(input): ApiJson<EmailRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::request_sign_in_link(&state, &input.email, client_ip.map(|ip| ip.0.0)).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Use a sign-in link's token and receive an API token (apps that open the link themselves).
+#[utoipa::path(
+    post, path = "/api/v1/auth/sign-in-link/confirm", tag = "auth", request_body = LinkTokenRequest,
+    responses((status = 200, description = "Logged in", body = TokenResponse), (status = 404, description = "Used, expired or unknown link", body = ErrorBody))
+)]
+async fn confirm_sign_in_link(
+    State(state): State<AppState>,
+    client_ip: Option<axum::Extension<ClientIp>>,
+    ApiJson(input): ApiJson<LinkTokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let user = accounts::sign_in_with_link(&state, &input.token).await?;
+    let ip = client_ip.map(|ip| ip.0.0);
+    let (token, session) =
+        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+    Ok(Json(TokenResponse {
+        token: token.expose().to_owned(),
+        token_type: "Bearer",
+        expires_at: session.expires_at.to_rfc3339(),
+        user: UserResponse::from(&user),
+    }))
 }

@@ -20,6 +20,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sessions))
         .routes(routes!(revoke_session))
         .routes(routes!(unsubscribe))
+        .routes(routes!(resend_verification))
 }
 
 /// The current user.
@@ -112,4 +113,15 @@ async fn revoke_session(
 async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Result<StatusCode, ApiError> {
     crate::accounts::unsubscribe(&state, &token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Send a new confirmation link to the current user's address.
+#[utoipa::path(
+    post, path = "/api/v1/me/verification-email", tag = "me",
+    responses((status = 202, description = "A link is on its way"), (status = 409, description = "Confirmed already", body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> Result<StatusCode, ApiError> {
+    crate::accounts::send_verification(&state, &current.user).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod creators;
 mod discover;
+mod links;
 mod studio;
 
 use crate::AppState;
@@ -194,6 +195,7 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{code}", get(switch_language))
         .merge(account::router())
         .merge(admin::router())
+        .merge(links::router())
         .merge(discover::router())
         .merge(studio::router())
         .merge(creators::router())

@@ -7,6 +7,7 @@ mod helpers;
 
 mod feeds;
 
+mod account_mails;
 mod accounts;
 mod admin;
 mod config;
