@@ -3,6 +3,7 @@
 //! the [`Scheduler`] fires named recurring jobs, once per tick however many instances run.
 
 mod metrics;
+pub mod payload;
 mod scheduler;
 mod worker;
 

@@ -17,7 +17,7 @@ use crate::unsubscribe::{self, NEW_POSTS};
 use crate::{Mail, MailError, Mailer, Template, render};
 use patron_domain::entitlement::{Access, Viewer, access};
 use patron_domain::{Id, Timestamp};
-use patron_jobs::{Handler, JobContext, JobError, JobFuture};
+use patron_jobs::{Handler, JobContext, JobError, JobFuture, payload};
 use patron_settings::SecretString;
 use patron_store::jobs::{EffectClaim, NewJob};
 use patron_store::{Database, StoreError, creators, jobs, posts};
@@ -29,6 +29,10 @@ pub const SEND_EMAIL: &str = "send-email";
 /// The kind of the job that mails a new post to its creator's followers.
 pub const POST_FAN_OUT: &str = "post-fan-out";
 
+/// The version of the `send-email` payload ([`EmailJob`]).
+const EMAIL_VERSION: u16 = 1;
+/// The version of the `post-fan-out` payload ([`FanOutJob`]).
+const FAN_OUT_VERSION: u16 = 1;
 /// Followers read and jobs enqueued per statement during a fan-out.
 const FAN_OUT_BATCH: i64 = 500;
 /// Attempts a mail gets: with the back-off this covers a day of SMTP trouble.
@@ -91,7 +95,7 @@ pub async fn enqueue_email<'e>(
 ) -> Result<Option<Id>, StoreError> {
     let job = NewJob {
         kind: SEND_EMAIL.to_owned(),
-        payload: serde_json::to_string(mail).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        payload: payload::encode(EMAIL_VERSION, mail).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         run_at: Timestamp::now(),
         max_attempts: MAIL_ATTEMPTS,
         idempotency_key: Some(format!("email:{}", mail.key)),
@@ -122,16 +126,12 @@ pub async fn enqueue_post_fan_out<'e>(
     let payload = FanOutJob { creator_id, post_id, published_at };
     let job = NewJob {
         kind: POST_FAN_OUT.to_owned(),
-        payload: serde_json::to_string(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        payload: payload::encode(FAN_OUT_VERSION, &payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         run_at: published_at,
         max_attempts: MAIL_ATTEMPTS,
         idempotency_key: Some(format!("post-fan-out:{post_id}:{}", published_at.as_micros())),
     };
     jobs::enqueue(executor, &job).await
-}
-
-fn parse<T: serde::de::DeserializeOwned>(payload: &str) -> Result<T, JobError> {
-    serde_json::from_str(payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))
 }
 
 fn base_url(context: &JobContext) -> String {
@@ -224,7 +224,7 @@ impl Handler for SendEmail {
     }
 
     fn run<'a>(&'a self, context: &'a JobContext, payload: &'a str) -> JobFuture<'a> {
-        Box::pin(async move { self.send(context, parse(payload)?).await })
+        Box::pin(async move { self.send(context, payload::decode(EMAIL_VERSION, payload)?).await })
     }
 }
 
@@ -315,7 +315,7 @@ impl Handler for PostFanOut {
     }
 
     fn run<'a>(&'a self, context: &'a JobContext, payload: &'a str) -> JobFuture<'a> {
-        Box::pin(async move { Self::fan_out(context, parse(payload)?).await })
+        Box::pin(async move { Self::fan_out(context, payload::decode(FAN_OUT_VERSION, payload)?).await })
     }
 }
 

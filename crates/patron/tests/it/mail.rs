@@ -187,7 +187,7 @@ both_backends! {
         let mailer = Mailer::from_settings(&context.settings, context.db.clone()).unwrap();
         let handler = Arc::new(SendEmail::new(mailer, app.state.secret_key.clone()));
         let payload = |key: &str| {
-            serde_json::to_string(&EmailJob {
+            patron_jobs::payload::encode(1, &EmailJob {
                 key: key.to_owned(),
                 to: "fan@example.com".to_owned(),
                 locale: "cs".to_owned(),
