@@ -113,6 +113,17 @@ impl Scheduler {
         Self { context: Arc::new(context), entries, id, lease: Duration::from_secs(15 * 60) }
     }
 
+    /// Adds scheduled jobs defined elsewhere (each needs its `PATRON_SCHEDULE_*` setting in
+    /// `patron_settings::SCHEDULES`).
+    pub fn with_tasks(mut self, tasks: Vec<Arc<dyn ScheduledTask>>) -> Self {
+        for task in tasks {
+            let expression = self.context.settings.schedules.get(task.name()).cloned().flatten();
+            let cron = expression.as_deref().and_then(|e| patron_settings::cron(e).ok());
+            self.entries.push(Entry { task, expression, cron, asked: std::sync::Mutex::new(None) });
+        }
+        self
+    }
+
     /// Every job: its name and its cron expression (`None` when disabled).
     pub fn jobs(&self) -> Vec<(&'static str, Option<&str>)> {
         self.entries.iter().map(|e| (e.task.name(), e.expression.as_deref())).collect()

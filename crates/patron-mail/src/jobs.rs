@@ -153,7 +153,13 @@ impl SendEmail {
     async fn send(&self, context: &JobContext, job: EmailJob) -> Result<(), JobError> {
         let db = &context.db;
         if let Some(stop) = &job.unsubscribe
-            && patron_store::mail::is_unsubscribed(db.pool(), stop.user_id, &stop.category).await?
+            && !patron_store::mail::wants(
+                db.pool(),
+                stop.user_id,
+                &stop.category,
+                unsubscribe::default_for(&stop.category).unwrap_or(true),
+            )
+            .await?
         {
             tracing::info!(key = %job.key, "not sent: the recipient unsubscribed");
             context.metrics.mail("unsubscribed");

@@ -3,12 +3,13 @@
 //! jobs ([`jobs`]) that claim each mail's idempotency key first, so a job that runs twice
 //! sends once (lesson 3: one e-mail went out eight times).
 
+pub mod digest;
 pub mod jobs;
 mod templates;
 pub mod unsubscribe;
 
 pub use jobs::Link;
-pub use templates::{Rendered, Template, render};
+pub use templates::{DigestItem, Rendered, Template, render};
 
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::client::{Tls, TlsParameters};

@@ -39,6 +39,22 @@ pub enum Template {
         /// The account's name.
         display_name: String,
     },
+    /// The week's posts the recipient may read.
+    Digest {
+        /// The posts, newest first.
+        items: Vec<DigestItem>,
+    },
+}
+
+/// One post in a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestItem {
+    /// The creator.
+    pub creator_name: String,
+    /// The post's title.
+    pub title: String,
+    /// The post's address.
+    pub url: String,
 }
 
 /// A mail's subject and parts.
@@ -133,6 +149,15 @@ pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Op
                 ),
             ],
             text("Log in", "Přihlásit se"),
+        ),
+        Template::Digest { items } => (
+            text(
+                &format!("Your week on patron: {} new posts", items.len()),
+                &format!("Váš týden na patronu: nové příspěvky ({})", items.len()),
+            ),
+            text("New this week", "Tento týden nově"),
+            items.iter().map(|item| format!("{}: {} — {}", item.creator_name, item.title, item.url)).collect(),
+            text("Open your feed", "Otevřít přehled"),
         ),
     };
     let footer = if czech { "Posláno patronem." } else { "Sent by patron." };

@@ -9,11 +9,18 @@ use patron_domain::Id;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-/// The category of mails about new posts of followed creators.
+/// The category of mails about new posts of followed creators (on unless turned off).
 pub const NEW_POSTS: &str = "new_posts";
+/// The category of the weekly digest (off unless turned on).
+pub const DIGEST: &str = "digest";
 
-/// The categories a user can stop, as the unsubscribe page names them.
-pub const CATEGORIES: &[&str] = &[NEW_POSTS];
+/// The categories a user can choose, with their defaults.
+pub const CATEGORIES: &[(&str, bool)] = &[(NEW_POSTS, true), (DIGEST, false)];
+
+/// A category's default, `None` for an unknown category.
+pub fn default_for(category: &str) -> Option<bool> {
+    CATEGORIES.iter().find(|(name, _)| *name == category).map(|(_, on)| *on)
+}
 
 fn signature(secret_key: &str, payload: &str) -> Vec<u8> {
     let mut mac = match Hmac::<Sha256>::new_from_slice(secret_key.as_bytes()) {
@@ -41,7 +48,7 @@ pub fn verify(secret_key: &str, token: &str) -> Option<(Id, String)> {
         return None;
     }
     let (user, category) = payload.split_once(':')?;
-    let category = CATEGORIES.iter().find(|c| **c == category)?;
+    let (category, _) = CATEGORIES.iter().find(|(name, _)| *name == category)?;
     Some((user.parse::<Id>().ok()?, (*category).to_owned()))
 }
 

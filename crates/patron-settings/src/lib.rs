@@ -94,12 +94,14 @@ definitions! {
     "job_lease", Duration, false;
     "schedule_session_cleanup", Text, false;
     "schedule_job_cleanup", Text, false;
+    "schedule_digest", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
 pub const SCHEDULES: &[(&str, &str, &str)] = &[
     ("session-cleanup", "schedule_session_cleanup", "17 * * * *"),
     ("job-cleanup", "schedule_job_cleanup", "43 3 * * *"),
+    ("digest", "schedule_digest", "0 7 * * 1"),
 ];
 
 /// Where a value came from; error messages name it the way the operator wrote it.

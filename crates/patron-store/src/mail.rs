@@ -1,5 +1,6 @@
 //! What e-mail needs from the database: the outbox (mails kept when no SMTP server is
-//! configured), unsubscribes per category, and the audience of a creator's new post.
+//! configured), each user's choices per category of mail, and the audience of a creator's
+//! new post.
 
 use crate::memberships::{MEMBERSHIP_FACT_COLUMNS, ViewerMembership, viewer_membership_from_row};
 use crate::row::{id, time};
@@ -75,38 +76,106 @@ pub async fn outbox<'e>(
         .collect()
 }
 
-/// Stops mails of `category` to a user (one click from a mail).
-pub async fn unsubscribe<'e>(
+/// Sets whether a user wants mails of `category` (unsubscribing writes `false`).
+pub async fn set_preference<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
     category: &str,
+    enabled: bool,
 ) -> Result<(), StoreError> {
     crate::count::statement();
     sqlx::query(
-        "INSERT INTO email_unsubscribes (user_id, category, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        "INSERT INTO email_preferences (user_id, category, enabled, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, category) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
     )
     .bind(user_id.to_string())
     .bind(category)
+    .bind(enabled)
     .bind(Timestamp::now().as_micros())
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Whether a user stopped mails of `category`.
-pub async fn is_unsubscribed<'e>(
+/// The categories a user chose explicitly; the others have their defaults.
+pub async fn preferences<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+) -> Result<Vec<(String, bool)>, StoreError> {
+    crate::count::statement();
+    let rows = sqlx::query("SELECT category, enabled FROM email_preferences WHERE user_id = $1 ORDER BY category")
+        .bind(user_id.to_string())
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get("category")?, crate::row::flag(row, "enabled")?))).collect()
+}
+
+/// Whether a user wants mails of `category`: their choice, or `default`.
+pub async fn wants<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
     category: &str,
+    default: bool,
 ) -> Result<bool, StoreError> {
     crate::count::statement();
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT category FROM email_unsubscribes WHERE user_id = $1 AND category = $2")
-            .bind(user_id.to_string())
-            .bind(category)
-            .fetch_optional(executor)
-            .await?;
-    Ok(found.is_some())
+    let row = sqlx::query("SELECT enabled FROM email_preferences WHERE user_id = $1 AND category = $2")
+        .bind(user_id.to_string())
+        .bind(category)
+        .fetch_optional(executor)
+        .await?;
+    match row {
+        Some(row) => crate::row::flag(&row, "enabled"),
+        None => Ok(default),
+    }
+}
+
+/// A user who asked for a category that is off by default (the digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// The user.
+    pub user_id: Id,
+    /// Their address.
+    pub email: String,
+    /// Their name.
+    pub display_name: String,
+    /// Their language.
+    pub locale: String,
+    /// Whether they administer the platform.
+    pub is_platform_admin: bool,
+}
+
+/// A batch of users who turned `category` on, after `after` (by user id).
+pub async fn subscribers<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    category: &str,
+    after: Option<Id>,
+    limit: i64,
+) -> Result<Vec<Subscriber>, StoreError> {
+    crate::count::statement();
+    let rows = sqlx::query(
+        "SELECT users.id, users.email, users.display_name, users.locale, users.is_platform_admin \
+         FROM email_preferences JOIN users ON users.id = email_preferences.user_id \
+         WHERE email_preferences.category = $1 AND email_preferences.enabled = $2 \
+           AND ($3 IS NULL OR email_preferences.user_id > $3) \
+         ORDER BY email_preferences.user_id LIMIT $4",
+    )
+    .bind(category)
+    .bind(true)
+    .bind(after.map(|a| a.to_string()))
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Subscriber {
+                user_id: id(row, "id")?,
+                email: row.try_get("email")?,
+                display_name: row.try_get("display_name")?,
+                locale: row.try_get("locale")?,
+                is_platform_admin: crate::row::flag(row, "is_platform_admin")?,
+            })
+        })
+        .collect()
 }
 
 /// A follower (or member) of a creator who may get a new-post mail.
@@ -124,8 +193,8 @@ pub struct Follower {
     pub membership: Option<ViewerMembership>,
 }
 
-/// A batch of a creator's followers after `after` (by user id), without those who stopped
-/// mails of `category`; with what entitlement needs. One statement per batch.
+/// A batch of a creator's followers after `after` (by user id), without those who turned
+/// `category` off (it is on by default); with what entitlement needs. One statement per batch.
 pub async fn followers<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
@@ -141,8 +210,8 @@ pub async fn followers<'e>(
                                AND memberships.status <> 'expired' \
          LEFT JOIN tiers ON tiers.id = memberships.tier_id \
          WHERE follows.creator_id = $1 AND ($2 IS NULL OR follows.user_id > $2) \
-           AND NOT EXISTS (SELECT 1 FROM email_unsubscribes WHERE email_unsubscribes.user_id = follows.user_id \
-                           AND email_unsubscribes.category = $3) \
+           AND NOT EXISTS (SELECT 1 FROM email_preferences WHERE email_preferences.user_id = follows.user_id \
+                           AND email_preferences.category = $3 AND email_preferences.enabled = $5) \
          ORDER BY follows.user_id LIMIT $4"
     );
     crate::count::statement();
@@ -151,6 +220,7 @@ pub async fn followers<'e>(
         .bind(after.map(|a| a.to_string()))
         .bind(category)
         .bind(limit)
+        .bind(false)
         .fetch_all(executor)
         .await?;
     rows.iter()

@@ -163,7 +163,7 @@ pub fn unsubscribe_target(state: &AppState, token: &str) -> Result<(patron_domai
 /// Stops the mails an unsubscribe link names. Doing it twice is fine.
 pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, ApiError> {
     let (user_id, category) = unsubscribe_target(state, token)?;
-    patron_store::mail::unsubscribe(state.db.pool(), user_id, &category).await?;
+    patron_store::mail::set_preference(state.db.pool(), user_id, &category, false).await?;
     tracing::info!(%user_id, %category, "unsubscribed");
     Ok(category)
 }
@@ -370,4 +370,40 @@ pub async fn sign_in_with_link(state: &AppState, token: &str) -> Result<User, Ap
     let user = users::find_by_id(state.db.pool(), user_id).await?.ok_or_else(link_not_valid)?;
     tracing::info!(%user_id, "signed in by e-mail link");
     Ok(user)
+}
+
+/// Every category of mail a user can choose, with what they chose (or its default).
+pub async fn email_preferences(
+    state: &AppState,
+    user_id: patron_domain::Id,
+) -> Result<Vec<(&'static str, bool)>, ApiError> {
+    let chosen = patron_store::mail::preferences(state.db.pool(), user_id).await?;
+    Ok(patron_mail::unsubscribe::CATEGORIES
+        .iter()
+        .map(|(category, default)| {
+            let enabled = chosen.iter().find(|(c, _)| c == category).map(|(_, on)| *on).unwrap_or(*default);
+            (*category, enabled)
+        })
+        .collect())
+}
+
+/// Records a user's choices; unknown categories are refused.
+pub async fn set_email_preferences(
+    state: &AppState,
+    user_id: patron_domain::Id,
+    choices: &[(String, bool)],
+) -> Result<(), ApiError> {
+    if let Some((unknown, _)) = choices.iter().find(|(c, _)| patron_mail::unsubscribe::default_for(c).is_none()) {
+        let known: Vec<&str> = patron_mail::unsubscribe::CATEGORIES.iter().map(|(c, _)| *c).collect();
+        return Err(ApiError::validation(vec![ValidationError::new(
+            "category",
+            format!("{unknown:?} is not a category of mail; the categories are {}", known.join(", ")),
+        )]));
+    }
+    let mut transaction = state.db.begin_write().await?;
+    for (category, enabled) in choices {
+        patron_store::mail::set_preference(&mut *transaction, user_id, category, *enabled).await?;
+    }
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    Ok(())
 }

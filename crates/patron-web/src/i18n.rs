@@ -417,18 +417,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.retry", "Retry", "Zkusit znovu"),
     ("admin.discard", "Discard", "Zahodit"),
     ("live.reply", "New reply from", "Nová odpověď od"),
-    ("unsubscribe.title", "E-mails about new posts", "E-maily o nových příspěvcích"),
+    ("unsubscribe.title", "Unsubscribe", "Odhlášení e-mailů"),
     (
         "unsubscribe.question",
-        "Stop e-mails about new posts from the creators you follow? You will still see the posts in your feed.",
-        "Přestat posílat e-maily o nových příspěvcích tvůrců, které sledujete? Příspěvky dál uvidíte ve svém přehledu.",
+        "Stop these e-mails? You can turn them on again in your account.",
+        "Přestat posílat tyto e-maily? Znovu je můžete zapnout ve svém účtu.",
     ),
     ("unsubscribe.confirm", "Stop these e-mails", "Přestat posílat"),
+    ("unsubscribe.done", "Done: you will get no more of these e-mails.", "Hotovo: tyto e-maily už chodit nebudou."),
     (
-        "unsubscribe.done",
-        "Done: you will get no more e-mails about new posts.",
-        "Hotovo: e-maily o nových příspěvcích už chodit nebudou.",
+        "mailpref.new_posts",
+        "E-mails about new posts of creators I follow",
+        "E-maily o nových příspěvcích tvůrců, které sleduji",
     ),
+    ("mailpref.digest", "A weekly digest of the posts I may read", "Týdenní přehled příspěvků, které si mohu přečíst"),
+    ("account.emails", "E-mails", "E-maily"),
+    ("account.emails_save", "Save", "Uložit"),
+    ("account.emails_saved", "Saved.", "Uloženo."),
 ];
 
 #[cfg(test)]

@@ -303,7 +303,7 @@ impl Application {
             background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
         }
         if roles.scheduler {
-            background.spawn(patron_jobs::Scheduler::new(context).run(stop_background.clone()));
+            background.spawn(crate::jobs::scheduler(context).run(stop_background.clone()));
         }
 
         tracing::info!(

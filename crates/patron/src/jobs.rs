@@ -12,3 +12,8 @@ pub fn registry(context: &JobContext, secret_key: &SecretString) -> Result<patro
         .with(patron_mail::jobs::SendEmail::new(mailer, secret_key.clone()))
         .with(patron_mail::jobs::PostFanOut))
 }
+
+/// The scheduler with every scheduled job of patron.
+pub fn scheduler(context: JobContext) -> patron_jobs::Scheduler {
+    patron_jobs::Scheduler::new(context).with_tasks(vec![std::sync::Arc::new(patron_mail::digest::WeeklyDigest)])
+}

@@ -52,13 +52,16 @@ CREATE TABLE effects (
     done_at     BIGINT
 );
 
--- Categories of e-mail a user no longer wants (one click from the mail's footer).
-CREATE TABLE email_unsubscribes (
-    user_id    TEXT   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    category   TEXT   NOT NULL,
-    created_at BIGINT NOT NULL,
+-- What each user chose per category of e-mail (new posts, the weekly digest); a category
+-- without a row has its default. Unsubscribing from a mail's footer writes enabled = false.
+CREATE TABLE email_preferences (
+    user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    category   TEXT    NOT NULL,
+    enabled    BOOLEAN NOT NULL,
+    updated_at BIGINT  NOT NULL,
     PRIMARY KEY (user_id, category)
 );
+CREATE INDEX email_preferences_category_idx ON email_preferences (category, enabled, user_id);
 
 -- Mails written instead of sent when no SMTP server is configured (embedded mode).
 CREATE TABLE outbox (

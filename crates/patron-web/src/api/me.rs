@@ -21,6 +21,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_session))
         .routes(routes!(unsubscribe))
         .routes(routes!(resend_verification))
+        .routes(routes!(get_email_preferences, put_email_preferences))
 }
 
 /// The current user.
@@ -124,4 +125,37 @@ async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -
 async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> Result<StatusCode, ApiError> {
     crate::accounts::send_verification(&state, &current.user).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// What mail the user wants, by category (`new_posts`: on unless turned off; `digest`: the
+/// weekly digest, off unless turned on).
+#[utoipa::path(
+    get, path = "/api/v1/me/email-preferences", tag = "me",
+    responses((status = 200, body = std::collections::BTreeMap<String, bool>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn get_email_preferences(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<Json<std::collections::BTreeMap<String, bool>>, ApiError> {
+    let list = crate::accounts::email_preferences(&state, current.user.id).await?;
+    Ok(Json(list.into_iter().map(|(c, on)| (c.to_owned(), on)).collect()))
+}
+
+/// Change what mail the user wants: send the categories to change, e.g. `{"digest": true}`.
+#[utoipa::path(
+    put, path = "/api/v1/me/email-preferences", tag = "me",
+    request_body = std::collections::BTreeMap<String, bool>,
+    responses((status = 200, body = std::collections::BTreeMap<String, bool>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn put_email_preferences(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    crate::extract::ApiJson(input): crate::extract::ApiJson<std::collections::BTreeMap<String, bool>>,
+) -> Result<Json<std::collections::BTreeMap<String, bool>>, ApiError> {
+    let choices: Vec<(String, bool)> = input.into_iter().collect();
+    crate::accounts::set_email_preferences(&state, current.user.id, &choices).await?;
+    let list = crate::accounts::email_preferences(&state, current.user.id).await?;
+    Ok(Json(list.into_iter().map(|(c, on)| (c.to_owned(), on)).collect()))
 }

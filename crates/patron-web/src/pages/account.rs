@@ -27,6 +27,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/feeds", post(create_feed))
         .route("/account/feeds/{feed_id}/revoke", post(revoke_feed))
         .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe_submit))
+        .route("/account/email-preferences", post(save_email_preferences))
 }
 
 /// A same-site path to go to after logging in; anything else becomes `/account`, so the
@@ -279,6 +280,14 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
     feeds: Vec<FeedRow>,
     new_feed_url: Option<String>,
+    email_preferences: Vec<PreferenceRow>,
+    preferences_saved: bool,
+}
+
+struct PreferenceRow {
+    category: &'static str,
+    label_key: String,
+    enabled: bool,
 }
 
 /// "Firefox on Windows" from a user-agent string: enough to recognise one's own devices.
@@ -320,11 +329,16 @@ fn short_date(timestamp: Timestamp) -> String {
     text.get(..16).map(|t| t.replace('T', " ")).unwrap_or(text)
 }
 
-async fn account(State(state): State<AppState>, page: Page) -> Response {
-    account_view(&state, page, None).await
+#[derive(Deserialize)]
+struct AccountQuery {
+    saved: Option<String>,
 }
 
-async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>) -> Response {
+async fn account(State(state): State<AppState>, page: Page, Query(query): Query<AccountQuery>) -> Response {
+    account_view(&state, page, None, query.saved.is_some()).await
+}
+
+async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>, preferences_saved: bool) -> Response {
     let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
@@ -335,6 +349,13 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
     let feeds = match patron_store::feed_tokens::list(state.db.pool(), current.user.id).await {
         Ok(feeds) => feeds,
         Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
+    };
+    let email_preferences = match accounts::email_preferences(state, current.user.id).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|(category, enabled)| PreferenceRow { category, label_key: format!("mailpref.{category}"), enabled })
+            .collect(),
+        Err(error) => return super::page_error(&error),
     };
     let lang = page.lang();
     let sessions = list
@@ -366,6 +387,8 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
             })
             .collect(),
         new_feed_url,
+        email_preferences,
+        preferences_saved,
         layout: page.layout,
     };
     render(StatusCode::OK, &account_page)
@@ -382,7 +405,7 @@ async fn create_feed(State(state): State<AppState>, page: Page, PageForm(form): 
         return Redirect::to("/login?next=/account").into_response();
     };
     match crate::feed::create_private_feed(&state, &current, Some(form.creator_slug.as_str())).await {
-        Ok((_, url, _)) => account_view(&state, page, Some(url)).await,
+        Ok((_, url, _)) => account_view(&state, page, Some(url), false).await,
         Err(error) => super::page_error(&error),
     }
 }
@@ -432,6 +455,7 @@ mod tests {
 struct UnsubscribePage {
     layout: Layout,
     token: String,
+    category_key: String,
     done: bool,
 }
 
@@ -439,14 +463,40 @@ struct UnsubscribePage {
 /// a mail, so a GET never changes anything).
 async fn unsubscribe_page(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
     match crate::accounts::unsubscribe_target(&state, &token) {
-        Ok(_) => render(StatusCode::OK, &UnsubscribePage { layout: page.layout, token, done: false }),
+        Ok((_, category)) => render(
+            StatusCode::OK,
+            &UnsubscribePage { layout: page.layout, token, category_key: format!("mailpref.{category}"), done: false },
+        ),
         Err(error) => page_error(&error),
     }
 }
 
 async fn unsubscribe_submit(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
     match crate::accounts::unsubscribe(&state, &token).await {
-        Ok(_) => render(StatusCode::OK, &UnsubscribePage { layout: page.layout, token, done: true }),
+        Ok(category) => render(
+            StatusCode::OK,
+            &UnsubscribePage { layout: page.layout, token, category_key: format!("mailpref.{category}"), done: true },
+        ),
+        Err(error) => page_error(&error),
+    }
+}
+
+/// `POST /account/email-preferences`: a checked box turns its category on, an unchecked one
+/// (absent from the form) off.
+async fn save_email_preferences(
+    State(state): State<AppState>,
+    page: Page,
+    PageForm(form): PageForm<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(current) = &page.user.0 else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    let choices: Vec<(String, bool)> = patron_mail::unsubscribe::CATEGORIES
+        .iter()
+        .map(|(category, _)| ((*category).to_owned(), form.get(*category).is_some_and(|v| v == "on")))
+        .collect();
+    match accounts::set_email_preferences(&state, current.user.id, &choices).await {
+        Ok(()) => Redirect::to("/account?saved=1#email").into_response(),
         Err(error) => page_error(&error),
     }
 }

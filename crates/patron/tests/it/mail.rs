@@ -320,3 +320,72 @@ async fn two_instances_on_one_postgres_fire_each_scheduled_tick_once() {
     drop((a, b));
     database.drop_database().await;
 }
+
+both_backends! {
+    async fn preferences_choose_the_mail_and_the_weekly_digest_lists_what_each_may_read(backend: TestBackend) {
+        let sink = SmtpSink::start().await;
+        let (app, database) = spawn_app_with(backend, &[("PATRON_SMTP_URL", &sink.url())]).await;
+        let owner = app.new_user("owner").await;
+        let slug = app.create_creator(&owner, "Gordikey").await;
+        let tier = app.create_tier(&owner, &slug, "Steaks", 9900).await;
+        let member = app.new_user("member").await;
+        let follower = app.new_user("follower").await;
+        app.grant_membership(&member, &slug, &tier, "active", None).await;
+        let (status, _) = app.call(Method::POST, &format!("/api/v1/creators/{slug}/follow"), Some(&follower.token), None).await;
+        assert!(status == 200 || status == 204);
+
+        let (status, prefs) = app.call(Method::GET, "/api/v1/me/email-preferences", Some(&member.token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(prefs, json!({"digest": false, "new_posts": true}));
+        for fan in [&member, &follower] {
+            let (status, prefs) = app.call(Method::PUT, "/api/v1/me/email-preferences", Some(&fan.token), Some(json!({"digest": true}))).await;
+            assert_eq!((status, prefs), (200, json!({"digest": true, "new_posts": true})));
+        }
+        let (status, _) = app.call(Method::PUT, "/api/v1/me/email-preferences", Some(&member.token), Some(json!({"bogus": true}))).await;
+        assert_eq!(status, 422);
+        // the follower turns new-post mails off on the account page (an unchecked box is off)
+        let client = browser();
+        assert_eq!(app.web_login(&client, &follower.email, PASSWORD).await.status(), 303);
+        let token = app.csrf_token(&client, "/account").await;
+        let saved = client
+            .post(app.url("/account/email-preferences"))
+            .form(&[("csrf_token", token.as_str()), ("digest", "on")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), 303);
+        let (_, prefs) = app.call(Method::GET, "/api/v1/me/email-preferences", Some(&follower.token), None).await;
+        assert_eq!(prefs, json!({"digest": true, "new_posts": false}));
+
+        app.create_post(&owner, &slug, json!({"title": "Open walk", "body": "Hi", "visibility": "public", "status": "published"})).await;
+        app.create_post(&owner, &slug, json!({"title": "Steak secrets", "body": "Shh", "visibility": "tier", "min_tier_id": tier, "status": "published"}))
+            .await;
+        // new-post mails: both to the member, none to the follower who turned them off
+        let mails = sink.wait_for(WAIT, "the member's new-post mails", |m| recipients(m, "Gordikey: ").len() >= 2).await;
+        assert!(recipients(&mails, "Gordikey: ").iter().all(|to| *to == member.email));
+
+        let context = JobContext {
+            db: app.state.db.clone(),
+            settings: app.state.settings.clone(),
+            bus: app.state.bus.clone(),
+            metrics: patron_jobs::JobMetrics::default(),
+        };
+        let scheduler = patron_jobs::Scheduler::new(context)
+            .with_tasks(vec![Arc::new(patron_mail::digest::WeeklyDigest) as Arc<dyn patron_jobs::ScheduledTask>]);
+        let ran = scheduler.run_now("digest").await.expect("a digest job").unwrap();
+        assert!(matches!(&ran, patron_jobs::RunNow::Done(summary) if summary.starts_with("2 digests")), "{ran:?}");
+        let mails = sink.wait_for(WAIT, "two digests", |m| recipients(m, "Your week on patron").len() >= 2).await;
+        let digest = |to: &str| mails.iter().find(|m| m.to == [to.to_owned()] && m.header("Subject").is_some_and(|s| s.contains("Your week"))).unwrap().decoded();
+        let member_digest = digest(&member.email);
+        assert!(member_digest.contains("Open walk") && member_digest.contains("Steak secrets"), "{member_digest}");
+        let follower_digest = digest(&follower.email);
+        assert!(follower_digest.contains("Open walk") && !follower_digest.contains("Steak secrets"), "{follower_digest}");
+        assert!(follower_digest.contains("/unsubscribe/"), "a digest can be stopped from the mail");
+
+        // the same day again: nothing more
+        let again = scheduler.run_now("digest").await.expect("a digest job").unwrap();
+        assert!(matches!(&again, patron_jobs::RunNow::Done(summary) if summary.starts_with("0 digests")), "{again:?}");
+        app.stop().await;
+        database.drop_database().await;
+    }
+}
