@@ -71,6 +71,16 @@ definitions! {
     "database_url", Text, true;
     "database_max_connections", Number, false;
     "storage_url", Text, false;
+    "s3_access_key_id", Text, false;
+    "s3_secret_access_key", Text, true;
+    "media_url_ttl", Duration, false;
+    "upload_max_image", Size, false;
+    "upload_max_video", Size, false;
+    "upload_max_audio", Size, false;
+    "upload_max_document", Size, false;
+    "uploads_per_hour", Number, false;
+    "image_max_pixels", Number, false;
+    "ffmpeg", Text, false;
     "cache_url", Text, true;
     "smtp_url", Text, true;
     "mail_from", Text, false;
@@ -170,6 +180,13 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Object storage.
     pub storage_url: StorageUrl,
+    /// The access key for an `s3://` storage; `None` uses the AWS variables or the instance's
+    /// role.
+    pub s3_access_key_id: Option<String>,
+    /// The secret for `s3_access_key_id`.
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Media limits and tools.
+    pub media: MediaSettings,
     /// Cache.
     pub cache_url: CacheUrl,
     /// Outgoing mail server; `None` writes e-mails to the log and the outbox table.
@@ -219,6 +236,27 @@ pub struct Settings {
     pub schedules: BTreeMap<&'static str, Option<String>>,
     /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
     pub warnings: Vec<String>,
+}
+
+/// Limits and tools for uploaded media.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// How long a signed URL for gated or private media stays valid.
+    pub url_ttl: Duration,
+    /// Largest image upload, in bytes.
+    pub max_image: u64,
+    /// Largest video upload, in bytes.
+    pub max_video: u64,
+    /// Largest audio upload, in bytes.
+    pub max_audio: u64,
+    /// Largest document (PDF) upload, in bytes.
+    pub max_document: u64,
+    /// Uploads one user may start per hour.
+    pub uploads_per_hour: u32,
+    /// Largest image, in pixels, that is decoded (a decompression-bomb limit).
+    pub image_max_pixels: u64,
+    /// The ffmpeg program for video; `None` plays videos as uploaded.
+    pub ffmpeg: Option<PathBuf>,
 }
 
 /// The environment variables that the loader itself reads besides the settings.
@@ -277,6 +315,23 @@ impl Settings {
         let storage_url = p
             .parse("storage_url", StorageUrl::parse)
             .unwrap_or_else(|| StorageUrl::File { root: data_dir.join("storage") });
+        let s3_access_key_id = p.parse("s3_access_key_id", |v| Ok(v.to_owned())).filter(|v| !v.is_empty());
+        let s3_secret_access_key =
+            p.parse("s3_secret_access_key", |v| Ok(SecretString::new(v))).filter(|v| !v.expose().is_empty());
+        let media = MediaSettings {
+            url_ttl: p.duration("media_url_ttl").unwrap_or(Duration::from_secs(300)),
+            max_image: p.size("upload_max_image").unwrap_or(25 << 20) as u64,
+            max_video: p.size("upload_max_video").unwrap_or(4 << 30) as u64,
+            max_audio: p.size("upload_max_audio").unwrap_or(1 << 30) as u64,
+            max_document: p.size("upload_max_document").unwrap_or(25 << 20) as u64,
+            uploads_per_hour: p.number("uploads_per_hour", 1, 1_000_000).unwrap_or(120),
+            image_max_pixels: u64::from(p.number("image_max_pixels", 1_000_000, 1_000_000_000).unwrap_or(50_000_000)),
+            ffmpeg: match p.get("ffmpeg") {
+                Some((value, _)) if value.trim().is_empty() => None,
+                Some((value, _)) => Some(PathBuf::from(value.trim())),
+                None => values::find_program("ffmpeg"),
+            },
+        };
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
         let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
         let mail_from = p.parse("mail_from", values::parse_mailbox).unwrap_or_else(|| {
@@ -332,6 +387,9 @@ impl Settings {
             database_url,
             database_max_connections,
             storage_url,
+            s3_access_key_id,
+            s3_secret_access_key,
+            media,
             cache_url,
             smtp_url,
             mail_from,
@@ -382,6 +440,16 @@ impl Settings {
                 name("listen"),
                 metrics
             ));
+        }
+        if self.s3_access_key_id.is_some() != self.s3_secret_access_key.is_some() {
+            problems.push(format!(
+                "{} and {}: set both or neither",
+                name("s3_access_key_id"),
+                name("s3_secret_access_key")
+            ));
+        }
+        if self.media.url_ttl < Duration::from_secs(10) || self.media.url_ttl > Duration::from_secs(7 * 24 * 3600) {
+            problems.push(format!("{}: must be from 10s to 7 days (S3's longest)", name("media_url_ttl")));
         }
         if self.body_limit < 1024 {
             problems.push(format!("{}: must be at least 1KiB", name("body_limit")));

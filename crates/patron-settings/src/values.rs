@@ -122,6 +122,21 @@ pub enum StorageUrl {
         /// The folder objects are kept in.
         root: PathBuf,
     },
+    /// An S3-compatible bucket: `s3://bucket/prefix?endpoint=https://…&region=…&path_style=true`.
+    /// Credentials are separate settings (or the standard AWS variables), never in the URL.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// A folder inside the bucket (no leading or trailing slash), or empty.
+        prefix: String,
+        /// The service's address for anything but AWS itself (MinIO, SeaweedFS, Spaces, …).
+        endpoint: Option<url::Url>,
+        /// The region; the AWS variables or `us-east-1` when unset.
+        region: Option<String>,
+        /// Path-style addressing (`endpoint/bucket/key`), which most self-hosted servers need;
+        /// on by default when an endpoint is given.
+        path_style: bool,
+    },
 }
 
 impl StorageUrl {
@@ -132,14 +147,75 @@ impl StorageUrl {
             }
             return Ok(Self::File { root: PathBuf::from(path) });
         }
+        if value.starts_with("s3://") {
+            return Self::parse_s3(value);
+        }
         let scheme = value.split_once("://").map(|(scheme, _)| scheme).unwrap_or(value);
-        Err(format!("unknown scheme {scheme:?} in {value:?}; expected file:///path/to/folder"))
+        Err(format!("unknown scheme {scheme:?} in {value:?}; expected file:///path/to/folder or s3://bucket/prefix"))
+    }
+
+    fn parse_s3(value: &str) -> Result<Self, String> {
+        let expected =
+            "expected s3://bucket/prefix, optionally with ?endpoint=https://host&region=name&path_style=true";
+        let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not a URL; {expected}"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "s3://{}: credentials do not belong in the URL; use PATRON_S3_ACCESS_KEY_ID and \
+                 PATRON_S3_SECRET_ACCESS_KEY (or the AWS variables)",
+                url.host_str().unwrap_or_default()
+            ));
+        }
+        let bucket = url.host_str().unwrap_or_default().to_owned();
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(format!("{value:?} names no valid bucket (3–63 of a-z 0-9 . -); {expected}"));
+        }
+        let prefix = url.path().trim_matches('/').to_owned();
+        if prefix.split('/').any(|segment| segment == "." || segment == "..")
+            || prefix.contains("//")
+            || !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        {
+            return Err(format!("{value:?}: the prefix may hold only letters, digits and -_./; {expected}"));
+        }
+        let (mut endpoint, mut region, mut path_style) = (None, None, None);
+        for (name, option) in url.query_pairs() {
+            match name.as_ref() {
+                "endpoint" => {
+                    let parsed = url::Url::parse(&option)
+                        .ok()
+                        .filter(|e| matches!(e.scheme(), "http" | "https") && e.host_str().is_some());
+                    let Some(parsed) = parsed else {
+                        return Err(format!("endpoint {option:?} is not an http(s) URL; {expected}"));
+                    };
+                    endpoint = Some(parsed);
+                }
+                "region" if !option.is_empty() => region = Some(option.into_owned()),
+                "path_style" => {
+                    path_style = Some(match option.as_ref() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        other => return Err(format!("path_style {other:?} is not true or false; {expected}")),
+                    })
+                }
+                other => return Err(format!("unknown option {other:?} in the storage URL; {expected}")),
+            }
+        }
+        let path_style = path_style.unwrap_or(endpoint.is_some());
+        Ok(Self::S3 { bucket, prefix, endpoint, region, path_style })
     }
 
     /// The URL as text (holds no secrets).
     pub fn display(&self) -> String {
         match self {
             Self::File { root } => format!("file://{}", root.display()),
+            Self::S3 { bucket, prefix, endpoint, .. } => {
+                let mut shown = format!("s3://{bucket}/{prefix}");
+                if let Some(endpoint) = endpoint {
+                    shown.push_str(&format!(" at {}", endpoint.as_str().trim_end_matches('/')));
+                }
+                shown
+            }
         }
     }
 }
@@ -310,4 +386,10 @@ pub(crate) fn parse_mailbox(value: &str) -> Result<String, String> {
     } else {
         Err(format!("{value:?} is not a sender; expected name@example.com or Name <name@example.com>"))
     }
+}
+
+/// The first `name` on the `PATH`, for tools that are used when installed.
+pub(crate) fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }

@@ -4,10 +4,21 @@
 //! in the database, not in the backend, so every backend behaves alike.
 
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use patron_settings::StorageUrl;
+use object_store::prefix::PrefixStore;
+use object_store::signer::Signer;
+use object_store::{
+    Attribute, Attributes, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
+    PutPayload, WriteMultipart,
+};
+use patron_settings::{SecretString, StorageUrl};
+use std::ops::Range;
 use std::sync::Arc;
+use std::time::Duration;
+// only chosen for its TLS feature (see the workspace manifest)
+use reqwest as _;
 
 /// A storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +29,9 @@ pub enum StorageError {
     /// The key is not one patron would generate.
     #[error("invalid object key {0:?}")]
     InvalidKey(String),
+    /// A byte range outside the object.
+    #[error("the range is outside the object")]
+    BadRange,
     /// The backend could not be set up.
     #[error("storage {url} cannot be used: {reason}")]
     Setup {
@@ -67,10 +81,22 @@ impl ObjectKey {
     }
 }
 
+/// Credentials for an `s3://` storage; without them the standard AWS variables (or the
+/// instance's role) are used.
+#[derive(Clone, Debug, Default)]
+pub struct S3Credentials {
+    /// The access key id.
+    pub access_key_id: Option<String>,
+    /// Its secret.
+    pub secret_access_key: Option<SecretString>,
+}
+
 /// The object storage configured for this install.
 #[derive(Clone, Debug)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// The bucket client and the key prefix of an `s3://` backend, for presigned URLs.
+    s3: Option<(Arc<AmazonS3>, String)>,
     url: String,
     /// The folder of a `file://` backend: it must still exist to count as reachable.
     root: Option<std::path::PathBuf>,
@@ -79,21 +105,114 @@ pub struct Storage {
 /// The key `patron check` writes, reads and deletes to prove the storage works.
 const PROBE_KEY: &str = "_patron/probe";
 
+/// Parts of a streamed upload: S3's smallest part is 5 MiB, and at most two are in flight,
+/// so an upload holds about 15 MiB however large the file.
+const PART_SIZE: usize = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// A part of an object being read: its bytes as a stream.
+pub struct ObjectRead {
+    /// The whole object's size in bytes.
+    pub size: u64,
+    /// The bytes of the object this read returns.
+    pub range: Range<u64>,
+    /// The bytes.
+    pub stream: BoxStream<'static, Result<Bytes, StorageError>>,
+}
+
+/// An object found by [`Storage::list`].
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// Its key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written (Unix seconds).
+    pub modified: i64,
+}
+
+/// An object being written in parts; nothing is visible under the key until [`Upload::finish`].
+pub struct Upload {
+    writer: WriteMultipart,
+    written: u64,
+}
+
+impl Upload {
+    /// Appends bytes, waiting while earlier parts are still being sent.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        self.writer.write(bytes);
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Completes the object.
+    pub async fn finish(self) -> Result<(), StorageError> {
+        self.writer.finish().await?;
+        Ok(())
+    }
+
+    /// Gives the upload up; nothing remains under the key.
+    pub async fn abort(self) -> Result<(), StorageError> {
+        self.writer.abort().await?;
+        Ok(())
+    }
+}
+
 impl Storage {
+    /// Opens the storage the settings name.
+    pub fn from_settings(settings: &patron_settings::Settings) -> Result<Self, StorageError> {
+        let credentials = S3Credentials {
+            access_key_id: settings.s3_access_key_id.clone(),
+            secret_access_key: settings.s3_secret_access_key.clone(),
+        };
+        Self::open(&settings.storage_url, &credentials)
+    }
+
     /// Opens the storage named by the URL. A `file://` folder is created when missing.
-    pub fn open(url: &StorageUrl) -> Result<Self, StorageError> {
+    pub fn open(url: &StorageUrl, credentials: &S3Credentials) -> Result<Self, StorageError> {
         let shown = url.display();
         let setup = |reason: String| StorageError::Setup { url: shown.clone(), reason };
-        let (store, folder): (Arc<dyn ObjectStore>, _) = match url {
+        match url {
             StorageUrl::File { root } => {
                 std::fs::create_dir_all(root).map_err(|e| setup(format!("cannot create the folder: {e}")))?;
                 let local = object_store::local::LocalFileSystem::new_with_prefix(root)
                     .map_err(|e| setup(e.to_string()))?
                     .with_automatic_cleanup(true);
-                (Arc::new(local), Some(root.clone()))
+                Ok(Self { store: Arc::new(local), s3: None, url: shown, root: Some(root.clone()) })
             }
-        };
-        Ok(Self { store, url: shown, root: folder })
+            StorageUrl::S3 { bucket, prefix, endpoint, region, path_style } => {
+                // reqwest's TLS needs a process-wide crypto provider; an error only means one is
+                // installed already
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                if let Some(region) = region {
+                    builder = builder.with_region(region);
+                } else if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+                    builder = builder.with_region("us-east-1");
+                }
+                if let Some(endpoint) = endpoint {
+                    let text = endpoint.as_str().trim_end_matches('/').to_owned();
+                    builder = builder.with_allow_http(endpoint.scheme() == "http").with_endpoint(text);
+                }
+                builder = builder.with_virtual_hosted_style_request(!path_style);
+                if let (Some(id), Some(secret)) = (&credentials.access_key_id, &credentials.secret_access_key) {
+                    builder = builder.with_access_key_id(id).with_secret_access_key(secret.expose());
+                }
+                let s3 = Arc::new(builder.build().map_err(|e| setup(e.to_string()))?);
+                let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    s3.clone()
+                } else {
+                    Arc::new(PrefixStore::new(s3.clone(), prefix.as_str()))
+                };
+                Ok(Self { store, s3: Some((s3, prefix.clone())), url: shown, root: None })
+            }
+        }
     }
 
     /// The storage URL, safe to print.
@@ -101,25 +220,77 @@ impl Storage {
         &self.url
     }
 
+    /// Whether objects can be handed out as presigned URLs of the backend itself (S3).
+    pub fn presigns(&self) -> bool {
+        self.s3.is_some()
+    }
+
+    fn attributes(&self, content_type: &str) -> Attributes {
+        // a local folder keeps no attributes (the database holds content types); S3 serves
+        // presigned objects with the right type
+        let mut attributes = Attributes::new();
+        if self.s3.is_some() {
+            attributes.insert(Attribute::ContentType, content_type.to_owned().into());
+        }
+        attributes
+    }
+
     /// Stores `bytes` under `key`, replacing any object there. Writes are atomic: readers see
     /// the old object or the new one, never a part.
-    pub async fn put(&self, key: &ObjectKey, bytes: Bytes) -> Result<(), StorageError> {
-        self.store.put(&key.path(), PutPayload::from(bytes)).await?;
+    pub async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), StorageError> {
+        let options = PutOptions { attributes: self.attributes(content_type), ..PutOptions::default() };
+        self.store.put_opts(&key.path(), PutPayload::from(bytes), options).await?;
         Ok(())
     }
 
-    /// Reads the whole object under `key`.
+    /// Starts a streamed write of an object under `key`.
+    pub async fn upload(&self, key: &ObjectKey, content_type: &str) -> Result<Upload, StorageError> {
+        let options = PutMultipartOptions { attributes: self.attributes(content_type), ..Default::default() };
+        let upload = self.store.put_multipart_opts(&key.path(), options).await?;
+        Ok(Upload { writer: WriteMultipart::new_with_chunk_size(upload, PART_SIZE), written: 0 })
+    }
+
+    /// Reads the whole object under `key` into memory (for small objects).
     pub async fn get(&self, key: &ObjectKey) -> Result<Bytes, StorageError> {
         Ok(self.store.get(&key.path()).await?.bytes().await?)
     }
 
-    /// Whether an object exists under `key`.
-    pub async fn exists(&self, key: &ObjectKey) -> Result<bool, StorageError> {
+    /// Streams the object under `key`, or the bytes `range` of it (`end` exclusive, clamped to
+    /// the object's size; `None` for the end means to the end).
+    pub async fn read(&self, key: &ObjectKey, range: Option<(u64, Option<u64>)>) -> Result<ObjectRead, StorageError> {
+        let range = match range {
+            None => None,
+            Some((start, Some(end))) if end > start => Some(GetRange::Bounded(start..end)),
+            Some((_, Some(_))) => return Err(StorageError::BadRange),
+            Some((start, None)) => Some(GetRange::Offset(start)),
+        };
+        let options = GetOptions { range, ..GetOptions::default() };
+        let result = match self.store.get_opts(&key.path(), options).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { path, .. }) => return Err(StorageError::NotFound(path)),
+            Err(object_store::Error::Generic { source, .. }) if source.to_string().contains("range") => {
+                return Err(StorageError::BadRange);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let size = result.meta.size;
+        let range = result.range.clone();
+        let stream = result.into_stream().map_err(StorageError::from).boxed();
+        Ok(ObjectRead { size, range, stream })
+    }
+
+    /// The size of the object under `key`, `None` when there is none.
+    pub async fn size(&self, key: &ObjectKey) -> Result<Option<u64>, StorageError> {
         match self.store.head(&key.path()).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Whether an object exists under `key`.
+    pub async fn exists(&self, key: &ObjectKey) -> Result<bool, StorageError> {
+        Ok(self.size(key).await?.is_some())
     }
 
     /// Deletes the object under `key`; deleting a missing object is not an error.
@@ -128,6 +299,41 @@ impl Storage {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Every object under the folder `prefix` (e.g. `media/0192…`), in no particular order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StorageError> {
+        let prefix = ObjectKey::new(prefix)?;
+        let mut found = Vec::new();
+        let mut listing = self.store.list(Some(&prefix.path()));
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            found.push(Listed {
+                key: meta.location.to_string(),
+                size: meta.size,
+                modified: meta.last_modified.timestamp(),
+            });
+        }
+        Ok(found)
+    }
+
+    /// Deletes every object under the folder `prefix`; returns how many there were.
+    pub async fn delete_all(&self, prefix: &str) -> Result<usize, StorageError> {
+        let objects = self.list(prefix).await?;
+        for object in &objects {
+            self.delete(&ObjectKey::new(object.key.clone())?).await?;
+        }
+        Ok(objects.len())
+    }
+
+    /// A URL of the backend itself that allows `GET` (or `PUT` when `write`) of `key` for
+    /// `ttl`, when the backend can presign (S3); `None` otherwise.
+    pub async fn presign(&self, key: &ObjectKey, ttl: Duration, write: bool) -> Result<Option<String>, StorageError> {
+        let Some((s3, prefix)) = &self.s3 else { return Ok(None) };
+        let full = if prefix.is_empty() { key.0.clone() } else { format!("{prefix}/{}", key.0) };
+        let method = if write { object_store::signer::Method::PUT } else { object_store::signer::Method::GET };
+        let url = s3.signed_url(method, &StorePath::from(full.as_str()), ttl).await?;
+        Ok(Some(url.to_string()))
     }
 
     /// A cheap check that the backend answers, for `/readyz`.
@@ -144,7 +350,7 @@ impl Storage {
     pub async fn check_round_trip(&self) -> Result<(), StorageError> {
         let key = ObjectKey(PROBE_KEY.to_owned());
         let payload = Bytes::from_static(b"patron storage check");
-        self.put(&key, payload.clone()).await?;
+        self.put(&key, payload.clone(), "text/plain").await?;
         let read = self.get(&key).await?;
         self.delete(&key).await?;
         if read == payload {
@@ -174,11 +380,11 @@ mod tests {
     async fn file_backend_stores_reads_and_deletes_objects() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("storage");
-        let storage = Storage::open(&StorageUrl::File { root: root.clone() }).unwrap();
+        let storage = Storage::open(&StorageUrl::File { root: root.clone() }, &S3Credentials::default()).unwrap();
         let key = ObjectKey::new("media/one/original").unwrap();
 
         assert!(!storage.exists(&key).await.unwrap());
-        storage.put(&key, Bytes::from_static(b"hello")).await.unwrap();
+        storage.put(&key, Bytes::from_static(b"hello"), "text/plain").await.unwrap();
         assert_eq!(storage.get(&key).await.unwrap(), Bytes::from_static(b"hello"));
         assert!(root.join("media/one/original").is_file(), "objects live under the configured folder");
         storage.delete(&key).await.unwrap();

@@ -220,7 +220,7 @@ impl Application {
     pub async fn build(settings: Settings, roles: Roles) -> Result<Self, StartupError> {
         let secret_key = resolve_secret_key(&settings)?;
         let db = open_database(&settings).await?;
-        let storage = Storage::open(&settings.storage_url).map_err(|e| StartupError::Storage(e.to_string()))?;
+        let storage = Storage::from_settings(&settings).map_err(|e| StartupError::Storage(e.to_string()))?;
         let cache = Cache::open(&settings.cache_url).map_err(|e| StartupError::Cache(e.to_string()))?;
         let listener = bind(&settings.listen.to_string(), "PATRON_LISTEN").await?;
         let ops_listener = match &settings.metrics_listen {

@@ -49,7 +49,7 @@ pub async fn run(settings: &Settings) -> Result<(), StartupError> {
     };
     db.close().await;
 
-    match patron_storage::Storage::open(&settings.storage_url) {
+    match patron_storage::Storage::from_settings(settings) {
         Ok(storage) => match storage.check_round_trip().await {
             Ok(()) => line("storage", "ok", &format!("{}: wrote, read and deleted a probe object", storage.describe())),
             Err(error) => return fail("storage", StartupError::Storage(format!("{}: {error}", storage.describe()))),
