@@ -123,13 +123,35 @@ pub async fn enqueue_post_fan_out<'e>(
     post_id: Id,
     published_at: Timestamp,
 ) -> Result<Option<Id>, StoreError> {
+    fan_out_job(executor, creator_id, post_id, published_at, "").await
+}
+
+/// Enqueues the announcement of a published post whose media just became ready: the first
+/// announcement found the post not yet showable and sent nothing. The mails keep their keys,
+/// so nobody gets one twice.
+pub async fn enqueue_post_fan_out_after_media<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    creator_id: Id,
+    post_id: Id,
+    published_at: Timestamp,
+) -> Result<Option<Id>, StoreError> {
+    fan_out_job(executor, creator_id, post_id, published_at, ":media-ready").await
+}
+
+async fn fan_out_job<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    creator_id: Id,
+    post_id: Id,
+    published_at: Timestamp,
+    key_suffix: &str,
+) -> Result<Option<Id>, StoreError> {
     let payload = FanOutJob { creator_id, post_id, published_at };
     let job = NewJob {
         kind: POST_FAN_OUT.to_owned(),
         payload: payload::encode(FAN_OUT_VERSION, &payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         run_at: published_at,
         max_attempts: MAIL_ATTEMPTS,
-        idempotency_key: Some(format!("post-fan-out:{post_id}:{}", published_at.as_micros())),
+        idempotency_key: Some(format!("post-fan-out:{post_id}:{}{key_suffix}", published_at.as_micros())),
     };
     jobs::enqueue(executor, &job).await
 }
@@ -252,6 +274,11 @@ impl PostFanOut {
         }
         if job.published_at > now {
             return Err(JobError::Retry("the post is not published yet".to_owned()));
+        }
+        if !post.media_processed {
+            // fans cannot see it yet; the media job announces it once its files are ready
+            tracing::info!(post_id = %post.id, "not announced yet: its media are still being processed");
+            return Ok(());
         }
         let Some(creator) = creators::find_by_id(db.pool(), job.creator_id).await? else {
             return Ok(());

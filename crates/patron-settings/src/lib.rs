@@ -105,6 +105,7 @@ definitions! {
     "schedule_session_cleanup", Text, false;
     "schedule_job_cleanup", Text, false;
     "schedule_digest", Text, false;
+    "schedule_media_cleanup", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
@@ -112,6 +113,7 @@ pub const SCHEDULES: &[(&str, &str, &str)] = &[
     ("session-cleanup", "schedule_session_cleanup", "17 * * * *"),
     ("job-cleanup", "schedule_job_cleanup", "43 3 * * *"),
     ("digest", "schedule_digest", "0 7 * * 1"),
+    ("media-cleanup", "schedule_media_cleanup", "23 4 * * *"),
 ];
 
 /// Where a value came from; error messages name it the way the operator wrote it.

@@ -81,6 +81,13 @@ impl ObjectKey {
     }
 }
 
+/// Installs the process-wide TLS crypto provider (ring) that HTTP clients built on rustls
+/// need — object storage here, and any other client in the process. Idempotent.
+pub fn install_tls_provider() {
+    // an error only means a provider is installed already
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Credentials for an `s3://` storage; without them the standard AWS variables (or the
 /// instance's role) are used.
 #[derive(Clone, Debug, Default)]
@@ -187,9 +194,7 @@ impl Storage {
                 Ok(Self { store: Arc::new(local), s3: None, url: shown, root: Some(root.clone()) })
             }
             StorageUrl::S3 { bucket, prefix, endpoint, region, path_style } => {
-                // reqwest's TLS needs a process-wide crypto provider; an error only means one is
-                // installed already
-                let _ = rustls::crypto::ring::default_provider().install_default();
+                install_tls_provider();
                 let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
                 if let Some(region) = region {
                     builder = builder.with_region(region);

@@ -609,3 +609,30 @@ pub async fn relations<'e>(
         })
         .collect()
 }
+
+/// Makes a processed file the creator's avatar or cover; returns the file it replaces.
+pub async fn set_image(
+    connection: &mut sqlx::AnyConnection,
+    creator_id: Id,
+    purpose: crate::media::Purpose,
+    media_id: Id,
+) -> Result<Option<Id>, StoreError> {
+    let column = match purpose {
+        crate::media::Purpose::Avatar => "avatar_key",
+        crate::media::Purpose::Cover => "cover_key",
+        _ => return Ok(None),
+    };
+    crate::count::statement();
+    let previous: Option<Option<String>> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {column} FROM creators WHERE id = $1")))
+            .bind(creator_id.to_string())
+            .fetch_optional(&mut *connection)
+            .await?;
+    crate::count::statement();
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE creators SET {column} = $2 WHERE id = $1")))
+        .bind(creator_id.to_string())
+        .bind(media_id.to_string())
+        .execute(&mut *connection)
+        .await?;
+    Ok(previous.flatten().and_then(|p| p.parse().ok()).filter(|p| *p != media_id))
+}

@@ -13,6 +13,7 @@ pub mod feed_tokens;
 pub mod follows;
 pub mod jobs;
 pub mod mail;
+pub mod media;
 pub mod memberships;
 pub mod migrate;
 pub mod polls;

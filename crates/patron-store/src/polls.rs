@@ -21,7 +21,7 @@ pub struct PollOption {
     pub votes: i64,
 }
 
-fn placeholders(start: usize, count: usize) -> String {
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
     (start..start + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 

@@ -70,6 +70,8 @@ pub struct Post {
     pub pinned: bool,
     /// Whether its media are processed.
     pub media_processed: bool,
+    /// How many files are attached.
+    pub media_count: i64,
     /// Live posts: the stream's address.
     pub live_url: Option<String>,
     /// Live posts: start.
@@ -110,7 +112,7 @@ impl Post {
 
 const POST_COLUMNS: &str = "posts.id, posts.creator_id, posts.author_id, posts.kind, posts.title, posts.body, \
      posts.body_html, posts.visibility, posts.min_tier_id, tiers.rank AS min_tier_rank, tiers.name AS min_tier_name, \
-     posts.public_from, posts.published_at, posts.pinned, posts.media_processed, posts.live_url, posts.live_starts_at, \
+     posts.public_from, posts.published_at, posts.pinned, posts.media_processed, posts.media_count, posts.live_url, posts.live_starts_at, \
      posts.live_ends_at, posts.poll_multiple, posts.poll_closes_at, posts.poll_results, posts.comments_count, \
      posts.created_at, posts.updated_at";
 
@@ -135,6 +137,7 @@ fn post_from_row(row: &AnyRow) -> Result<Post, StoreError> {
         published_at: opt_time(row, "published_at")?,
         pinned: flag(row, "pinned")?,
         media_processed: flag(row, "media_processed")?,
+        media_count: row.try_get("media_count")?,
         live_url: row.try_get("live_url")?,
         live_starts_at: opt_time(row, "live_starts_at")?,
         live_ends_at: opt_time(row, "live_ends_at")?,

@@ -47,6 +47,13 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"))
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
 fn is_form(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -114,6 +121,13 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
                 .find(|(key, _)| key == FORM_FIELD)
                 .map(|(_, value)| value.into_owned());
             body = Body::from(bytes);
+        }
+        if supplied.is_none() && is_multipart(&parts.headers) {
+            // a file upload is streamed: its body cannot be read for the token first, so a
+            // page's upload form carries it in its action address (same-origin Referer only)
+            supplied = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .find(|(key, _)| key == FORM_FIELD)
+                .map(|(_, value)| value.into_owned());
         }
         let valid = !expected.is_empty()
             && supplied.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));

@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod feed;
 pub mod i18n;
+pub mod media;
 pub mod metrics;
 pub mod observe;
 pub mod ops;
@@ -36,7 +37,42 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
+
+/// Ends a request that takes longer than `PATRON_REQUEST_TIMEOUT` with 503, except uploads:
+/// a large file takes as long as the client's line needs, so an upload instead fails when
+/// the client stops sending for that long (see `media::upload`).
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if media::is_upload(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// The pages' Content-Security-Policy: our own scripts and styles only; images and media also
+/// from the S3 service that presigned URLs point at.
+fn content_security_policy(state: &AppState) -> HeaderValue {
+    let storage = match &state.settings.storage_url {
+        patron_settings::StorageUrl::S3 { endpoint: Some(endpoint), .. } if endpoint.scheme() == "http" => {
+            format!(" {}", endpoint.origin().ascii_serialization())
+        }
+        _ => String::new(),
+    };
+    let policy = format!(
+        "default-src 'self'; img-src 'self' data: https:{storage}; media-src 'self' https:{storage}; \
+         frame-ancestors 'none'; form-action 'self'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
 
 /// Which parts a listener serves.
 #[derive(Clone, Copy, Debug)]
@@ -64,7 +100,8 @@ pub fn router(state: AppState, parts: Parts) -> Router {
         routes = routes.route("/metrics", get(ops::metrics));
     }
     if parts.web {
-        let web = api::router()
+        let web = api::router(&state)
+            .merge(api::media::files_router())
             .merge(pages::router())
             .layer(from_fn_with_state(state.clone(), csrf::middleware))
             .layer(SetResponseHeaderLayer::if_not_present(
@@ -78,9 +115,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
             ))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; form-action 'self'",
-                ),
+                content_security_policy(&state),
             ));
         routes = routes.merge(web);
     } else {
@@ -100,7 +135,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("text/html"))),
         )
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(from_fn_with_state(state.clone(), deadline))
         .layer(from_fn(error::fill_error_bodies))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(from_fn_with_state(state.clone(), client_ip::middleware))

@@ -62,6 +62,8 @@ pub struct PostView {
     pub poll: Option<PollView>,
     /// Live posts: where the stream is.
     pub live: Option<LiveStatus>,
+    /// The attached files with their addresses (with full access only).
+    pub media: Vec<crate::media::MediaView>,
 }
 
 /// Empties everything a teaser must not show.
@@ -145,6 +147,21 @@ pub(crate) async fn views(
         .map(|(seen, _)| seen.post.id)
         .collect();
     let options = polls::options_for(state.db.pool(), &poll_ids).await?;
+    // files only for posts the viewer may read in full: a teaser's media get no address
+    let full_ids: Vec<Id> = decided
+        .iter()
+        .filter(|(seen, granted)| *granted == Access::Full && seen.post.media_count > 0)
+        .map(|(seen, _)| seen.post.id)
+        .collect();
+    let attachments = patron_store::media::for_posts(state.db.pool(), &full_ids).await?;
+    let mut media_by_post: HashMap<Id, Vec<crate::media::MediaView>> = HashMap::new();
+    for (post_id, file) in &attachments {
+        let Some((seen, _)) = decided.iter().find(|(seen, _)| seen.post.id == *post_id) else { continue };
+        // media of a post anyone may read get plain, cacheable addresses
+        let public = access(patron_domain::entitlement::Viewer::Anonymous, &seen.post.audience(), now) == Access::Full;
+        let view = crate::media::view(state, file, user_id, public, seen.is_team).await?;
+        media_by_post.entry(*post_id).or_default().push(view);
+    }
     let chosen = match (user_id, poll_ids.is_empty()) {
         (Some(user_id), false) => polls::votes_of(state.db.pool(), user_id, &poll_ids).await?,
         _ => Vec::new(),
@@ -166,8 +183,10 @@ pub(crate) async fn views(
                 (PostKind::Live, Some(starts)) => Some(LiveStatus::at(starts, post.live_ends_at, now)),
                 _ => None,
             };
+            let media =
+                if granted == Access::Full { media_by_post.remove(&post.id).unwrap_or_default() } else { Vec::new() };
             let post = if granted == Access::Full { post } else { redact(post) };
-            PostView { post, access: granted, poll, live }
+            PostView { post, access: granted, poll, live, media }
         })
         .collect())
 }
@@ -251,6 +270,44 @@ pub struct PostInput {
     pub poll_closes_at: Option<Timestamp>,
     /// Polls: `always`, `after_vote` or `after_close`.
     pub poll_results: Option<String>,
+    /// The attached files (ids of uploads to this page), in order; `None` leaves them as
+    /// they are.
+    pub media: Option<Vec<String>>,
+}
+
+/// Most files on one post.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// The files to attach: this page's own post uploads, each once.
+async fn check_media(
+    state: &AppState,
+    page: &PageAccess,
+    media: Option<&[String]>,
+    errors: &mut Vec<ValidationError>,
+) -> Result<Option<Vec<Id>>, ApiError> {
+    let Some(texts) = media else { return Ok(None) };
+    if texts.len() > MAX_ATTACHMENTS {
+        errors.push(ValidationError::new("media", "a post has at most 20 files"));
+        return Ok(None);
+    }
+    let mut ids = Vec::with_capacity(texts.len());
+    for text in texts.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let file = match text.parse::<Id>() {
+            Ok(id) => patron_store::media::find(state.db.pool(), id).await?,
+            Err(_) => None,
+        };
+        match file {
+            Some(file)
+                if file.creator_id == Some(page.creator.id) && file.purpose == patron_store::media::Purpose::Post =>
+            {
+                if !ids.contains(&file.id) {
+                    ids.push(file.id);
+                }
+            }
+            _ => errors.push(ValidationError::new("media", format!("{text} is not a file uploaded to this page"))),
+        }
+    }
+    Ok(Some(ids))
 }
 
 /// Checks a submitted post against the page's tiers; lists every problem.
@@ -259,8 +316,9 @@ async fn check(
     page: &PageAccess,
     input: &PostInput,
     existing: Option<&Post>,
-) -> Result<(PostFields, Vec<String>), ApiError> {
+) -> Result<(PostFields, Vec<String>, Option<Vec<Id>>), ApiError> {
     let mut errors: Vec<ValidationError> = Vec::new();
+    let media = check_media(state, page, input.media.as_deref(), &mut errors).await?;
     let kind = match existing {
         Some(post) => Some(post.kind),
         None => PostKind::parse(input.kind.trim()).map_err(|e| errors.push(e)).ok(),
@@ -369,16 +427,19 @@ async fn check(
         poll_closes_at,
         poll_results,
     };
-    Ok((fields, poll_labels))
+    Ok((fields, poll_labels, media))
 }
 
 /// Writes a new post (team only).
 pub async fn create(state: &AppState, page: &PageAccess, input: &PostInput) -> Result<Id, ApiError> {
     page.require_team()?;
     let author = page.require_user()?;
-    let (fields, poll_labels) = check(state, page, input, None).await?;
+    let (fields, poll_labels, media) = check(state, page, input, None).await?;
     let mut transaction = state.db.begin_write().await?;
     let post_id = posts::insert(&mut *transaction, page.creator.id, author, &fields).await?;
+    if let Some(media) = &media {
+        patron_store::media::attach(&mut transaction, post_id, media).await?;
+    }
     if fields.kind == PostKind::Poll {
         polls::set_options(&mut transaction, post_id, &poll_labels).await?;
     }
@@ -392,9 +453,12 @@ pub async fn create(state: &AppState, page: &PageAccess, input: &PostInput) -> R
 pub async fn update(state: &AppState, page: &PageAccess, post_id: Id, input: &PostInput) -> Result<(), ApiError> {
     page.require_team()?;
     let existing = posts::find(state.db.pool(), page.creator.id, post_id).await?.ok_or_else(post_not_found)?;
-    let (fields, poll_labels) = check(state, page, input, Some(&existing)).await?;
+    let (fields, poll_labels, media) = check(state, page, input, Some(&existing)).await?;
     let mut transaction = state.db.begin_write().await?;
     posts::update(&mut *transaction, page.creator.id, post_id, &fields).await?;
+    if let Some(media) = &media {
+        patron_store::media::attach(&mut transaction, post_id, media).await?;
+    }
     if fields.kind == PostKind::Poll {
         let current: Vec<String> =
             polls::options_for(&mut *transaction, &[post_id]).await?.into_iter().map(|o| o.label).collect();
@@ -433,7 +497,15 @@ async fn announce(
 /// Deletes a post (team only).
 pub async fn delete(state: &AppState, page: &PageAccess, post_id: Id) -> Result<(), ApiError> {
     page.require_team()?;
-    if posts::soft_delete(state.db.pool(), page.creator.id, post_id).await? { Ok(()) } else { Err(post_not_found()) }
+    let mut transaction = state.db.begin_write().await?;
+    if !posts::soft_delete(&mut *transaction, page.creator.id, post_id).await? {
+        return Err(post_not_found());
+    }
+    // its files go too, unless another post uses them
+    let files = patron_media::jobs::forget_post_media(&mut transaction, post_id).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    tracing::info!(post_id = %post_id, files, "post deleted");
+    Ok(())
 }
 
 /// Pins or unpins a post (team only).

@@ -9,6 +9,100 @@
     if (!input.value || input.value === '0') input.value = offset;
   });
 
+  // The post editor's files: each chosen file is uploaded with a progress bar, and its id
+  // joins the form's list of attached files; saving the post attaches them.
+  document.querySelectorAll('[data-upload]').forEach(function (input) {
+    var box = input.closest('fieldset');
+    var ids = box.querySelector('[data-media-ids]');
+    var list = box.querySelector('[data-attachments]');
+    var bar = box.querySelector('[data-upload-progress]');
+    var error = box.querySelector('[data-upload-error]');
+    function current() { return ids.value.split(',').filter(function (id) { return id; }); }
+    function remember(list) { ids.value = list.join(','); }
+    function item(name, status) {
+      var li = document.createElement('li');
+      var label = document.createElement('span');
+      label.textContent = name;
+      var state = document.createElement('span');
+      state.className = 'muted small';
+      state.setAttribute('data-media-status', '');
+      state.textContent = status;
+      var remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'secondary';
+      remove.setAttribute('data-remove-media', '');
+      remove.textContent = '×';
+      li.appendChild(label); li.appendChild(document.createTextNode(' ')); li.appendChild(state);
+      li.appendChild(document.createTextNode(' ')); li.appendChild(remove);
+      list.appendChild(li);
+      return li;
+    }
+    function upload(file) {
+      return new Promise(function (resolve) {
+        var li = item(file.name, '0 %');
+        var request = new XMLHttpRequest();
+        request.open('POST', input.getAttribute('data-upload'));
+        request.setRequestHeader('X-CSRF-Token', csrf);
+        request.setRequestHeader('Accept', 'application/json');
+        bar.hidden = false;
+        request.upload.onprogress = function (event) {
+          if (!event.lengthComputable) return;
+          var percent = Math.round(event.loaded * 100 / event.total);
+          bar.value = percent;
+          li.querySelector('[data-media-status]').textContent = percent + ' %';
+        };
+        request.onload = function () {
+          var data = {};
+          try { data = JSON.parse(request.responseText); } catch (e) { data = {}; }
+          if (request.status === 201) {
+            li.setAttribute('data-media-id', data.id);
+            li.setAttribute('data-status', data.status);
+            li.querySelector('[data-media-status]').textContent = data.status;
+            remember(current().concat([data.id]));
+          } else {
+            li.remove();
+            error.hidden = false;
+            error.textContent = file.name + ': ' + ((data.error && data.error.message) || request.statusText);
+          }
+          resolve();
+        };
+        request.onerror = function () {
+          li.remove();
+          error.hidden = false;
+          error.textContent = file.name + ': ' + request.statusText;
+          resolve();
+        };
+        var form = new FormData();
+        form.append('file', file);
+        request.send(form);
+      });
+    }
+    input.addEventListener('change', function () {
+      error.hidden = true;
+      var files = Array.prototype.slice.call(input.files);
+      files.reduce(function (done, file) {
+        return done.then(function () { return upload(file); });
+      }, Promise.resolve()).then(function () {
+        bar.hidden = true;
+        input.value = '';
+      });
+    });
+    list.addEventListener('click', function (event) {
+      var li = event.target.closest('li');
+      if (!li) return;
+      var id = li.getAttribute('data-media-id');
+      if (event.target.hasAttribute('data-remove-media')) {
+        remember(current().filter(function (other) { return other !== id; }));
+        li.remove();
+      } else if (event.target.hasAttribute('data-retry-media') && id) {
+        send('/api/v1/media/' + id + '/retry', {}).catch(function () { return null; }).then(function () {
+          li.querySelector('[data-media-status]').textContent = '…';
+          event.target.remove();
+        });
+      }
+    });
+  });
+
   function send(url, body) {
     return fetch(url, {
       method: 'POST',

@@ -218,6 +218,7 @@ async fn bind(address: &str, setting: &str) -> Result<TcpListener, StartupError>
 impl Application {
     /// Builds everything from settings; nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings, roles: Roles) -> Result<Self, StartupError> {
+        patron_storage::install_tls_provider();
         let secret_key = resolve_secret_key(&settings)?;
         let db = open_database(&settings).await?;
         let storage = Storage::from_settings(&settings).map_err(|e| StartupError::Storage(e.to_string()))?;
@@ -238,7 +239,7 @@ impl Application {
                 bus: state.bus.clone(),
                 metrics: job_metrics.clone(),
             };
-            Some(crate::jobs::registry(&context, &state.secret_key)?)
+            Some(crate::jobs::registry(&context, &state.secret_key, &state.storage)?)
         } else {
             None
         };
@@ -303,7 +304,7 @@ impl Application {
             background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
         }
         if roles.scheduler {
-            background.spawn(crate::jobs::scheduler(context).run(stop_background.clone()));
+            background.spawn(crate::jobs::scheduler(context, &state.storage).run(stop_background.clone()));
         }
 
         tracing::info!(

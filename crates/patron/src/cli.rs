@@ -244,7 +244,11 @@ async fn run_job(settings: Settings, name: &str) -> ExitCode {
         Ok(context) => context,
         Err(code) => return code,
     };
-    let scheduler = crate::jobs::scheduler(context);
+    let storage = match patron_storage::Storage::from_settings(&context.settings) {
+        Ok(storage) => storage,
+        Err(error) => return report(&StartupError::Storage(error.to_string())),
+    };
+    let scheduler = crate::jobs::scheduler(context, &storage);
     match scheduler.run_now(name).await {
         None => {
             let names: Vec<&str> = scheduler.jobs().iter().map(|(name, _)| *name).collect();
@@ -276,7 +280,11 @@ async fn list_jobs(settings: Settings) -> ExitCode {
         Ok(runs) => runs,
         Err(error) => return report(&StartupError::Database(error.to_string())),
     };
-    let scheduler = crate::jobs::scheduler(context.clone());
+    let storage = match patron_storage::Storage::from_settings(&context.settings) {
+        Ok(storage) => storage,
+        Err(error) => return report(&StartupError::Storage(error.to_string())),
+    };
+    let scheduler = crate::jobs::scheduler(context.clone(), &storage);
     println!("{:<18} {:<16} {:<22} {:<8} DETAIL", "JOB", "SCHEDULE (UTC)", "LAST RUN", "RESULT");
     for (name, expression) in scheduler.jobs() {
         let run = runs.iter().find(|r| r.name == name);

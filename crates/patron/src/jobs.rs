@@ -3,17 +3,28 @@
 use crate::app::StartupError;
 use patron_jobs::JobContext;
 use patron_settings::SecretString;
+use patron_storage::Storage;
+use std::sync::Arc;
 
 /// Every job handler of patron. Fails when the mail settings are unusable.
-pub fn registry(context: &JobContext, secret_key: &SecretString) -> Result<patron_jobs::Registry, StartupError> {
+pub fn registry(
+    context: &JobContext,
+    secret_key: &SecretString,
+    storage: &Storage,
+) -> Result<patron_jobs::Registry, StartupError> {
     let mailer = patron_mail::Mailer::from_settings(&context.settings, context.db.clone())
         .map_err(|e| StartupError::Settings(e.to_string()))?;
     Ok(patron_jobs::Registry::new()
         .with(patron_mail::jobs::SendEmail::new(mailer, secret_key.clone()))
-        .with(patron_mail::jobs::PostFanOut))
+        .with(patron_mail::jobs::PostFanOut)
+        .with(patron_media::jobs::ProcessMedia::new(storage.clone()))
+        .with(patron_media::jobs::DeleteMedia::new(storage.clone())))
 }
 
 /// The scheduler with every scheduled job of patron.
-pub fn scheduler(context: JobContext) -> patron_jobs::Scheduler {
-    patron_jobs::Scheduler::new(context).with_tasks(vec![std::sync::Arc::new(patron_mail::digest::WeeklyDigest)])
+pub fn scheduler(context: JobContext, storage: &Storage) -> patron_jobs::Scheduler {
+    patron_jobs::Scheduler::new(context).with_tasks(vec![
+        Arc::new(patron_mail::digest::WeeklyDigest),
+        Arc::new(patron_media::jobs::MediaCleanup::new(storage.clone())),
+    ])
 }

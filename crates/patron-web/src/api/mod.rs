@@ -7,6 +7,7 @@ pub(crate) mod creators;
 mod events;
 mod feed;
 mod me;
+pub mod media;
 pub(crate) mod posts;
 
 use crate::AppState;
@@ -38,7 +39,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "team", description = "The team that runs a creator page"),
         (name = "posts", description = "Posts, polls and comments; every view is checked against the viewer's entitlement"),
         (name = "feed", description = "A fan's feed and private RSS feeds"),
-        (name = "admin", description = "Platform administration: the job queue"),
+        (name = "media", description = "Uploads (type from the bytes, size limits), processing state, private documents"),
+        (name = "admin", description = "Platform administration: the job queue, private documents (audit-logged)"),
     )
 )]
 struct ApiDoc;
@@ -114,7 +116,7 @@ impl From<patron_domain::money::Money> for MoneyResponse {
 }
 
 /// The API's routes and its OpenAPI document (served at `/api/v1/openapi.json`).
-pub fn router() -> axum::Router<AppState> {
+pub fn router(state: &AppState) -> axum::Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(me::router())
@@ -123,6 +125,7 @@ pub fn router() -> axum::Router<AppState> {
         .merge(feed::router())
         .merge(events::router())
         .merge(admin::router())
+        .merge(media::router(state))
         .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();

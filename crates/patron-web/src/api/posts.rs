@@ -147,6 +147,9 @@ pub struct PostResponse {
     pub comments_count: i64,
     /// The post's web address.
     pub url: String,
+    /// The attached files with short-lived addresses (with access only; a locked post shows
+    /// none).
+    pub media: Vec<crate::media::MediaView>,
 }
 
 pub(crate) fn post_response(state: &AppState, slug: &str, view: &PostView, for_team: bool) -> PostResponse {
@@ -178,12 +181,13 @@ pub(crate) fn post_response(state: &AppState, slug: &str, view: &PostView, for_t
         }),
         comments_count: post.comments_count,
         url: format!("{}/{}/posts/{}", state.settings.public_url.as_str().trim_end_matches('/'), slug, post.id),
+        media: if full { view.media.clone() } else { Vec::new() },
     }
 }
 
 /// A team member's view of any post of theirs (drafts included).
 fn team_post_response(state: &AppState, slug: &str, post: &Post) -> PostResponse {
-    let view = PostView { post: post.clone(), access: Access::Full, poll: None, live: None };
+    let view = PostView { post: post.clone(), access: Access::Full, poll: None, live: None, media: Vec::new() };
     post_response(state, slug, &view, true)
 }
 
@@ -298,6 +302,9 @@ pub struct PostRequest {
     pub poll_closes_at: Option<String>,
     /// Polls: `always`, `after_vote` or `after_close`.
     pub poll_results: Option<String>,
+    /// Ids of files uploaded to this page (`POST /api/v1/media?creator=…`), in order; leave it
+    /// out to keep the attachments as they are.
+    pub media: Option<Vec<String>>,
 }
 
 fn default_kind() -> String {
@@ -352,6 +359,7 @@ impl PostRequest {
             poll_multiple: self.poll_multiple,
             poll_closes_at,
             poll_results: self.poll_results,
+            media: self.media,
         })
     }
 }

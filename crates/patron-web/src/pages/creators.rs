@@ -112,6 +112,7 @@ pub(crate) struct PostCard {
     pub live_starts: Option<String>,
     pub comments_count: i64,
     pub early_access_until: Option<String>,
+    pub media: Vec<crate::media::MediaView>,
 }
 
 impl PostCard {
@@ -189,6 +190,7 @@ pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostV
             .public_from
             .filter(|from| *from > Timestamp::now() && post.visibility != Visibility::Public)
             .map(|from| date(lang, from)),
+        media: if locked { Vec::new() } else { view.media.clone() },
     }
 }
 

@@ -629,6 +629,9 @@ struct PostForm {
     /// The browser's offset from UTC in minutes, filled in by the page's script.
     #[serde(default)]
     tz_offset: String,
+    /// Ids of the attached files, comma-separated, in order (the page's script adds uploads).
+    #[serde(default)]
+    media: String,
     #[serde(default)]
     action: String,
 }
@@ -689,10 +692,15 @@ impl PostForm {
             poll_multiple: self.poll_multiple.is_some(),
             poll_closes_at,
             poll_results: Some(self.poll_results.clone()),
+            media: Some(self.media_ids()),
         })
     }
 
-    fn from_post(post: &Post, poll_options: &[String]) -> Self {
+    fn media_ids(&self) -> Vec<String> {
+        self.media.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect()
+    }
+
+    fn from_post(post: &Post, poll_options: &[String], media: &[Id]) -> Self {
         let local = |at: Option<Timestamp>| at.map(|t| t.to_local_input(0)).unwrap_or_default();
         let now = Timestamp::now();
         PostForm {
@@ -717,6 +725,7 @@ impl PostForm {
             poll_closes_at: local(post.poll_closes_at),
             poll_results: post.poll_results.map(|r| r.as_str().to_owned()).unwrap_or_default(),
             tz_offset: "0".to_owned(),
+            media: media.iter().map(Id::to_string).collect::<Vec<_>>().join(","),
             action: String::new(),
         }
     }
@@ -738,6 +747,7 @@ struct PostEditor {
     tiers: Vec<TierChoice>,
     preview_html: Option<String>,
     error: Option<String>,
+    attachments: Vec<crate::media::MediaView>,
 }
 
 impl PostEditor {
@@ -747,6 +757,14 @@ impl PostEditor {
 
     fn kind_key(&self, kind: &str) -> &'static str {
         kind_key(kind)
+    }
+
+    fn status_key(&self, status: &str) -> &'static str {
+        match status {
+            "ready" => "media.ready",
+            "failed" => "media.failed",
+            _ => "media.processing",
+        }
     }
 }
 
@@ -767,7 +785,18 @@ async fn editor(
     status: StatusCode,
 ) -> Response {
     let tiers = creators::visible_tiers(state, access).await.unwrap_or_default();
+    // the files named by the form, as far as they are this page's
+    let mut attachments = Vec::new();
+    for id in editing.form.media_ids().iter().filter_map(|id| id.parse::<Id>().ok()) {
+        if let Ok(Some(file)) = patron_store::media::find(state.db.pool(), id).await
+            && file.creator_id == Some(access.creator.id)
+            && let Ok(view) = crate::media::view(state, &file, access.user_id, false, true).await
+        {
+            attachments.push(view);
+        }
+    }
     let view = PostEditor {
+        attachments,
         slug: access.creator.slug.clone(),
         creator_name: access.creator.name.clone(),
         post_id: editing.post_id.map(|id| id.to_string()),
@@ -873,11 +902,20 @@ async fn edit_post(
         .await
         .map(|list| list.into_iter().map(|o| o.label).collect())
         .unwrap_or_default();
+    let media: Vec<Id> = patron_store::media::for_posts(state.db.pool(), &[id])
+        .await
+        .map(|list| list.into_iter().map(|(_, file)| file.id).collect())
+        .unwrap_or_default();
     editor(
         &state,
         page,
         &access,
-        EditorState { post_id: Some(id), form: PostForm::from_post(&post, &options), preview: false, error: None },
+        EditorState {
+            post_id: Some(id),
+            form: PostForm::from_post(&post, &options, &media),
+            preview: false,
+            error: None,
+        },
         StatusCode::OK,
     )
     .await

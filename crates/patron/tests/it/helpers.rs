@@ -26,6 +26,7 @@ pub const SECRET_KEY: &str = "test-secret-key-0123456789-abcdefghijklmnop";
 pub const PASSWORD: &str = "correct horse battery";
 
 fn init_logs() {
+    patron_storage::install_tls_provider();
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
@@ -102,6 +103,7 @@ pub async fn spawn_on(database: &TestDatabase, overrides: &[(&str, &str)]) -> Te
 
 /// A client that keeps cookies and does not follow redirects.
 pub fn browser() -> reqwest::Client {
+    patron_storage::install_tls_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -17,6 +17,7 @@ mod demo;
 mod events;
 mod languages;
 mod mail;
+mod media;
 mod ops;
 mod pages;
 mod posts;

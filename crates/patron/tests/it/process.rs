@@ -74,6 +74,8 @@ impl Server {
 
     /// Starts patron with these arguments and waits until it logs that it is ready.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
+        // the test's own HTTP clients share patron's rustls build, which needs a provider
+        patron_storage::install_tls_provider();
         let mut child = patron(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
         let lines = Arc::new(Mutex::new(Vec::new()));
         collect(child.stdout.take().unwrap(), lines.clone());
