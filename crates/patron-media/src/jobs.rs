@@ -86,7 +86,7 @@ impl ProcessMedia {
             tracing::info!(media_id = %media_id, "nothing to process: the file was deleted");
             return Ok(());
         };
-        if file.status == MediaStatus::Ready {
+        if matches!(file.status, MediaStatus::Ready | MediaStatus::Uploading) {
             return Ok(());
         }
         let outcome = match file.kind {

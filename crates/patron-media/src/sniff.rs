@@ -31,21 +31,34 @@ const ACCEPTED: &[(&str, MediaKind)] = &[
     ("application/pdf", MediaKind::Document),
 ];
 
+/// An accepted type by its MIME name (as a client declares it before a direct upload).
+pub fn accepted_type(content_type: &str) -> Option<Sniffed> {
+    let wanted = content_type.to_ascii_lowercase();
+    ACCEPTED
+        .iter()
+        .map(|(mime, kind)| Sniffed { kind: *kind, content_type: browser_name(mime) })
+        .find(|s| s.content_type == wanted)
+}
+
+fn browser_name(mime: &'static str) -> &'static str {
+    // browsers know these by their registered names
+    match mime {
+        "audio/m4a" => "audio/mp4",
+        "audio/x-wav" => "audio/wav",
+        "audio/x-flac" => "audio/flac",
+        other => other,
+    }
+}
+
 /// The type of a file from its first bytes (at least [`HEAD`] of them when the file is that
 /// long); `None` for anything not accepted.
 pub fn sniff(head: &[u8]) -> Option<Sniffed> {
     let found = infer::get(head)?;
     let mime = found.mime_type();
-    ACCEPTED.iter().find(|(accepted, _)| *accepted == mime).map(|(content_type, kind)| {
-        // browsers know these by their registered names
-        let content_type = match *content_type {
-            "audio/m4a" => "audio/mp4",
-            "audio/x-wav" => "audio/wav",
-            "audio/x-flac" => "audio/flac",
-            other => other,
-        };
-        Sniffed { kind: *kind, content_type }
-    })
+    ACCEPTED
+        .iter()
+        .find(|(accepted, _)| *accepted == mime)
+        .map(|(content_type, kind)| Sniffed { kind: *kind, content_type: browser_name(content_type) })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as StorePath;
 use object_store::prefix::PrefixStore;
-use object_store::signer::Signer;
+use object_store::signer::{SignedUrlOptions, Signer};
 use object_store::{
     Attribute, Attributes, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions,
     PutPayload, WriteMultipart,
@@ -331,13 +331,44 @@ impl Storage {
         Ok(objects.len())
     }
 
-    /// A URL of the backend itself that allows `GET` (or `PUT` when `write`) of `key` for
-    /// `ttl`, when the backend can presign (S3); `None` otherwise.
-    pub async fn presign(&self, key: &ObjectKey, ttl: Duration, write: bool) -> Result<Option<String>, StorageError> {
+    /// A URL of the backend itself that allows `GET` of `key` for `ttl`, answered with
+    /// `content_type` whatever the object was stored with, when the backend can presign (S3);
+    /// `None` otherwise.
+    pub async fn presign_get(
+        &self,
+        key: &ObjectKey,
+        ttl: Duration,
+        content_type: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let options = SignedUrlOptions::new().with_query([("response-content-type", content_type)]);
+        self.presign(object_store::signer::Method::GET, key, ttl, &options).await
+    }
+
+    /// A URL of the backend itself that allows one `PUT` of `key` for `ttl`, only with the
+    /// header `Content-Type: content_type`, when the backend can presign (S3).
+    pub async fn presign_put(
+        &self,
+        key: &ObjectKey,
+        ttl: Duration,
+        content_type: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let value = object_store::signer::HeaderValue::from_str(content_type)
+            .map_err(|_| StorageError::Backend(format!("{content_type:?} is not a header value")))?;
+        let options = SignedUrlOptions::new()
+            .with_signed_header(object_store::signer::HeaderName::from_static("content-type"), value);
+        self.presign(object_store::signer::Method::PUT, key, ttl, &options).await
+    }
+
+    async fn presign(
+        &self,
+        method: object_store::signer::Method,
+        key: &ObjectKey,
+        ttl: Duration,
+        options: &SignedUrlOptions,
+    ) -> Result<Option<String>, StorageError> {
         let Some((s3, prefix)) = &self.s3 else { return Ok(None) };
         let full = if prefix.is_empty() { key.0.clone() } else { format!("{prefix}/{}", key.0) };
-        let method = if write { object_store::signer::Method::PUT } else { object_store::signer::Method::GET };
-        let url = s3.signed_url(method, &StorePath::from(full.as_str()), ttl).await?;
+        let url = s3.signed_url_opts(method, &StorePath::from(full.as_str()), ttl, options).await?;
         Ok(Some(url.to_string()))
     }
 

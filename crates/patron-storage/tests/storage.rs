@@ -132,7 +132,7 @@ async fn presigned_urls_open_one_object_until_they_expire() {
     storage.put(&key, Bytes::from_static(b"for supporters"), "text/plain").await.unwrap();
     storage.put(&other, Bytes::from_static(b"someone else's"), "text/plain").await.unwrap();
 
-    let url = storage.presign(&key, Duration::from_secs(2), false).await.unwrap().unwrap();
+    let url = storage.presign_get(&key, Duration::from_secs(2), "text/plain").await.unwrap().unwrap();
     assert_eq!(status_and_body(&url).await, (200, b"for supporters".to_vec()));
 
     // the same signature on another object's path is refused
@@ -145,7 +145,7 @@ async fn presigned_urls_open_one_object_until_they_expire() {
 
     // a local folder has no presigned URLs: patron signs its own
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(file_storage(&dir).presign(&key, Duration::from_secs(60), false).await.unwrap(), None);
+    assert_eq!(file_storage(&dir).presign_get(&key, Duration::from_secs(60), "text/plain").await.unwrap(), None);
 }
 
 #[test]

@@ -82,6 +82,8 @@ impl MediaKind {
 /// Where processing is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaStatus {
+    /// A direct upload to the bucket was granted; the file has not been confirmed yet.
+    Uploading,
     /// Uploaded; the worker has not finished with it.
     Processing,
     /// Renditions made (or none needed): it can be shown.
@@ -94,6 +96,7 @@ impl MediaStatus {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Uploading => "uploading",
             Self::Processing => "processing",
             Self::Ready => "ready",
             Self::Failed => "failed",
@@ -102,6 +105,7 @@ impl MediaStatus {
 
     fn parse(text: &str) -> Option<Self> {
         Some(match text {
+            "uploading" => Self::Uploading,
             "processing" => Self::Processing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
@@ -244,9 +248,11 @@ pub struct NewMedia {
     pub sha256: String,
     /// The uploader's file name.
     pub file_name: Option<String>,
+    /// `Uploading` for a direct upload still to arrive, else `Processing`.
+    pub status: MediaStatus,
 }
 
-/// Records an uploaded file as processing.
+/// Records an uploaded file (or one granted a direct upload).
 pub async fn insert<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     new: &NewMedia,
@@ -256,7 +262,7 @@ pub async fn insert<'e>(
     sqlx::query(
         "INSERT INTO media (id, owner_id, creator_id, purpose, kind, status, content_type, byte_size, sha256, \
          file_name, stored_bytes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'processing', $6, $7, $8, $9, $7, $10, $10)",
+         VALUES ($1, $2, $3, $4, $5, $11, $6, $7, $8, $9, $7, $10, $10)",
     )
     .bind(new.id.to_string())
     .bind(new.owner_id.to_string())
@@ -268,6 +274,7 @@ pub async fn insert<'e>(
     .bind(new.sha256.clone())
     .bind(new.file_name.clone())
     .bind(now)
+    .bind(new.status.as_str())
     .execute(executor)
     .await?;
     Ok(())
@@ -297,6 +304,30 @@ pub struct Processed {
     pub variants: Vec<Variant>,
     /// Bytes of all its objects.
     pub stored_bytes: i64,
+}
+
+/// Records that a direct upload arrived: its type and size as read from the bucket, and that
+/// it now waits for processing. Returns false unless it was still uploading.
+pub async fn arrived<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    media_id: Id,
+    kind: MediaKind,
+    content_type: &str,
+    byte_size: i64,
+) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let done = sqlx::query(
+        "UPDATE media SET status = 'processing', kind = $2, content_type = $3, byte_size = $4, stored_bytes = $4, \
+         updated_at = $5 WHERE id = $1 AND status = 'uploading' AND deleted_at IS NULL",
+    )
+    .bind(media_id.to_string())
+    .bind(kind.as_str())
+    .bind(content_type.to_owned())
+    .bind(byte_size)
+    .bind(Timestamp::now().as_micros())
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a file ready with its renditions. Returns false when it was deleted meanwhile.
@@ -517,8 +548,8 @@ pub async fn only_in_post<'e>(
     ids.iter().map(|i| i.parse().map_err(|_| StoreError::Corrupt(format!("media id {i:?}")))).collect()
 }
 
-/// Files a sweeper may delete: marked deleted, or post media attached to no post, uploaded
-/// before `before`.
+/// Files a sweeper may delete: marked deleted, direct uploads never confirmed, or post media
+/// attached to no post — made before `before`.
 pub async fn sweepable<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     before: Timestamp,
@@ -527,6 +558,7 @@ pub async fn sweepable<'e>(
     crate::count::statement();
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM media WHERE (deleted_at IS NOT NULL AND deleted_at < $1) \
+         OR (deleted_at IS NULL AND status = 'uploading' AND created_at < $1) \
          OR (deleted_at IS NULL AND purpose = 'post' AND created_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM post_attachments a WHERE a.media_id = media.id)) \
          ORDER BY id LIMIT $2",

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use hmac::{Hmac, Mac};
 use patron_domain::entitlement::{Access, Viewer, access};
 use patron_domain::{Id, Timestamp};
@@ -202,6 +202,7 @@ pub async fn upload(
         byte_size: total as i64,
         sha256: hex(&hash.finalize()),
         file_name,
+        status: MediaStatus::Processing,
     };
     let recorded: Result<(), ApiError> = async {
         let mut transaction = state.db.begin_write().await?;
@@ -221,6 +222,150 @@ pub async fn upload(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- direct uploads to the bucket ----
+
+/// How long a granted direct upload may take to start.
+const DIRECT_UPLOAD_TTL: Duration = Duration::from_secs(3600);
+
+/// What a client asks to upload directly.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct DirectUploadRequest {
+    /// The creator page (slug); not for private documents.
+    pub creator: Option<String>,
+    /// `post` (the default), `avatar`, `cover` or `private`.
+    pub purpose: Option<String>,
+    /// The file's MIME type (checked against its bytes when it has arrived).
+    pub content_type: String,
+    /// Its size in bytes.
+    pub byte_size: u64,
+    /// Its name.
+    pub file_name: Option<String>,
+}
+
+/// A granted direct upload.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DirectUpload {
+    /// The file's id: confirm with `POST /api/v1/media/{id}/complete` once the PUT is done.
+    pub id: String,
+    /// Where to `PUT` the file's bytes.
+    pub upload_url: String,
+    /// Always `PUT`.
+    pub method: &'static str,
+    /// The `Content-Type` the PUT must carry (it is part of the signature).
+    pub content_type: String,
+    /// Until when the address works (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Grants an upload straight to the bucket (S3 only): for large videos, whose bytes need not
+/// pass through patron.
+pub async fn grant_direct_upload(
+    state: &AppState,
+    owner: Id,
+    target: UploadTarget,
+    request: &DirectUploadRequest,
+) -> Result<DirectUpload, ApiError> {
+    if !state.storage.presigns() {
+        return Err(ApiError::conflict(
+            "direct_upload_unavailable",
+            "Direct uploads need S3 storage; send the file to POST /api/v1/media instead.",
+        ));
+    }
+    let declared = patron_media::sniff::accepted_type(request.content_type.trim())
+        .ok_or_else(|| unsupported(format!("{:?} is not an accepted type.", request.content_type)))?;
+    if !allowed(target.purpose, declared.kind) {
+        return Err(unsupported(format!("A {} cannot be a {} file.", target.purpose.as_str(), declared.kind.as_str())));
+    }
+    let limit = limit_for(state, declared.kind);
+    if request.byte_size > limit {
+        return Err(too_large(declared.kind, limit));
+    }
+    let started = state
+        .cache
+        .increment(&format!("uploads:user:{owner}"), Duration::from_secs(3600))
+        .await
+        .map_err(ApiError::unavailable)?;
+    if started.count > u64::from(state.settings.media.uploads_per_hour) {
+        return Err(ApiError::rate_limited(started.resets_in));
+    }
+    let media_id = Id::new();
+    let key = ObjectKey::new(media::original_key(media_id)).map_err(ApiError::internal)?;
+    let url = state
+        .storage
+        .presign_put(&key, DIRECT_UPLOAD_TTL, declared.content_type)
+        .await
+        .map_err(ApiError::unavailable)?
+        .ok_or_else(|| ApiError::internal("S3 storage gave no presigned address"))?;
+    let new = NewMedia {
+        id: media_id,
+        owner_id: owner,
+        creator_id: target.creator_id,
+        purpose: target.purpose,
+        kind: declared.kind,
+        content_type: declared.content_type.to_owned(),
+        byte_size: 0,
+        // the bytes never pass through patron
+        sha256: String::new(),
+        file_name: request.file_name.as_ref().map(|n| n.chars().take(200).collect()),
+        status: MediaStatus::Uploading,
+    };
+    media::insert(state.db.pool(), &new).await?;
+    Ok(DirectUpload {
+        id: media_id.to_string(),
+        upload_url: url,
+        method: "PUT",
+        content_type: declared.content_type.to_owned(),
+        expires_at: Timestamp::now().plus(DIRECT_UPLOAD_TTL).to_rfc3339(),
+    })
+}
+
+/// Confirms a direct upload: the object must be in the bucket, within the limit, and of an
+/// accepted type by its first bytes; otherwise it is deleted and the error says why.
+pub async fn complete_direct_upload(state: &AppState, media: &Media) -> Result<Media, ApiError> {
+    if media.status != MediaStatus::Uploading {
+        return Err(ApiError::conflict("not_uploading", "This file is not waiting for a direct upload."));
+    }
+    let key = ObjectKey::new(media.original_key()).map_err(ApiError::internal)?;
+    let size = state.storage.size(&key).await.map_err(ApiError::unavailable)?.ok_or_else(|| {
+        ApiError::conflict("upload_missing", "The file has not arrived in storage yet: finish the PUT first.")
+    })?;
+    let refuse = |error: ApiError| async {
+        let _ = state.storage.delete(&key).await;
+        let _ = media::mark_deleted(state.db.pool(), &[media.id]).await;
+        error
+    };
+    let head = match state.storage.read(&key, Some((0, Some((HEAD as u64).min(size.max(1)))))).await {
+        Ok(read) => {
+            let chunks: Vec<bytes::Bytes> = read.stream.try_collect().await.map_err(ApiError::unavailable)?;
+            chunks.concat()
+        }
+        Err(patron_storage::StorageError::BadRange) => Vec::new(),
+        Err(other) => return Err(ApiError::unavailable(other)),
+    };
+    let Some(sniffed) = patron_media::sniff(&head) else {
+        return Err(refuse(unsupported("The uploaded file is not of an accepted type.")).await);
+    };
+    if !allowed(media.purpose, sniffed.kind) {
+        return Err(refuse(unsupported(format!(
+            "A {} cannot be a {} file.",
+            media.purpose.as_str(),
+            sniffed.kind.as_str()
+        )))
+        .await);
+    }
+    let limit = limit_for(state, sniffed.kind);
+    if size > limit {
+        return Err(refuse(too_large(sniffed.kind, limit)).await);
+    }
+    let mut transaction = state.db.begin_write().await?;
+    if !media::arrived(&mut *transaction, media.id, sniffed.kind, sniffed.content_type, size as i64).await? {
+        return Err(ApiError::conflict("not_uploading", "This file is not waiting for a direct upload."));
+    }
+    patron_media::jobs::enqueue_processing(&mut *transaction, media.id).await?;
+    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    media::find(state.db.pool(), media.id).await?.ok_or_else(ApiError::not_found)
 }
 
 // ---- signed URLs ----
@@ -263,7 +408,8 @@ pub async fn url_for(
     let ttl = state.settings.media.url_ttl;
     if state.storage.presigns() && !file.ends_with(".m3u8") {
         let key = ObjectKey::new(format!("{}/{file}", media.folder())).map_err(ApiError::internal)?;
-        if let Some(url) = state.storage.presign(&key, ttl, false).await.map_err(ApiError::unavailable)? {
+        let content_type = content_type_of(media, file);
+        if let Some(url) = state.storage.presign_get(&key, ttl, &content_type).await.map_err(ApiError::unavailable)? {
             return Ok(url);
         }
     }
@@ -439,17 +585,7 @@ pub async fn serve(
     if media.status != MediaStatus::Ready && file != "original" {
         return Err(ApiError::not_found());
     }
-    let content_type = if file == "original" {
-        media.content_type.clone()
-    } else if let Some(variant) = media.variants.iter().find(|v| v.file == file) {
-        variant.content_type.clone()
-    } else if file.ends_with(".m3u8") {
-        "application/vnd.apple.mpegurl".to_owned()
-    } else if file.ends_with(".ts") {
-        "video/mp2t".to_owned()
-    } else {
-        "application/octet-stream".to_owned()
-    };
+    let content_type = content_type_of(&media, file);
     let key = ObjectKey::new(format!("{}/{file}", media.folder())).map_err(|_| ApiError::not_found())?;
 
     if file.ends_with(".m3u8") {
@@ -513,6 +649,22 @@ pub async fn serve(
     set(&mut response, header::CACHE_CONTROL, &cache_control);
     set(&mut response, header::CONTENT_DISPOSITION, "inline");
     Ok(response)
+}
+
+/// The type a file of `media` is served as: known from its bytes or from how patron made it,
+/// never from what a client said.
+fn content_type_of(media: &Media, file: &str) -> String {
+    if file == "original" {
+        media.content_type.clone()
+    } else if let Some(variant) = media.variants.iter().find(|v| v.file == file) {
+        variant.content_type.clone()
+    } else if file.ends_with(".m3u8") {
+        "application/vnd.apple.mpegurl".to_owned()
+    } else if file.ends_with(".ts") {
+        "video/mp2t".to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    }
 }
 
 fn set(response: &mut Response, name: header::HeaderName, value: &str) {
@@ -593,7 +745,8 @@ async fn rewrite_playlist(
                     let key = ObjectKey::new(format!("{}/{target}", media.folder())).map_err(ApiError::internal)?;
                     let lifetime =
                         Duration::from_secs((expires - Timestamp::now().as_micros() / 1_000_000).max(1) as u64);
-                    state.storage.presign(&key, lifetime, false).await.map_err(ApiError::unavailable)?
+                    let content_type = content_type_of(media, &target);
+                    state.storage.presign_get(&key, lifetime, &content_type).await.map_err(ApiError::unavailable)?
                 } else {
                     None
                 };

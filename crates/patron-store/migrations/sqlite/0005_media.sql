@@ -8,7 +8,7 @@ CREATE TABLE media (
     creator_id   TEXT   REFERENCES creators (id) ON DELETE CASCADE,
     purpose      TEXT   NOT NULL CHECK (purpose IN ('post', 'avatar', 'cover', 'private')),
     kind         TEXT   NOT NULL CHECK (kind IN ('image', 'video', 'audio', 'document')),
-    status       TEXT   NOT NULL CHECK (status IN ('processing', 'ready', 'failed')),
+    status       TEXT   NOT NULL CHECK (status IN ('uploading', 'processing', 'ready', 'failed')),
     content_type TEXT   NOT NULL,
     byte_size    BIGINT NOT NULL CHECK (byte_size >= 0),
     sha256       TEXT   NOT NULL,

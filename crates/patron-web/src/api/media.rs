@@ -23,6 +23,8 @@ pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(upload).layer(DefaultBodyLimit::max(limit)))
         .routes(routes!(get_media, delete_media))
         .routes(routes!(retry_media))
+        .routes(routes!(direct_upload))
+        .routes(routes!(complete_upload))
         .routes(routes!(my_documents))
         .routes(routes!(user_documents))
         .routes(routes!(creator_media))
@@ -97,6 +99,53 @@ async fn upload_target(state: &AppState, current: &CurrentUser, query: &UploadQu
 
 fn parse_id(text: &str) -> Result<Id, ApiError> {
     text.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Grants an upload straight to the bucket, for large videos (S3 storage only): `PUT` the
+/// bytes to `upload_url` with the given `Content-Type`, then confirm with
+/// `POST /api/v1/media/{id}/complete`.
+#[utoipa::path(
+    post, path = "/api/v1/media/direct", tag = "media", request_body = media::DirectUploadRequest,
+    responses(
+        (status = 201, body = media::DirectUpload),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "storage is not S3"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn direct_upload(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Json(request): Json<media::DirectUploadRequest>,
+) -> Result<(StatusCode, Json<media::DirectUpload>), ApiError> {
+    let query = UploadQuery { purpose: request.purpose.clone(), creator: request.creator.clone() };
+    let target = upload_target(&state, &current, &query).await?;
+    let granted = media::grant_direct_upload(&state, current.user.id, target, &request).await?;
+    Ok((StatusCode::CREATED, Json(granted)))
+}
+
+/// Confirms a direct upload once its `PUT` is done: the file's type is read from its bytes and
+/// its size checked (a refused file is deleted), then it is processed like any upload.
+#[utoipa::path(
+    post, path = "/api/v1/media/{id}/complete", tag = "media",
+    responses(
+        (status = 200, body = MediaView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn complete_upload(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<MediaView>, ApiError> {
+    let file = media::managed(&state, current.user.id, parse_id(&id)?).await?;
+    if file.owner_id != current.user.id {
+        return Err(ApiError::not_found());
+    }
+    let arrived = media::complete_direct_upload(&state, &file).await?;
+    Ok(Json(media::view(&state, &arrived, Some(current.user.id), false, true).await?))
 }
 
 /// A file you uploaded, or one of a page whose team you are in, with its state.

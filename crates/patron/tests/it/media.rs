@@ -455,3 +455,134 @@ async fn on_s3_a_video_becomes_hls_with_presigned_segments() {
     video_flow(&app).await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_s3_a_large_video_goes_straight_to_the_bucket_and_is_checked_when_it_arrives() {
+    let overrides = s3_overrides();
+    let mut settings: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    settings.push(("PATRON_UPLOAD_MAX_VIDEO", "1MiB"));
+    let (app, _db) = spawn_app_with(TestBackend::Sqlite, &settings).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = test_video(dir.path());
+    let owner = app.new_user("owner").await;
+    let slug = app.create_creator(&owner, "Direct").await;
+    let grant =
+        |size: usize| json!({"creator": slug, "content_type": "video/mp4", "byte_size": size, "file_name": "clip.mp4"});
+
+    let (status, body) = app.call(Method::POST, "/api/v1/media/direct", Some(&owner.token), Some(grant(2 << 20))).await;
+    assert_eq!(status, 413, "too large before a byte is sent: {body}");
+    let (status, granted) =
+        app.call(Method::POST, "/api/v1/media/direct", Some(&owner.token), Some(grant(clip.len()))).await;
+    assert_eq!(status, 201, "{granted}");
+    let id = granted["id"].as_str().unwrap().to_owned();
+    let upload_url = granted["upload_url"].as_str().unwrap().to_owned();
+    assert!(upload_url.starts_with(&std::env::var("PATRON_TEST_S3_ENDPOINT").unwrap()), "{upload_url}");
+
+    // confirming before the bytes arrived changes nothing
+    let (status, _) = app.call(Method::POST, &format!("/api/v1/media/{id}/complete"), Some(&owner.token), None).await;
+    assert_eq!(status, 409);
+    // the signature binds the content type
+    let wrong = reqwest::Client::new()
+        .put(&upload_url)
+        .header("Content-Type", "text/html")
+        .body(clip.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403, "a PUT with another content type is refused by S3");
+    let put = reqwest::Client::new()
+        .put(&upload_url)
+        .header("Content-Type", "video/mp4")
+        .body(clip.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let (status, arrived) =
+        app.call(Method::POST, &format!("/api/v1/media/{id}/complete"), Some(&owner.token), None).await;
+    assert_eq!(status, 200, "{arrived}");
+    assert_eq!(arrived["status"], "processing");
+    let ready = app.processed(&owner, &id).await;
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert!(ready["hls_url"].is_string());
+
+    // a file that is not what it claimed is deleted when it is confirmed
+    let (_, granted) = app.call(Method::POST, "/api/v1/media/direct", Some(&owner.token), Some(grant(30))).await;
+    let id = granted["id"].as_str().unwrap().to_owned();
+    let put = reqwest::Client::new()
+        .put(granted["upload_url"].as_str().unwrap())
+        .header("Content-Type", "video/mp4")
+        .body("<html><script>alert(1)</script>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let (status, body) =
+        app.call(Method::POST, &format!("/api/v1/media/{id}/complete"), Some(&owner.token), None).await;
+    assert_eq!(status, 415, "{body}");
+    let left = app.state.storage.list(&format!("media/{id}")).await.unwrap();
+    assert!(left.is_empty(), "the refused file was deleted: {left:?}");
+
+    // on a local folder there is no direct upload
+    let (local, _db2) = spawn_app(TestBackend::Sqlite).await;
+    let owner = local.new_user("owner").await;
+    let slug = local.create_creator(&owner, "Local").await;
+    let (status, body) = local
+        .call(
+            Method::POST,
+            "/api/v1/media/direct",
+            Some(&owner.token),
+            Some(json!({"creator": slug, "content_type": "video/mp4", "byte_size": 10})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    local.stop().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_podcast_episode_plays_as_uploaded() {
+    let (app, _db) = spawn_app(TestBackend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("episode.ogg");
+    let ffmpeg = which("ffmpeg").expect("ffmpeg is not installed: the media tests need it (.ci/run installs it)");
+    let status = std::process::Command::new(ffmpeg)
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=1",
+            "-c:a",
+            "libvorbis",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let owner = app.new_user("owner").await;
+    let slug = app.create_creator(&owner, "Podcast").await;
+    let (status, uploaded) =
+        app.upload(&owner, &format!("creator={slug}"), "episode.mp3", std::fs::read(&out).unwrap(), "audio/mpeg").await;
+    assert_eq!(status, 201, "{uploaded}");
+    assert_eq!(uploaded["kind"], "audio");
+    assert_eq!(uploaded["content_type"], "audio/ogg", "the bytes say Ogg, whatever the name and header say");
+    let ready = app.processed(&owner, uploaded["id"].as_str().unwrap()).await;
+    let post_id = app
+        .create_post(
+            &owner,
+            &slug,
+            json!({"title": "Episode 1", "visibility": "public", "status": "published", "media": [ready["id"]]}),
+        )
+        .await;
+    let page = reqwest::get(app.url(&format!("/{slug}/posts/{post_id}"))).await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"post-audio\""), "the page has a player");
+    let (_, post) = app.call(Method::GET, &format!("/api/v1/creators/{slug}/posts/{post_id}"), None, None).await;
+    let response = app.fetch(post["media"][0]["url"].as_str().unwrap()).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "audio/ogg");
+    app.stop().await;
+}
