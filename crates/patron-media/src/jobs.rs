@@ -248,9 +248,11 @@ impl ProcessMedia {
         let posts = media::posts_of(&mut *transaction, file.id).await?;
         let post_ids: Vec<Id> = posts.iter().map(|(_, post)| *post).collect();
         media::refresh_processed(&mut transaction, &post_ids).await?;
-        if let (media::Purpose::Avatar | media::Purpose::Cover, Some(creator_id)) = (file.purpose, file.creator_id)
+        if let (media::Purpose::Avatar | media::Purpose::Cover, Some(creator_id), Some(largest)) =
+            (file.purpose, file.creator_id, processed.variants.last())
             && let Some(previous) =
-                patron_store::creators::set_image(&mut transaction, creator_id, file.purpose, file.id).await?
+                patron_store::creators::set_image(&mut transaction, creator_id, file.purpose, file.id, &largest.file)
+                    .await?
         {
             media::mark_deleted(&mut *transaction, &[previous]).await?;
             enqueue_delete(&mut *transaction, previous).await?;

@@ -610,12 +610,14 @@ pub async fn relations<'e>(
         .collect()
 }
 
-/// Makes a processed file the creator's avatar or cover; returns the file it replaces.
+/// Makes a processed file the creator's avatar or cover — `file` is the rendition pages show
+/// (the column holds `<media id>/<file>`); returns the file it replaces.
 pub async fn set_image(
     connection: &mut sqlx::AnyConnection,
     creator_id: Id,
     purpose: crate::media::Purpose,
     media_id: Id,
+    file: &str,
 ) -> Result<Option<Id>, StoreError> {
     let column = match purpose {
         crate::media::Purpose::Avatar => "avatar_key",
@@ -631,8 +633,8 @@ pub async fn set_image(
     crate::count::statement();
     sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE creators SET {column} = $2 WHERE id = $1")))
         .bind(creator_id.to_string())
-        .bind(media_id.to_string())
+        .bind(format!("{media_id}/{file}"))
         .execute(&mut *connection)
         .await?;
-    Ok(previous.flatten().and_then(|p| p.parse().ok()).filter(|p| *p != media_id))
+    Ok(previous.flatten().and_then(|p| p.split('/').next().and_then(|id| id.parse().ok())).filter(|p| *p != media_id))
 }

@@ -216,6 +216,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("post.watch", "Watch the stream", "Sledovat přenos"),
     ("post.comments", "Comments: {}", "Komentáře: {}"),
     ("post.document", "Open the document", "Otevřít dokument"),
+    ("studio.images", "Avatar and cover", "Avatar a obrázek v záhlaví"),
+    ("studio.avatar", "Avatar (cropped to a square)", "Avatar (ořízne se na čtverec)"),
+    ("studio.cover", "Cover (cropped to 3:1)", "Obrázek v záhlaví (ořízne se na 3 : 1)"),
+    (
+        "studio.images_hint",
+        "The new image appears on your page a moment after the upload.",
+        "Nový obrázek se na stránce objeví chvíli po nahrání.",
+    ),
+    (
+        "studio.image_uploaded",
+        "Uploaded: it appears on your page in a moment.",
+        "Nahráno: na stránce se objeví za chvíli.",
+    ),
     ("studio.files", "Photos, videos and files", "Fotky, videa a soubory"),
     ("studio.add_files", "Add files", "Přidat soubory"),
     (

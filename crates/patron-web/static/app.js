@@ -103,6 +103,27 @@
     });
   });
 
+  // Avatar and cover: uploaded as soon as chosen; the worker crops them and the page shows them.
+  document.querySelectorAll('[data-image-upload]').forEach(function (input) {
+    var note = input.closest('fieldset').querySelector('[data-image-note]');
+    input.addEventListener('change', function () {
+      var file = input.files[0];
+      if (!file) return;
+      var form = new FormData();
+      form.append('file', file);
+      fetch(input.getAttribute('data-image-upload'), {
+        method: 'POST', credentials: 'same-origin', body: form,
+        headers: { 'X-CSRF-Token': csrf, 'Accept': 'application/json' }
+      }).then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+          note.textContent = note.getAttribute('data-done') || '✓';
+          note.setAttribute('data-uploaded', data.id);
+        });
+      }).catch(function (error) { note.textContent = error.message; });
+    });
+  });
+
   function send(url, body) {
     return fetch(url, {
       method: 'POST',

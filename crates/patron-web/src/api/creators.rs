@@ -61,6 +61,10 @@ pub struct CreatorResponse {
     pub created_at: String,
     /// The page's web address.
     pub url: String,
+    /// The avatar (a 400 px square), once one is uploaded.
+    pub avatar_url: Option<String>,
+    /// The cover (1500 px wide, 3:1), once one is uploaded.
+    pub cover_url: Option<String>,
     /// How the requesting user relates to the page (absent in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub viewer: Option<ViewerResponse>,
@@ -92,6 +96,11 @@ pub struct ViewerMembershipResponse {
     pub cancel_at_period_end: bool,
 }
 
+/// The public address of a page's avatar or cover (`<media id>/<file>`).
+pub(crate) fn image_url(state: &AppState, key: &str) -> String {
+    format!("{}/media/{key}", state.settings.public_url.as_str().trim_end_matches('/'))
+}
+
 pub(crate) fn creator_response(
     state: &AppState,
     creator: &Creator,
@@ -108,6 +117,8 @@ pub(crate) fn creator_response(
         followers_count: creator.followers_count,
         created_at: creator.created_at.to_rfc3339(),
         url: format!("{}/{}", state.settings.public_url.as_str().trim_end_matches('/'), creator.slug),
+        avatar_url: creator.avatar_key.as_ref().map(|key| image_url(state, key)),
+        cover_url: creator.cover_key.as_ref().map(|key| image_url(state, key)),
         viewer: relation.map(|r| ViewerResponse {
             team_role: r.team_role,
             follows: r.follows,

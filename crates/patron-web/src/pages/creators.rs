@@ -200,6 +200,8 @@ struct CreatorPage {
     layout: Layout,
     slug: String,
     name: String,
+    avatar_url: Option<String>,
+    cover_url: Option<String>,
     bio_html: String,
     supporters: i64,
     followers: i64,
@@ -256,6 +258,8 @@ async fn creator_page(
     let view = CreatorPage {
         slug: access.creator.slug.clone(),
         name: access.creator.name.clone(),
+        avatar_url: access.creator.avatar_key.as_ref().map(|key| format!("/media/{key}")),
+        cover_url: access.creator.cover_key.as_ref().map(|key| format!("/media/{key}")),
         bio_html: patron_domain::markdown::render(&access.creator.bio),
         supporters: access.creator.supporters_count,
         followers: access.creator.followers_count,

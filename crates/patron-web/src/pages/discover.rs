@@ -18,6 +18,7 @@ pub(super) fn router() -> Router<AppState> {
 struct CreatorCard {
     slug: String,
     name: String,
+    avatar_url: Option<String>,
     bio: String,
     supporters: i64,
     since: String,
@@ -55,6 +56,7 @@ async fn discover(State(state): State<AppState>, page: Page, Query(query): Query
             .iter()
             .map(|c| CreatorCard {
                 slug: c.slug.clone(),
+                avatar_url: c.avatar_key.as_ref().map(|key| format!("/media/{key}")),
                 name: c.name.clone(),
                 bio: patron_domain::markdown::to_plain_text(&c.bio, 160),
                 supporters: c.supporters_count,

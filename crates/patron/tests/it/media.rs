@@ -586,3 +586,51 @@ async fn a_podcast_episode_plays_as_uploaded() {
     assert_eq!(response.headers()["content-type"], "audio/ogg");
     app.stop().await;
 }
+
+both_backends! {
+    async fn avatars_and_covers_are_cropped_public_and_replaced(backend: TestBackend) {
+        let (app, _db) = spawn_app(backend).await;
+        let owner = app.new_user("owner").await;
+        let slug = app.create_creator(&owner, "Faces").await;
+        let contributor = app.new_user("contributor").await;
+        let (status, _) = app.upload(&contributor, &format!("purpose=avatar&creator={slug}"), "a.jpg", phone_photo(), "image/jpeg").await;
+        assert_eq!(status, 403, "only the team uploads, and only the owner changes the page's face");
+
+        let mut avatars = Vec::new();
+        for _ in 0..2 {
+            let (status, uploaded) = app.upload(&owner, &format!("purpose=avatar&creator={slug}"), "me.jpg", phone_photo(), "image/jpeg").await;
+            assert_eq!(status, 201, "{uploaded}");
+            let id = uploaded["id"].as_str().unwrap().to_owned();
+            app.processed(&owner, &id).await;
+            avatars.push(id);
+        }
+        let (_, cover) = app.upload(&owner, &format!("purpose=cover&creator={slug}"), "wide.jpg", phone_photo(), "image/jpeg").await;
+        app.processed(&owner, cover["id"].as_str().unwrap()).await;
+
+        let (_, page) = app.call(Method::GET, &format!("/api/v1/creators/{slug}"), None, None).await;
+        // addresses are absolute on PATRON_PUBLIC_URL, which a test on port 0 cannot use
+        let local = |url: &str| app.url(&url[url.find("/media/").expect("a media address")..]);
+        let avatar_url = local(page["avatar_url"].as_str().expect("an avatar"));
+        assert!(avatar_url.contains(&avatars[1]), "the newest avatar: {avatar_url}");
+        let response = reqwest::get(&avatar_url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+        let square = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!((square.width(), square.height()), (100, 100), "cropped to a square");
+        let cover_url = local(page["cover_url"].as_str().expect("a cover"));
+        let wide = image::load_from_memory(&reqwest::get(&cover_url).await.unwrap().bytes().await.unwrap()).unwrap();
+        assert_eq!((wide.width(), wide.height()), (100, 33), "cropped to 3:1");
+        let html = reqwest::get(app.url(&format!("/{slug}"))).await.unwrap().text().await.unwrap();
+        assert!(html.contains("data-testid=\"creator-avatar\"") && html.contains(&avatars[1]));
+
+        // the replaced avatar is deleted, objects and all
+        for _ in 0..100 {
+            if app.state.storage.list(&format!("media/{}", avatars[0])).await.unwrap().is_empty() {
+                app.stop().await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the replaced avatar's objects remain");
+    }
+}
