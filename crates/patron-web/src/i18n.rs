@@ -90,6 +90,11 @@ impl Lang {
     pub fn t1(self, key: &str, value: &str) -> String {
         self.t(key).replacen("{}", value, 1)
     }
+
+    /// The text for `key` with its two `{}` replaced by `first` and `second`.
+    pub fn t2(self, key: &str, first: &str, second: &str) -> String {
+        self.t(key).replacen("{}", first, 1).replacen("{}", second, 1)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
@@ -216,6 +221,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("post.watch", "Watch the stream", "Sledovat přenos"),
     ("post.comments", "Comments: {}", "Komentáře: {}"),
     ("post.document", "Open the document", "Otevřít dokument"),
+    ("studio.storage", "Files: {} ({} in storage)", "Soubory: {} ({} v úložišti)"),
     ("studio.images", "Avatar and cover", "Avatar a obrázek v záhlaví"),
     ("studio.avatar", "Avatar (cropped to a square)", "Avatar (ořízne se na čtverec)"),
     ("studio.cover", "Cover (cropped to 3:1)", "Obrázek v záhlaví (ořízne se na 3 : 1)"),
@@ -510,7 +516,7 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")) {
             let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for marker in [".t(\"", ".t1(\""] {
+            for marker in [".t(\"", ".t1(\"", ".t2(\""] {
                 for piece in text.split(marker).skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
                     if !CATALOG.contains_key(key) {

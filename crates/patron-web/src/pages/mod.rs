@@ -59,6 +59,11 @@ impl Layout {
         self.lang.t1(key, value)
     }
 
+    /// The text for `key` with two `{}` replaced.
+    pub fn t2(&self, key: &str, first: &str, second: &str) -> String {
+        self.lang.t2(key, first, second)
+    }
+
     /// The languages of the switcher.
     pub fn languages(&self) -> [Lang; 2] {
         Lang::ALL

@@ -228,6 +228,9 @@ struct StudioPage {
     team: Vec<TeamRow>,
     invitations: Vec<InvitationRow>,
     posts: Vec<PostRow>,
+    /// Files kept and their size, for the storage line.
+    storage_files: i64,
+    storage_used: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -296,8 +299,12 @@ async fn studio_view(
         Ok(list) => list,
         Err(error) => return page_error(&error),
     };
+    let (storage_files, storage_bytes) =
+        patron_store::media::usage(state.db.pool(), access.creator.id).await.unwrap_or_default();
     let now = Timestamp::now();
     let view = StudioPage {
+        storage_files,
+        storage_used: crate::media::human_size(u64::try_from(storage_bytes).unwrap_or(0)),
         slug: access.creator.slug.clone(),
         name: access.creator.name.clone(),
         bio: access.creator.bio.clone(),

@@ -623,6 +623,12 @@ both_backends! {
         let html = reqwest::get(app.url(&format!("/{slug}"))).await.unwrap().text().await.unwrap();
         assert!(html.contains("data-testid=\"creator-avatar\"") && html.contains(&avatars[1]));
 
+        // the studio shows what the page keeps in storage: the avatar in use and the cover
+        let studio = browser();
+        app.web_login(&studio, &owner.email, PASSWORD).await;
+        let html = studio.get(app.url(&format!("/studio/{slug}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Files: 2 ("), "{}", html.split("storage-used").nth(1).unwrap_or(&html[..200]));
+
         // the replaced avatar is deleted, objects and all
         for _ in 0..100 {
             if app.state.storage.list(&format!("media/{}", avatars[0])).await.unwrap().is_empty() {
