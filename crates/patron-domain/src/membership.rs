@@ -61,3 +61,118 @@ impl MembershipFacts {
         }
     }
 }
+
+/// How often a membership is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillingInterval {
+    /// Every calendar month.
+    Month,
+    /// Every calendar year.
+    Year,
+}
+
+impl BillingInterval {
+    /// Stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingInterval::Month => "month",
+            BillingInterval::Year => "year",
+        }
+    }
+
+    /// From stored or submitted text.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "month" => Some(BillingInterval::Month),
+            "year" => Some(BillingInterval::Year),
+            _ => None,
+        }
+    }
+
+    /// The end of a period that starts at `start`: the same day and time one calendar month
+    /// (or year) later, on the month's last day when it has no such day (31 January → 28 or 29
+    /// February).
+    pub fn period_end(self, start: Timestamp) -> Timestamp {
+        let months = match self {
+            BillingInterval::Month => 1,
+            BillingInterval::Year => 12,
+        };
+        add_months(start, months)
+    }
+
+    /// The monthly recurring revenue of a price paid at this interval, in minor units (a
+    /// yearly price counts a twelfth a month, rounded down: integers only).
+    pub fn monthly(self, price: i64) -> i64 {
+        match self {
+            BillingInterval::Month => price,
+            BillingInterval::Year => price / 12,
+        }
+    }
+}
+
+/// `start` plus whole calendar months, clamping the day to the target month's length.
+pub fn add_months(start: Timestamp, months: u32) -> Timestamp {
+    let at = start.to_offset_datetime();
+    let total = i64::from(at.year()) * 12 + i64::from(u8::from(at.month())) - 1 + i64::from(months);
+    let year = i32::try_from(total.div_euclid(12)).unwrap_or(9999);
+    let month =
+        ::time::Month::try_from(u8::try_from(total.rem_euclid(12) + 1).unwrap_or(1)).unwrap_or(::time::Month::January);
+    let day = at.day().min(month.length(year));
+    match ::time::Date::from_calendar_date(year, month, day) {
+        Ok(date) => Timestamp::from_offset_datetime(at.replace_date(date)),
+        Err(_) => start,
+    }
+}
+
+/// What happens after a renewal charge fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Past due: try again at this time; access continues until then.
+    RetryAt(Timestamp),
+    /// Out of retries: the membership expires.
+    Expire,
+}
+
+/// After the `failures`-th failed charge (1 for the first) of a period that was due at `due`:
+/// retry `delays[failures - 1]` after `due`, or expire when the delays are used up. With the
+/// default delays (1, 3 and 7 days) a fan has four charges and a week of grace.
+pub fn after_failure(due: Timestamp, failures: u32, delays: &[std::time::Duration]) -> AfterFailure {
+    match delays.get(failures.saturating_sub(1) as usize) {
+        Some(delay) => AfterFailure::RetryAt(due.plus(*delay)),
+        None => AfterFailure::Expire,
+    }
+}
+
+#[cfg(test)]
+mod billing_tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(text).unwrap_or_else(|| panic!("{text}"))
+    }
+
+    #[test]
+    fn periods_are_calendar_months() {
+        let month = BillingInterval::Month;
+        assert_eq!(month.period_end(at("2026-01-15T10:00:00Z")), at("2026-02-15T10:00:00Z"));
+        assert_eq!(month.period_end(at("2026-01-31T10:00:00Z")), at("2026-02-28T10:00:00Z"));
+        assert_eq!(month.period_end(at("2028-01-31T10:00:00Z")), at("2028-02-29T10:00:00Z"), "leap year");
+        assert_eq!(month.period_end(at("2026-12-31T23:59:59Z")), at("2027-01-31T23:59:59Z"));
+        assert_eq!(BillingInterval::Year.period_end(at("2028-02-29T00:00:00Z")), at("2029-02-28T00:00:00Z"));
+        assert_eq!(month.monthly(9_900), 9_900);
+        assert_eq!(BillingInterval::Year.monthly(99_000), 8_250);
+        assert_eq!(BillingInterval::Year.monthly(100), 8, "rounded down, never a fraction");
+    }
+
+    #[test]
+    fn failed_renewals_retry_after_one_three_and_seven_days_then_expire() {
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let delays = [day, 3 * day, 7 * day];
+        let due = at("2026-03-01T00:00:00Z");
+        assert_eq!(after_failure(due, 1, &delays), AfterFailure::RetryAt(at("2026-03-02T00:00:00Z")));
+        assert_eq!(after_failure(due, 2, &delays), AfterFailure::RetryAt(at("2026-03-04T00:00:00Z")));
+        assert_eq!(after_failure(due, 3, &delays), AfterFailure::RetryAt(at("2026-03-08T00:00:00Z")));
+        assert_eq!(after_failure(due, 4, &delays), AfterFailure::Expire);
+        assert_eq!(after_failure(due, 1, &[]), AfterFailure::Expire, "no retries configured");
+    }
+}

@@ -44,6 +44,35 @@ pub enum Template {
         /// The posts, newest first.
         items: Vec<DigestItem>,
     },
+    /// A payment went through.
+    PaymentReceipt {
+        /// The creator.
+        creator_name: String,
+        /// The tier.
+        tier_name: String,
+        /// What was paid, formatted (`99 Kč`).
+        amount: String,
+        /// The end of the paid period, as a date.
+        paid_until: String,
+        /// The payment's reference.
+        reference: String,
+    },
+    /// A renewal charge failed; it will be tried again.
+    PaymentFailed {
+        /// The creator.
+        creator_name: String,
+        /// What was to be paid, formatted.
+        amount: String,
+        /// When the next try is, as a date.
+        retry_on: String,
+    },
+    /// A membership ended.
+    MembershipExpired {
+        /// The creator.
+        creator_name: String,
+        /// The tier.
+        tier_name: String,
+    },
 }
 
 /// One post in a digest.
@@ -149,6 +178,53 @@ pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Op
                 ),
             ],
             text("Log in", "Přihlásit se"),
+        ),
+        Template::PaymentReceipt { creator_name, tier_name, amount, paid_until, reference } => (
+            text(
+                &format!("Receipt: {creator_name} — {amount}"),
+                &format!("Potvrzení platby: {creator_name} — {amount}"),
+            ),
+            text("Thank you for your support", "Děkujeme za podporu"),
+            vec![
+                text(
+                    &format!(
+                        "You paid {amount} for “{tier_name}” of {creator_name}. Your membership is paid until {paid_until}."
+                    ),
+                    &format!(
+                        "Zaplatili jste {amount} za „{tier_name}“ u {creator_name}. Členství máte zaplacené do {paid_until}."
+                    ),
+                ),
+                text(&format!("Payment reference: {reference}"), &format!("Číslo platby: {reference}")),
+            ],
+            text("Open the page", "Otevřít stránku"),
+        ),
+        Template::PaymentFailed { creator_name, amount, retry_on } => (
+            text(
+                &format!("Your payment to {creator_name} did not go through"),
+                &format!("Platba pro {creator_name} neprošla"),
+            ),
+            text("The renewal payment failed", "Obnovení členství se nepodařilo zaplatit"),
+            vec![text(
+                &format!(
+                    "We could not charge {amount} for your membership of {creator_name}. We will try again on {retry_on}; until then you keep your access."
+                ),
+                &format!(
+                    "Nepodařilo se strhnout {amount} za vaše členství u {creator_name}. Zkusíme to znovu {retry_on}; do té doby máte přístup zachovaný."
+                ),
+            )],
+            text("Your memberships", "Vaše členství"),
+        ),
+        Template::MembershipExpired { creator_name, tier_name } => (
+            text(
+                &format!("Your membership of {creator_name} has ended"),
+                &format!("Vaše členství u {creator_name} skončilo"),
+            ),
+            text("Membership ended", "Členství skončilo"),
+            vec![text(
+                &format!("Your “{tier_name}” membership of {creator_name} has ended. You can join again at any time."),
+                &format!("Vaše členství „{tier_name}“ u {creator_name} skončilo. Znovu se můžete přidat kdykoli."),
+            )],
+            text("Join again", "Přidat se znovu"),
         ),
         Template::Digest { items } => (
             text(

@@ -106,6 +106,10 @@ definitions! {
     "schedule_job_cleanup", Text, false;
     "schedule_digest", Text, false;
     "schedule_media_cleanup", Text, false;
+    "schedule_membership_renewal", Text, false;
+    "payment_sandbox", Text, false;
+    "renewal_retries", List, false;
+    "gpwebpay_merchant_number", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
@@ -114,6 +118,7 @@ pub const SCHEDULES: &[(&str, &str, &str)] = &[
     ("job-cleanup", "schedule_job_cleanup", "43 3 * * *"),
     ("digest", "schedule_digest", "0 7 * * 1"),
     ("media-cleanup", "schedule_media_cleanup", "23 4 * * *"),
+    ("membership-renewal", "schedule_membership_renewal", "*/10 * * * *"),
 ];
 
 /// Where a value came from; error messages name it the way the operator wrote it.
@@ -189,6 +194,15 @@ pub struct Settings {
     pub s3_secret_access_key: Option<SecretString>,
     /// Media limits and tools.
     pub media: MediaSettings,
+    /// Whether the built-in sandbox payment gateway is offered (on by default in embedded
+    /// mode, off unless enabled in cloud mode).
+    pub payment_sandbox: bool,
+    /// After a failed renewal charge, when to try again (counted from when it was due); once
+    /// they are used up the membership expires.
+    pub renewal_retries: Vec<Duration>,
+    /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
+    /// would lose digits as a float — the talk's lost signatures, lesson 4).
+    pub gpwebpay_merchant_number: Option<String>,
     /// Cache.
     pub cache_url: CacheUrl,
     /// Outgoing mail server; `None` writes e-mails to the log and the outbox table.
@@ -334,6 +348,26 @@ impl Settings {
                 None => values::find_program("ffmpeg"),
             },
         };
+        let payment_sandbox = p.parse("payment_sandbox", |value| match value.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Ok(Some(true)),
+            "false" | "off" | "no" | "0" => Ok(Some(false)),
+            "" => Ok(None),
+            _ => Err(format!("{value:?} is not true or false")),
+        });
+        let renewal_retries = p
+            .parse("renewal_retries", |value| {
+                value.split(',').map(str::trim).filter(|d| !d.is_empty()).map(values::parse_duration).collect()
+            })
+            .unwrap_or_else(|| {
+                vec![Duration::from_secs(86_400), Duration::from_secs(3 * 86_400), Duration::from_secs(7 * 86_400)]
+            });
+        let gpwebpay_merchant_number = p.parse("gpwebpay_merchant_number", |value| {
+            if !value.is_empty() && value.len() <= 32 && value.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(value.to_owned())
+            } else {
+                Err(format!("{value:?} is not a merchant number: digits only, as text"))
+            }
+        });
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
         let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
         let mail_from = p.parse("mail_from", values::parse_mailbox).unwrap_or_else(|| {
@@ -392,6 +426,9 @@ impl Settings {
             s3_access_key_id,
             s3_secret_access_key,
             media,
+            payment_sandbox: false,
+            renewal_retries,
+            gpwebpay_merchant_number,
             cache_url,
             smtp_url,
             mail_from,
@@ -416,6 +453,8 @@ impl Settings {
             schedules,
             warnings,
         };
+        let mut settings = settings;
+        settings.payment_sandbox = payment_sandbox.flatten().unwrap_or(settings.mode() == Mode::Embedded);
         settings.cross_check(raw, problems);
         settings
     }

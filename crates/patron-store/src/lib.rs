@@ -16,6 +16,7 @@ pub mod mail;
 pub mod media;
 pub mod memberships;
 pub mod migrate;
+pub mod payments;
 pub mod polls;
 pub mod posts;
 mod row;

@@ -54,6 +54,7 @@ migrations! {
     3 "jobs" "0003_jobs.sql";
     4 "sign_in_links" "0004_sign_in_links.sql";
     5 "media" "0005_media.sql";
+    6 "payments" "0006_payments.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

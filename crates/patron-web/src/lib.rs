@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod pages;
+pub mod payments;
 pub mod posts;
 mod state;
 

@@ -30,6 +30,8 @@ pub struct Inner {
     pub hashing: tokio::sync::Semaphore,
     /// Live events to and from every replica.
     pub bus: patron_events::Bus,
+    /// The payment providers.
+    pub payments: patron_payments::Payments,
     draining: AtomicBool,
     /// Fires when shutdown begins, ending long-lived responses (event streams).
     drain: tokio_util::sync::CancellationToken,
@@ -74,10 +76,12 @@ impl AppState {
         };
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         let hashing = tokio::sync::Semaphore::new(cores);
+        let payments = patron_payments::Payments::from_settings(&settings, &secret_key);
         Self(Arc::new(Inner {
             settings,
             db,
             storage,
+            payments,
             cache,
             metrics,
             secret_key,

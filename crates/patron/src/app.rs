@@ -304,7 +304,8 @@ impl Application {
             background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
         }
         if roles.scheduler {
-            background.spawn(crate::jobs::scheduler(context, &state.storage).run(stop_background.clone()));
+            background
+                .spawn(crate::jobs::scheduler(context, &state.storage, &state.payments).run(stop_background.clone()));
         }
 
         tracing::info!(

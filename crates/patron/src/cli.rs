@@ -239,16 +239,24 @@ async fn job_context(settings: Settings) -> Result<patron_jobs::JobContext, Exit
     }
 }
 
+/// What the scheduled jobs need besides the database: the storage and the payment providers.
+fn background_parts(settings: &Settings) -> Result<(patron_storage::Storage, patron_payments::Payments), ExitCode> {
+    let storage = patron_storage::Storage::from_settings(settings)
+        .map_err(|error| report(&StartupError::Storage(error.to_string())))?;
+    let secret_key = crate::app::resolve_secret_key(settings).map_err(|error| report(&error))?;
+    Ok((storage, patron_payments::Payments::from_settings(settings, &secret_key)))
+}
+
 async fn run_job(settings: Settings, name: &str) -> ExitCode {
     let context = match job_context(settings).await {
         Ok(context) => context,
         Err(code) => return code,
     };
-    let storage = match patron_storage::Storage::from_settings(&context.settings) {
-        Ok(storage) => storage,
-        Err(error) => return report(&StartupError::Storage(error.to_string())),
+    let (storage, payments) = match background_parts(&context.settings) {
+        Ok(parts) => parts,
+        Err(code) => return code,
     };
-    let scheduler = crate::jobs::scheduler(context, &storage);
+    let scheduler = crate::jobs::scheduler(context, &storage, &payments);
     match scheduler.run_now(name).await {
         None => {
             let names: Vec<&str> = scheduler.jobs().iter().map(|(name, _)| *name).collect();
@@ -280,11 +288,11 @@ async fn list_jobs(settings: Settings) -> ExitCode {
         Ok(runs) => runs,
         Err(error) => return report(&StartupError::Database(error.to_string())),
     };
-    let storage = match patron_storage::Storage::from_settings(&context.settings) {
-        Ok(storage) => storage,
-        Err(error) => return report(&StartupError::Storage(error.to_string())),
+    let (storage, payments) = match background_parts(&context.settings) {
+        Ok(parts) => parts,
+        Err(code) => return code,
     };
-    let scheduler = crate::jobs::scheduler(context.clone(), &storage);
+    let scheduler = crate::jobs::scheduler(context.clone(), &storage, &payments);
     println!("{:<18} {:<16} {:<22} {:<8} DETAIL", "JOB", "SCHEDULE (UTC)", "LAST RUN", "RESULT");
     for (name, expression) in scheduler.jobs() {
         let run = runs.iter().find(|r| r.name == name);

@@ -331,9 +331,22 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
                     period: Some((now.minus(DAY * 10), now.plus(DAY * 20))),
                     grace_until: None,
                 };
-                patron_store::memberships::insert(&mut transaction, &membership)
+                let membership_id = patron_store::memberships::insert(&mut transaction, &membership)
                     .await
                     .map_err(|e| DemoError::Unexpected(e.to_string()))?;
+                // the ledger the dashboard's revenue comes from
+                if let Some(billing) = patron_store::payments::billing(&mut *transaction, membership_id).await? {
+                    let monthly = billing.interval.monthly(billing.price);
+                    patron_store::payments::record_event(
+                        &mut transaction,
+                        &billing,
+                        "created",
+                        monthly,
+                        None,
+                        now.minus(DAY * 10),
+                    )
+                    .await?;
+                }
             }
             None => {
                 patron_store::follows::follow(&mut transaction, fan, creator.id).await?;

@@ -22,9 +22,14 @@ pub fn registry(
 }
 
 /// The scheduler with every scheduled job of patron.
-pub fn scheduler(context: JobContext, storage: &Storage) -> patron_jobs::Scheduler {
+pub fn scheduler(
+    context: JobContext,
+    storage: &Storage,
+    payments: &patron_payments::Payments,
+) -> patron_jobs::Scheduler {
     patron_jobs::Scheduler::new(context).with_tasks(vec![
         Arc::new(patron_mail::digest::WeeklyDigest),
         Arc::new(patron_media::jobs::MediaCleanup::new(storage.clone())),
+        Arc::new(patron_payments::MembershipRenewal::new(payments.clone())),
     ])
 }

@@ -8,6 +8,7 @@ mod events;
 mod feed;
 mod me;
 pub mod media;
+pub(crate) mod payments;
 pub(crate) mod posts;
 
 use crate::AppState;
@@ -39,6 +40,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "team", description = "The team that runs a creator page"),
         (name = "posts", description = "Posts, polls and comments; every view is checked against the viewer's entitlement"),
         (name = "feed", description = "A fan's feed and private RSS feeds"),
+        (name = "payments", description = "Checkouts, memberships, payments, a creator's dashboard and exports"),
         (name = "media", description = "Uploads (type from the bytes, size limits), processing state, private documents"),
         (name = "admin", description = "Platform administration: the job queue, private documents (audit-logged)"),
     )
@@ -126,6 +128,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(events::router())
         .merge(admin::router())
         .merge(media::router(state))
+        .merge(payments::router())
         .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();

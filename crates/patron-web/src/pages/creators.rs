@@ -54,6 +54,7 @@ pub(crate) fn money(amount: i64, currency: &str) -> String {
 
 /// A tier as the page shows it.
 pub(crate) struct TierCard {
+    pub id: String,
     pub name: String,
     pub description_html: String,
     pub benefits: Vec<String>,
@@ -64,6 +65,7 @@ pub(crate) struct TierCard {
 
 pub(crate) fn tier_card(tier: &Tier, my_tier: Option<Id>) -> TierCard {
     TierCard {
+        id: tier.id.to_string(),
         name: tier.name.clone(),
         description_html: patron_domain::markdown::render(&tier.description),
         benefits: tier.benefits.clone(),
@@ -209,6 +211,10 @@ struct CreatorPage {
     team_role: Option<&'static str>,
     follows: bool,
     membership: Option<String>,
+    /// Whether the viewer may join a tier (not a member, not in the team, payments on).
+    can_join: bool,
+    /// The catalogue key of a payment's result to show.
+    payment_notice: Option<&'static str>,
     tiers: Vec<TierCard>,
     posts: Vec<PostCard>,
     next_cursor: Option<String>,
@@ -217,6 +223,8 @@ struct CreatorPage {
 #[derive(Deserialize)]
 struct CursorQuery {
     cursor: Option<String>,
+    /// How a payment ended, after the provider sent the fan back (`paid`, `declined`).
+    payment: Option<String>,
 }
 
 async fn load(state: &AppState, page: &Page, slug: &str) -> Result<PageAccess, Response> {
@@ -267,6 +275,18 @@ async fn creator_page(
         team_role: access.relation.team_role.map(|r| r.as_str()),
         follows: access.relation.follows,
         membership: access.relation.membership.as_ref().map(|m| m.tier_name.clone()),
+        can_join: access.relation.team_role.is_none()
+            && access
+                .relation
+                .membership
+                .as_ref()
+                .is_none_or(|m| m.status == patron_domain::membership::MembershipStatus::Expired)
+            && state.payments.default_provider().is_some(),
+        payment_notice: match query.payment.as_deref() {
+            Some("paid") => Some("payment.paid"),
+            Some("declined") => Some("payment.declined"),
+            _ => None,
+        },
         tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
         posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
         next_cursor: next.map(posts::encode_cursor),

@@ -7,6 +7,7 @@ mod admin;
 mod creators;
 mod discover;
 mod links;
+mod payments;
 mod studio;
 
 use crate::AppState;
@@ -201,6 +202,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(links::router())
+        .merge(payments::router())
         .merge(discover::router())
         .merge(studio::router())
         .merge(creators::router())

@@ -228,6 +228,12 @@ struct StudioPage {
     team: Vec<TeamRow>,
     invitations: Vec<InvitationRow>,
     posts: Vec<PostRow>,
+    /// Monthly recurring revenue per currency, formatted.
+    revenue: Vec<String>,
+    /// Supporters per tier: (name, count).
+    tier_supporters: Vec<(String, i64)>,
+    new_this_month: i64,
+    churned_this_month: i64,
     /// Files kept and their size, for the storage line.
     storage_files: i64,
     storage_used: String,
@@ -301,8 +307,16 @@ async fn studio_view(
     };
     let (storage_files, storage_bytes) =
         patron_store::media::usage(state.db.pool(), access.creator.id).await.unwrap_or_default();
+    let numbers = match crate::api::payments::dashboard_of(state, access.creator.id).await {
+        Ok(numbers) => numbers,
+        Err(error) => return page_error(&error),
+    };
     let now = Timestamp::now();
     let view = StudioPage {
+        revenue: numbers.monthly_revenue.iter().map(|r| r.formatted.clone()).collect(),
+        tier_supporters: numbers.tiers.iter().map(|t| (t.name.clone(), t.supporters)).collect(),
+        new_this_month: numbers.new_this_month,
+        churned_this_month: numbers.churned_this_month,
         storage_files,
         storage_used: crate::media::human_size(u64::try_from(storage_bytes).unwrap_or(0)),
         slug: access.creator.slug.clone(),

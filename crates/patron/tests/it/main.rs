@@ -20,6 +20,7 @@ mod mail;
 mod media;
 mod ops;
 mod pages;
+mod payments;
 mod posts;
 mod process;
 mod rate_limit;

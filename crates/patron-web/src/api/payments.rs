@@ -1,0 +1,474 @@
+//! `/api/v1/…` for payments: checkouts, a fan's memberships and payments, a creator's
+//! dashboard and payments (also as CSV).
+
+use crate::AppState;
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::error::{ApiError, ErrorBody};
+use crate::payments;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use patron_domain::Timestamp;
+use patron_domain::money::{Currency, Money};
+use patron_store::payments::{Billing, Payment};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_checkout))
+        .routes(routes!(get_checkout))
+        .routes(routes!(my_memberships))
+        .routes(routes!(cancel_membership))
+        .routes(routes!(resume_membership))
+        .routes(routes!(my_payments))
+        .routes(routes!(dashboard))
+        .routes(routes!(creator_payments))
+        .routes(routes!(payments_csv))
+        .routes(routes!(supporters_csv))
+}
+
+/// A checkout to start.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckoutRequest {
+    /// The tier to join.
+    pub tier_id: String,
+    /// `month` (the default) or `year`.
+    pub interval: Option<String>,
+}
+
+/// A started checkout.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckoutResponse {
+    /// Identifier.
+    pub id: String,
+    /// `pending`, `paid` or `declined`.
+    pub status: String,
+    /// Where to send the fan to pay (only when just started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The amount, in minor units.
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The membership it created, once paid.
+    pub membership_id: Option<String>,
+    /// Why it was declined.
+    pub failure: Option<String>,
+}
+
+fn checkout_response(checkout: &patron_store::payments::Checkout, redirect_url: Option<String>) -> CheckoutResponse {
+    CheckoutResponse {
+        id: checkout.id.to_string(),
+        status: checkout.status.clone(),
+        redirect_url,
+        amount: checkout.amount,
+        currency: checkout.currency.clone(),
+        membership_id: checkout.membership_id.map(|m| m.to_string()),
+        failure: checkout.failure.clone(),
+    }
+}
+
+/// Starts joining a tier: returns where to send the fan to pay. The membership starts when
+/// the provider's signed answer arrives.
+#[utoipa::path(
+    post, path = "/api/v1/creators/{slug}/checkouts", tag = "payments", request_body = CheckoutRequest,
+    responses((status = 201, body = CheckoutResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn create_checkout(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(slug): Path<String>,
+    Json(request): Json<CheckoutRequest>,
+) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
+    let page = crate::creators::load(&state, &slug, Some(&current)).await?;
+    let (checkout, url) =
+        payments::start_checkout(&state, &page, &request.tier_id, request.interval.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(checkout_response(&checkout, Some(url)))))
+}
+
+/// A checkout of yours.
+#[utoipa::path(
+    get, path = "/api/v1/checkouts/{id}", tag = "payments",
+    responses((status = 200, body = CheckoutResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn get_checkout(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<CheckoutResponse>, ApiError> {
+    let id = id.parse().map_err(|_| ApiError::not_found())?;
+    let checkout = patron_store::payments::find_checkout(state.db.pool(), id)
+        .await?
+        .filter(|c| c.user_id == current.user.id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(checkout_response(&checkout, None)))
+}
+
+/// A membership.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipResponse {
+    /// Identifier.
+    pub id: String,
+    /// The creator page.
+    pub creator_id: String,
+    /// The tier.
+    pub tier_id: String,
+    /// `pending`, `active`, `past_due` or `expired`.
+    pub status: String,
+    /// Price per interval, in minor units.
+    pub price: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// `month` or `year`.
+    pub interval: &'static str,
+    /// The paid period (RFC 3339).
+    pub current_period_end: Option<String>,
+    /// Ends at the end of the period.
+    pub cancel_at_period_end: bool,
+    /// When the next charge is due (RFC 3339).
+    pub next_charge_at: Option<String>,
+    /// Until when a past-due membership keeps access.
+    pub grace_until: Option<String>,
+    /// The provider.
+    pub provider: Option<String>,
+}
+
+fn membership_response(m: &Billing) -> MembershipResponse {
+    MembershipResponse {
+        id: m.id.to_string(),
+        creator_id: m.creator_id.to_string(),
+        tier_id: m.tier_id.to_string(),
+        status: m.status.as_str().to_owned(),
+        price: m.price,
+        currency: m.currency.clone(),
+        interval: m.interval.as_str(),
+        current_period_end: m.current_period_end.map(Timestamp::to_rfc3339),
+        cancel_at_period_end: m.cancel_at_period_end,
+        next_charge_at: m.next_charge_at.map(Timestamp::to_rfc3339),
+        grace_until: m.grace_until.map(Timestamp::to_rfc3339),
+        provider: m.provider.clone(),
+    }
+}
+
+/// Memberships of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipList {
+    /// Newest first.
+    pub memberships: Vec<MembershipResponse>,
+}
+
+/// Your memberships.
+#[utoipa::path(
+    get, path = "/api/v1/me/memberships", tag = "payments",
+    responses((status = 200, body = MembershipList), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn my_memberships(State(state): State<AppState>, current: CurrentUser) -> Result<Json<MembershipList>, ApiError> {
+    let list = patron_store::payments::of_user(state.db.pool(), current.user.id).await?;
+    Ok(Json(MembershipList { memberships: list.iter().map(membership_response).collect() }))
+}
+
+/// Ends a membership at the end of its paid period (access continues until then).
+#[utoipa::path(
+    post, path = "/api/v1/me/memberships/{id}/cancel", tag = "payments",
+    responses((status = 200, body = MembershipResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn cancel_membership(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<MembershipResponse>, ApiError> {
+    set_cancelled(&state, &current, &id, true).await
+}
+
+/// Keeps a membership going after all (undoes a cancellation before the period ends).
+#[utoipa::path(
+    post, path = "/api/v1/me/memberships/{id}/resume", tag = "payments",
+    responses((status = 200, body = MembershipResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn resume_membership(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<MembershipResponse>, ApiError> {
+    set_cancelled(&state, &current, &id, false).await
+}
+
+async fn set_cancelled(
+    state: &AppState,
+    current: &CurrentUser,
+    id: &str,
+    cancel: bool,
+) -> Result<Json<MembershipResponse>, ApiError> {
+    let membership = payments::own_membership(state, current, id).await?;
+    state
+        .payments
+        .set_cancelled(&state.db, &membership, cancel)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let membership = payments::own_membership(state, current, id).await?;
+    Ok(Json(membership_response(&membership)))
+}
+
+/// A payment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentResponse {
+    /// Identifier (the receipt's reference).
+    pub id: String,
+    /// The membership.
+    pub membership_id: String,
+    /// `initial` or `renewal`.
+    pub kind: String,
+    /// `succeeded`, `failed` or `refunded`.
+    pub status: String,
+    /// Minor units.
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// For people: `99 Kč`.
+    pub formatted: String,
+    /// The period paid for.
+    pub period_end: Option<String>,
+    /// Why a charge failed.
+    pub failure: Option<String>,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+fn formatted(amount: i64, currency: &str) -> String {
+    Currency::parse(currency)
+        .map(|c| Money::new(amount, c).display())
+        .unwrap_or_else(|_| format!("{amount} {currency}"))
+}
+
+fn payment_response(p: &Payment) -> PaymentResponse {
+    PaymentResponse {
+        id: p.id.to_string(),
+        membership_id: p.membership_id.to_string(),
+        kind: p.kind.clone(),
+        status: p.status.clone(),
+        amount: p.amount,
+        currency: p.currency.clone(),
+        formatted: formatted(p.amount, &p.currency),
+        period_end: p.period_end.map(Timestamp::to_rfc3339),
+        failure: p.failure.clone(),
+        created_at: p.created_at.to_rfc3339(),
+    }
+}
+
+/// Payments of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentList {
+    /// Newest first.
+    pub payments: Vec<PaymentResponse>,
+}
+
+/// Your payments (receipts and failed charges).
+#[utoipa::path(
+    get, path = "/api/v1/me/payments", tag = "payments",
+    responses((status = 200, body = PaymentList), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn my_payments(State(state): State<AppState>, current: CurrentUser) -> Result<Json<PaymentList>, ApiError> {
+    let list = patron_store::payments::payments(state.db.pool(), None, Some(current.user.id), 500).await?;
+    Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
+}
+
+/// Revenue in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revenue {
+    /// Minor units a month.
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// For people.
+    pub formatted: String,
+}
+
+/// Supporters of one tier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierSupporters {
+    /// The tier.
+    pub tier_id: String,
+    /// Its name.
+    pub name: String,
+    /// Active or past-due memberships.
+    pub supporters: i64,
+}
+
+/// A creator's numbers, computed from the membership ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardResponse {
+    /// Monthly recurring revenue per currency.
+    pub monthly_revenue: Vec<Revenue>,
+    /// Supporters per tier.
+    pub tiers: Vec<TierSupporters>,
+    /// Memberships started this calendar month.
+    pub new_this_month: i64,
+    /// Memberships ended this calendar month.
+    pub churned_this_month: i64,
+}
+
+/// A page's dashboard (its team).
+#[utoipa::path(
+    get, path = "/api/v1/creators/{slug}/dashboard", tag = "payments",
+    responses((status = 200, body = DashboardResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn dashboard(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(slug): Path<String>,
+) -> Result<Json<DashboardResponse>, ApiError> {
+    let page = team_page(&state, &user, &slug).await?;
+    Ok(Json(dashboard_of(&state, page.creator.id).await?))
+}
+
+/// The dashboard numbers of a page.
+pub(crate) async fn dashboard_of(
+    state: &AppState,
+    creator_id: patron_domain::Id,
+) -> Result<DashboardResponse, ApiError> {
+    let numbers =
+        patron_store::payments::dashboard(state.db.pool(), creator_id, payments::month_start(Timestamp::now())).await?;
+    Ok(DashboardResponse {
+        monthly_revenue: numbers
+            .mrr
+            .iter()
+            .map(|(currency, amount)| Revenue {
+                amount: *amount,
+                currency: currency.clone(),
+                formatted: formatted(*amount, currency),
+            })
+            .collect(),
+        tiers: numbers
+            .supporters
+            .iter()
+            .map(|(id, name, count)| TierSupporters { tier_id: id.to_string(), name: name.clone(), supporters: *count })
+            .collect(),
+        new_this_month: numbers.new_since,
+        churned_this_month: numbers.churned_since,
+    })
+}
+
+async fn team_page(state: &AppState, user: &MaybeUser, slug: &str) -> Result<crate::creators::PageAccess, ApiError> {
+    let current = user.0.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    let page = crate::creators::load(state, slug, Some(current)).await?;
+    page.require_team()?;
+    Ok(page)
+}
+
+/// A page's payments, newest first (its team).
+#[utoipa::path(
+    get, path = "/api/v1/creators/{slug}/payments", tag = "payments",
+    responses((status = 200, body = PaymentList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn creator_payments(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(slug): Path<String>,
+) -> Result<Json<PaymentList>, ApiError> {
+    let page = team_page(&state, &user, &slug).await?;
+    let list = patron_store::payments::payments(state.db.pool(), Some(page.creator.id), None, 500).await?;
+    Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
+}
+
+fn csv_field(text: &str) -> String {
+    // quoted, and a leading =+-@ neutralised so a spreadsheet does not run it as a formula
+    let safe = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    format!("\"{}\"", safe.replace('"', "\"\""))
+}
+
+fn csv(name: &str, header_row: &str, rows: Vec<String>) -> Response {
+    let mut body = format!("{header_row}\r\n");
+    for row in rows {
+        body.push_str(&row);
+        body.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A page's payments as CSV (its team).
+#[utoipa::path(
+    get, path = "/api/v1/creators/{slug}/payments.csv", tag = "payments",
+    responses((status = 200, content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn payments_csv(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let page = team_page(&state, &user, &slug).await?;
+    let list = patron_store::payments::payments(state.db.pool(), Some(page.creator.id), None, 100_000).await?;
+    let rows = list
+        .iter()
+        .map(|p| {
+            [
+                p.id.to_string(),
+                p.created_at.to_rfc3339(),
+                p.kind.clone(),
+                p.status.clone(),
+                p.amount.to_string(),
+                p.currency.clone(),
+                p.membership_id.to_string(),
+            ]
+            .iter()
+            .map(|f| csv_field(f))
+            .collect::<Vec<_>>()
+            .join(",")
+        })
+        .collect();
+    Ok(csv(&format!("{slug}-payments.csv"), "id,created_at,kind,status,amount_minor,currency,membership_id", rows))
+}
+
+/// A page's supporters as CSV (its owner): name, e-mail, tier, status, since.
+#[utoipa::path(
+    get, path = "/api/v1/creators/{slug}/supporters.csv", tag = "payments",
+    responses((status = 200, content_type = "text/csv"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn supporters_csv(
+    State(state): State<AppState>,
+    user: MaybeUser,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let page = team_page(&state, &user, &slug).await?;
+    page.require_owner()?;
+    let list = patron_store::payments::supporters(state.db.pool(), page.creator.id).await?;
+    let rows = list
+        .iter()
+        .map(|s| {
+            [
+                s.name.clone(),
+                s.email.clone(),
+                s.tier.clone(),
+                s.status.clone(),
+                s.price.to_string(),
+                s.currency.clone(),
+                s.since.to_rfc3339(),
+            ]
+            .iter()
+            .map(|f| csv_field(f))
+            .collect::<Vec<_>>()
+            .join(",")
+        })
+        .collect();
+    Ok(csv(&format!("{slug}-supporters.csv"), "name,email,tier,status,price_minor,currency,since", rows))
+}

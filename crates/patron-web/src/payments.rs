@@ -1,0 +1,119 @@
+//! Payments over HTTP: starting a checkout, receiving a provider's answer, a fan's
+//! memberships and a creator's numbers. The money logic lives in `patron-payments`.
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::creators::PageAccess;
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use patron_domain::membership::{BillingInterval, MembershipStatus};
+use patron_domain::{Id, Timestamp};
+use patron_payments::{PaymentError, Settled};
+use patron_store::payments::{Billing, Checkout};
+use std::collections::BTreeMap;
+
+fn payment_error(error: PaymentError) -> ApiError {
+    match error {
+        PaymentError::BadSignature
+        | PaymentError::Malformed(_)
+        | PaymentError::UnknownCheckout
+        | PaymentError::AmountMismatch { .. } => ApiError::bad_request("payment_answer_refused", error.to_string()),
+        PaymentError::UnknownProvider(_) => ApiError::not_found(),
+        PaymentError::Store(error) => error.into(),
+        PaymentError::Provider(message) => ApiError::unavailable(message),
+    }
+}
+
+/// Starts a checkout of `tier_id` (monthly, or yearly when the tier has a yearly price) for
+/// the viewer of `page`; returns it and where to send the fan to pay.
+pub async fn start_checkout(
+    state: &AppState,
+    page: &PageAccess,
+    tier_id: &str,
+    interval: Option<&str>,
+) -> Result<(Checkout, String), ApiError> {
+    let user_id = page.require_user()?;
+    let tier_id: Id = tier_id.trim().parse().map_err(|_| ApiError::not_found())?;
+    let tier = patron_store::tiers::find(state.db.pool(), page.creator.id, tier_id)
+        .await?
+        .filter(|t| t.archived_at.is_none())
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tier_not_found", "This page has no such tier."))?;
+    if page.relation.membership.as_ref().is_some_and(|m| m.status != MembershipStatus::Expired) {
+        return Err(ApiError::conflict("already_member", "You are already a member of this page."));
+    }
+    if page.relation.team_role.is_some() {
+        return Err(ApiError::conflict("team_member", "The page's team cannot join it as fans."));
+    }
+    if let Some(cap) = tier.member_cap
+        && patron_store::memberships::count_live_for_tier(state.db.pool(), tier.id).await? >= cap
+    {
+        return Err(ApiError::conflict("tier_full", "This tier is full."));
+    }
+    let interval = match interval.map(str::trim).filter(|i| !i.is_empty()) {
+        None => BillingInterval::Month,
+        Some(text) => BillingInterval::parse(text)
+            .ok_or_else(|| ApiError::bad_request("bad_interval", "interval must be month or year."))?,
+    };
+    let amount = match interval {
+        BillingInterval::Month => tier.monthly_price,
+        BillingInterval::Year => {
+            tier.yearly_price.ok_or_else(|| ApiError::conflict("no_yearly_price", "This tier is paid monthly only."))?
+        }
+    };
+    if amount <= 0 {
+        return Err(ApiError::conflict("free_tier", "This tier costs nothing: follow the page instead."));
+    }
+    let provider = state.payments.default_provider().ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "payments_unavailable", "No payment provider is configured.")
+    })?;
+    let checkout = Checkout {
+        id: Id::new(),
+        user_id,
+        creator_id: page.creator.id,
+        tier_id: tier.id,
+        provider: provider.to_owned(),
+        amount,
+        currency: tier.currency.clone(),
+        interval,
+        status: "pending".into(),
+        membership_id: None,
+        failure: None,
+        created_at: Timestamp::now(),
+    };
+    let url = state.payments.start_checkout(&state.db, &checkout).await.map_err(payment_error)?;
+    tracing::info!(checkout_id = %checkout.id, provider, "checkout started");
+    Ok((checkout, url))
+}
+
+/// Settles a provider's answer; returns what happened and the page's slug.
+pub async fn settle(
+    state: &AppState,
+    provider: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<(Settled, String), ApiError> {
+    let settled = state.payments.settle(&state.db, provider, params).await.map_err(payment_error)?;
+    let checkout = patron_store::payments::find_checkout(state.db.pool(), settled.checkout_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let slug = patron_store::creators::find_by_id(state.db.pool(), checkout.creator_id)
+        .await?
+        .map(|c| c.slug)
+        .unwrap_or_default();
+    Ok((settled, slug))
+}
+
+/// A membership of the current user, or 404.
+pub async fn own_membership(state: &AppState, user: &CurrentUser, membership_id: &str) -> Result<Billing, ApiError> {
+    let id: Id = membership_id.parse().map_err(|_| ApiError::not_found())?;
+    patron_store::payments::billing(state.db.pool(), id)
+        .await?
+        .filter(|m| m.user_id == user.user.id)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The start of the current calendar month (UTC).
+pub fn month_start(now: Timestamp) -> Timestamp {
+    let at = now.to_offset_datetime();
+    let start = at.replace_day(1).map(|d| d.replace_time(::time::Time::MIDNIGHT)).unwrap_or(at);
+    Timestamp::from_offset_datetime(start)
+}

@@ -1,0 +1,333 @@
+//! Payments with the sandbox gateway: subscribe, renew, fail, expire; duplicate and forged
+//! answers; cancellation; the dashboard's numbers from the ledger.
+
+use crate::both_backends;
+use crate::helpers::*;
+use patron_domain::Timestamp;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The path and query of an absolute address (the test app's public URL has port 0).
+fn local(url: &str) -> String {
+    if url.starts_with('/') {
+        return url.to_owned();
+    }
+    let parsed = url::Url::parse(url).unwrap();
+    match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_owned(),
+    }
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+struct Shop {
+    owner: Fan,
+    slug: String,
+    tier: String,
+    post: String,
+}
+
+async fn shop(app: &TestApp) -> Shop {
+    let owner = app.new_user("owner").await;
+    let slug = app.create_creator(&owner, "Steaks").await;
+    let tier = app.create_tier(&owner, &slug, "Na steaky", 9900).await;
+    let post = app
+        .create_post(
+            &owner,
+            &slug,
+            json!({"title": "Bones", "body": "For supporters", "visibility": "supporters", "status": "published"}),
+        )
+        .await;
+    Shop { owner, slug, tier, post }
+}
+
+impl TestApp {
+    /// Starts a checkout for `fan`; returns (checkout id, the sandbox pay page path).
+    async fn checkout(&self, fan: &Fan, shop: &Shop) -> (String, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/creators/{}/checkouts", shop.slug),
+                Some(&fan.token),
+                Some(json!({"tier_id": shop.tier})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (body["id"].as_str().unwrap().to_owned(), local(body["redirect_url"].as_str().unwrap()))
+    }
+
+    /// Presses a button of the sandbox pay page as a script does; returns where it sends the
+    /// fan (the signed answer).
+    async fn sandbox(&self, pay_page: &str, button: &str) -> String {
+        let response = no_redirects()
+            .post(self.url(&format!("{pay_page}/{button}")))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+        local(response.headers()["location"].to_str().unwrap())
+    }
+
+    async fn deliver(&self, answer: &str) -> (u16, String) {
+        let response = no_redirects().get(self.url(answer)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+        (status, location)
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.state.db.pool()).await.unwrap()
+    }
+
+    async fn locked(&self, fan: &Fan, shop: &Shop) -> bool {
+        let (status, post) = self
+            .call(Method::GET, &format!("/api/v1/creators/{}/posts/{}", shop.slug, shop.post), Some(&fan.token), None)
+            .await;
+        assert_eq!(status, 200);
+        post["locked"].as_bool().unwrap()
+    }
+
+    async fn membership(&self, fan: &Fan) -> Value {
+        let (_, list) = self.call(Method::GET, "/api/v1/me/memberships", Some(&fan.token), None).await;
+        list["memberships"][0].clone()
+    }
+
+    async fn revenue(&self, shop: &Shop) -> Value {
+        let (status, dashboard) = self
+            .call(Method::GET, &format!("/api/v1/creators/{}/dashboard", shop.slug), Some(&shop.owner.token), None)
+            .await;
+        assert_eq!(status, 200, "{dashboard}");
+        dashboard
+    }
+}
+
+fn at(value: &Value) -> Timestamp {
+    Timestamp::parse_rfc3339(value.as_str().expect("a time")).expect("RFC 3339")
+}
+
+both_backends! {
+    async fn a_fan_subscribes_renews_fails_and_loses_access_with_one_mail_at_each_step(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        assert!(app.locked(&fan, &shop).await);
+
+        let (checkout, pay_page) = app.checkout(&fan, &shop).await;
+        assert!(pay_page.starts_with("/sandbox-gateway/payments/"), "{pay_page}");
+        let page = reqwest::get(app.url(&pay_page)).await.unwrap().text().await.unwrap();
+        assert!(page.contains("SANDBOX"), "the pay page says it is a sandbox");
+        let answer = app.sandbox(&pay_page, "approve").await;
+        assert!(answer.starts_with("/payments/return/sandbox?"), "{answer}");
+        assert_eq!(app.deliver(&answer).await, (303, format!("/{}?payment=paid", shop.slug)));
+
+        assert!(!app.locked(&fan, &shop).await, "a member reads the post at once");
+        let (_, state) = app.call(Method::GET, &format!("/api/v1/checkouts/{checkout}"), Some(&fan.token), None).await;
+        assert_eq!(state["status"], "paid");
+        let membership = app.membership(&fan).await;
+        assert_eq!(membership["status"], "active");
+        assert_eq!(membership["price"], 9900);
+        let revenue = app.revenue(&shop).await;
+        assert_eq!(revenue["monthly_revenue"], json!([{"amount": 9900, "currency": "CZK", "formatted": "99\u{a0}Kč"}]));
+        assert_eq!(revenue["new_this_month"], 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 1);
+
+        // a month later the renewal goes through
+        let due = at(&membership["next_charge_at"]);
+        let summary = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        assert_eq!(summary.renewed, 1, "{summary:?}");
+        let renewed = app.membership(&fan).await;
+        assert!(at(&renewed["current_period_end"]) > due);
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 2);
+        // running the job again at the same moment charges nothing more
+        let again = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        assert_eq!(again.renewed, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments WHERE status = 'succeeded'").await, 2);
+
+        // then the card starts declining: past due with access, retried after 1, 3 and 7 days
+        let (status, _) = app
+            .call(Method::POST, &format!("/sandbox-gateway/memberships/{}/card", renewed["id"].as_str().unwrap()), Some(&fan.token), Some(json!({"declines": true})))
+            .await;
+        assert_eq!(status, 204);
+        let mut next = at(&renewed["next_charge_at"]);
+        for attempt in 1..=3 {
+            let summary = app.state.payments.renew_due(&app.state.db, next.plus(Duration::from_secs(1))).await.unwrap();
+            assert_eq!(summary.failed, 1, "attempt {attempt}: {summary:?}");
+            let past_due = app.membership(&fan).await;
+            assert_eq!(past_due["status"], "past_due");
+            assert!(!app.locked(&fan, &shop).await, "a past-due member keeps access during the grace period");
+            let retry = at(&past_due["next_charge_at"]);
+            let days = retry.since(at(&renewed["next_charge_at"])).as_secs() / 86_400;
+            assert_eq!(days, [1, 3, 7][attempt - 1], "retried after 1, 3 and 7 days");
+            next = retry;
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:payment-failed:%'").await, 3);
+        let summary = app.state.payments.renew_due(&app.state.db, next.plus(Duration::from_secs(1))).await.unwrap();
+        assert_eq!(summary.expired, 1, "{summary:?}");
+        assert_eq!(app.membership(&fan).await["status"], "expired");
+        assert!(app.locked(&fan, &shop).await, "the post is locked again");
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:membership-expired:%'").await, 1);
+        let revenue = app.revenue(&shop).await;
+        assert_eq!(revenue["monthly_revenue"][0]["amount"], 0, "{revenue}");
+        assert_eq!(revenue["churned_this_month"], 1);
+        let (_, payments) = app.call(Method::GET, "/api/v1/me/payments", Some(&fan.token), None).await;
+        let statuses: Vec<&str> = payments["payments"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["failed", "failed", "failed", "failed", "succeeded", "succeeded"]);
+        app.stop().await;
+    }
+
+    async fn five_concurrent_deliveries_of_one_answer_make_one_payment_one_period_one_receipt(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        let answer = app.sandbox(&pay_page, "approve").await;
+        let deliveries: Vec<_> = (0..5).map(|_| app.deliver(&answer)).collect();
+        for (status, location) in futures::future::join_all(deliveries).await {
+            assert_eq!((status, location.as_str()), (303, format!("/{}?payment=paid", shop.slug).as_str()));
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM membership_events").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 1);
+        assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 9900);
+        // the sandbox's own "deliver twice" button does the same
+        let other = app.new_user("other").await;
+        let (_, pay_page) = app.checkout(&other, &shop).await;
+        let answer = app.sandbox(&pay_page, "approve-twice").await;
+        assert_eq!(app.deliver(&answer).await.0, 303);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 2);
+        assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 19800);
+        app.stop().await;
+    }
+
+    async fn forged_tampered_and_declined_answers_change_nothing(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (checkout, pay_page) = app.checkout(&fan, &shop).await;
+
+        // a forged answer: the fan's own "approval" without the gateway's signature
+        let forged = format!(
+            "/payments/return/sandbox?OPERATION=CREATE_ORDER&ORDERNUMBER=x&MERCHANTORDER={checkout}&AMOUNT=9900&CURRENCY=CZK&PRCODE=0&SRCODE=0&RESULTTEXT=OK&TOKEN=t&DIGEST=Zm9yZ2Vk"
+        );
+        assert_eq!(app.deliver(&forged).await.0, 400);
+        // a signed answer with one field changed
+        let answer = app.sandbox(&pay_page, "approve").await;
+        let tampered = answer.replace("AMOUNT=9900", "AMOUNT=100");
+        assert_ne!(tampered, answer);
+        assert_eq!(app.deliver(&tampered).await.0, 400);
+        // a correctly signed answer for another amount than the checkout's
+        let sandbox = app.state.payments.sandbox.clone().unwrap();
+        let wrong = patron_store::payments::SandboxPayment {
+            id: "sbx_wrong".into(),
+            checkout_id: Some(checkout.parse().unwrap()),
+            amount: 100,
+            currency: "CZK".into(),
+            status: "open".into(),
+        };
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(sandbox.answer(&wrong, true)).finish();
+        assert_eq!(app.deliver(&format!("/payments/return/sandbox?{query}")).await.0, 400, "the amount must be the checkout's");
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 0, "nothing changed");
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 0);
+        assert!(app.locked(&fan, &shop).await);
+
+        // the genuine answer still works afterwards
+        assert_eq!(app.deliver(&answer).await, (303, format!("/{}?payment=paid", shop.slug)));
+
+        // a declined payment changes nothing but the checkout
+        let other = app.new_user("other").await;
+        let (declined, pay_page) = app.checkout(&other, &shop).await;
+        let answer = app.sandbox(&pay_page, "decline").await;
+        assert_eq!(app.deliver(&answer).await, (303, format!("/{}?payment=declined", shop.slug)));
+        let (_, state) = app.call(Method::GET, &format!("/api/v1/checkouts/{declined}"), Some(&other.token), None).await;
+        assert_eq!(state["status"], "declined");
+        assert!(app.locked(&other, &shop).await);
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1);
+        // and a member cannot check out again
+        let (status, _) = app
+            .call(Method::POST, &format!("/api/v1/creators/{}/checkouts", shop.slug), Some(&fan.token), Some(json!({"tier_id": shop.tier})))
+            .await;
+        assert_eq!(status, 409);
+        app.stop().await;
+    }
+
+    async fn a_cancelled_membership_runs_to_the_end_of_its_period_then_ends(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        let answer = app.sandbox(&pay_page, "approve").await;
+        app.deliver(&answer).await;
+        let membership = app.membership(&fan).await;
+        let id = membership["id"].as_str().unwrap();
+        let (status, cancelled) = app.call(Method::POST, &format!("/api/v1/me/memberships/{id}/cancel"), Some(&fan.token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(cancelled["cancel_at_period_end"], true);
+        assert!(!app.locked(&fan, &shop).await, "paid to the end of the period");
+        let stranger = app.new_user("stranger").await;
+        let (status, _) = app.call(Method::POST, &format!("/api/v1/me/memberships/{id}/cancel"), Some(&stranger.token), None).await;
+        assert_eq!(status, 404, "only its member cancels it");
+        let summary = app.state.payments.renew_due(&app.state.db, at(&membership["next_charge_at"]).plus(Duration::from_secs(1))).await.unwrap();
+        assert_eq!((summary.expired, summary.renewed), (1, 0));
+        assert!(app.locked(&fan, &shop).await);
+        assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1, "nothing charged after a cancellation");
+        let csv = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/creators/{}/payments.csv", shop.slug)))
+            .bearer_auth(&shop.owner.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.starts_with("id,created_at,kind,status,amount_minor,currency,membership_id"), "{csv}");
+        assert_eq!(csv.lines().count(), 2);
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_cloud_mode_the_sandbox_is_off_unless_enabled() {
+    let (app, _db) = spawn_app(TestBackend::Postgres).await;
+    let shop = shop(&app).await;
+    let fan = app.new_user("fan").await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/creators/{}/checkouts", shop.slug),
+            Some(&fan.token),
+            Some(json!({"tier_id": shop.tier})),
+        )
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("payments_unavailable")));
+    assert_eq!(reqwest::get(app.url("/sandbox-gateway/payments/sbx_1")).await.unwrap().status(), 404);
+    app.stop().await;
+}
+
+#[test]
+fn a_nineteen_digit_merchant_number_arrives_as_the_same_text() {
+    let number = "1234567890123456789";
+    let from_env = patron_settings::Settings::from_env_map(&[("PATRON_GPWEBPAY_MERCHANT_NUMBER", number)]).unwrap();
+    assert_eq!(from_env.gpwebpay_merchant_number.as_deref(), Some(number));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("patron.toml");
+    std::fs::write(&file, format!("gpwebpay_merchant_number = \"{number}\"\n")).unwrap();
+    let from_file = patron_settings::Settings::load(Some(&file), Vec::<(String, String)>::new()).unwrap();
+    assert_eq!(from_file.gpwebpay_merchant_number.as_deref(), Some(number));
+    // unquoted, TOML reads a number: refused with a hint instead of silently rounded
+    std::fs::write(&file, format!("gpwebpay_merchant_number = {number}\n")).unwrap();
+    let error = patron_settings::Settings::load(Some(&file), Vec::<(String, String)>::new()).unwrap_err().to_string();
+    assert!(error.contains("gpwebpay_merchant_number"), "{error}");
+    let error = patron_settings::Settings::from_env_map(&[("PATRON_GPWEBPAY_MERCHANT_NUMBER", "12e3")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("digits"), "{error}");
+}
