@@ -36,7 +36,7 @@ CREATE TABLE payments (
     provider            TEXT   NOT NULL,
     provider_payment_id TEXT,
     -- one charge per key: a renewal job that runs twice finds its payment
-    idempotency_key     TEXT   NOT NULL UNIQUE,
+    idempotency_key     TEXT   NOT NULL,
     kind                TEXT   NOT NULL CHECK (kind IN ('initial', 'renewal')),
     status              TEXT   NOT NULL CHECK (status IN ('succeeded', 'failed', 'refunded')),
     amount              BIGINT NOT NULL CHECK (amount >= 0),
@@ -47,6 +47,7 @@ CREATE TABLE payments (
     created_at          BIGINT NOT NULL,
     updated_at          BIGINT NOT NULL
 );
+CREATE UNIQUE INDEX payments_idempotency_key ON payments (idempotency_key);
 CREATE UNIQUE INDEX payments_provider_key ON payments (provider, provider_payment_id) WHERE provider_payment_id IS NOT NULL;
 CREATE INDEX payments_creator_idx ON payments (creator_id, created_at DESC);
 CREATE INDEX payments_user_idx ON payments (user_id, created_at DESC);
