@@ -8,6 +8,7 @@
 //! currency differs from its checkout is refused. Concurrent deliveries of one answer
 //! serialise on the checkout row: the first settles it, the others find it settled.
 
+pub mod gpwebpay;
 pub mod sandbox;
 
 use patron_domain::membership::{AfterFailure, MembershipStatus, after_failure};
