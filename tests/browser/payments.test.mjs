@@ -74,6 +74,15 @@ test('a person joins "Na steaky" in the sandbox, reads what it unlocks at once, 
   assert.deepEqual(problems, []);
   await page.screenshot({ path: join(screenshots, 'payment-member.png'), fullPage: true });
 
+  // the fan sees the membership and its receipt on the account page, and can cancel it
+  await page.goto(baseUrl + '/account');
+  const row = page.getByTestId('membership-row').filter({ hasText: 'Na steaky' });
+  assert.equal(await row.getAttribute('data-status'), 'membership.active');
+  assert.match(await page.getByTestId('payments').innerText(), /99/);
+  await row.getByTestId('cancel-membership').click();
+  await page.waitForURL('**/account#memberships');
+  await page.getByTestId('membership-row').filter({ hasText: 'Na steaky' }).getByTestId('resume-membership').waitFor();
+
   assert.equal(await monthlyRevenue(creator), before + 99, 'the dashboard shows 99 CZK more');
   await creator.screenshot({ path: join(screenshots, 'payment-dashboard.png'), fullPage: true });
 });

@@ -28,6 +28,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/feeds/{feed_id}/revoke", post(revoke_feed))
         .route("/unsubscribe/{token}", get(unsubscribe_page).post(unsubscribe_submit))
         .route("/account/email-preferences", post(save_email_preferences))
+        .route("/account/memberships/{id}/cancel", post(cancel_membership))
+        .route("/account/memberships/{id}/resume", post(resume_membership))
 }
 
 /// A same-site path to go to after logging in; anything else becomes `/account`, so the
@@ -282,6 +284,28 @@ struct AccountPage {
     new_feed_url: Option<String>,
     email_preferences: Vec<PreferenceRow>,
     preferences_saved: bool,
+    memberships: Vec<MembershipRow>,
+    payments: Vec<PaymentRow>,
+}
+
+struct MembershipRow {
+    id: String,
+    creator: String,
+    slug: String,
+    tier: String,
+    status: &'static str,
+    price: String,
+    until: String,
+    cancel_at_period_end: bool,
+    live: bool,
+}
+
+struct PaymentRow {
+    date: String,
+    creator: String,
+    amount: String,
+    status: String,
+    reference: String,
 }
 
 struct PreferenceRow {
@@ -373,7 +397,13 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
             current: s.id == current.session.id,
         })
         .collect();
+    let (memberships, payments) = match membership_rows(&state, current.user.id).await {
+        Ok(rows) => rows,
+        Err(error) => return super::page_error(&error),
+    };
     let account_page = AccountPage {
+        memberships,
+        payments,
         user: AccountView { display_name: current.user.display_name.clone(), email: current.user.email.clone() },
         email_verified: current.user.email_verified_at.is_some(),
         member_since: short_date(current.user.created_at),
@@ -392,6 +422,87 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
         layout: page.layout,
     };
     render(StatusCode::OK, &account_page)
+}
+
+fn money_text(amount: i64, currency: &str) -> String {
+    patron_domain::money::Currency::parse(currency)
+        .map(|c| patron_domain::money::Money::new(amount, c).display())
+        .unwrap_or_else(|_| format!("{amount} {currency}"))
+}
+
+/// The account page's memberships and payments, with the names of their pages and tiers.
+async fn membership_rows(
+    state: &AppState,
+    user_id: patron_domain::Id,
+) -> Result<(Vec<MembershipRow>, Vec<PaymentRow>), crate::error::ApiError> {
+    use patron_domain::membership::MembershipStatus;
+    let list = patron_store::payments::of_user(state.db.pool(), user_id).await?;
+    let payments = patron_store::payments::payments(state.db.pool(), None, Some(user_id), 50).await?;
+    let mut names: std::collections::HashMap<patron_domain::Id, (String, String)> = std::collections::HashMap::new();
+    for creator_id in list.iter().map(|m| m.creator_id).chain(payments.iter().map(|p| p.creator_id)) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(creator_id)
+            && let Some(creator) = patron_store::creators::find_by_id(state.db.pool(), creator_id).await?
+        {
+            entry.insert((creator.name, creator.slug));
+        }
+    }
+    let mut memberships = Vec::with_capacity(list.len());
+    for m in &list {
+        let tier = patron_store::tiers::find(state.db.pool(), m.creator_id, m.tier_id)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let (creator, slug) = names.get(&m.creator_id).cloned().unwrap_or_default();
+        memberships.push(MembershipRow {
+            id: m.id.to_string(),
+            creator,
+            slug,
+            tier,
+            status: match m.status {
+                MembershipStatus::Active => "membership.active",
+                MembershipStatus::PastDue => "membership.past_due",
+                MembershipStatus::Pending => "membership.pending",
+                MembershipStatus::Expired => "membership.expired",
+            },
+            price: money_text(m.price, &m.currency),
+            until: m.current_period_end.map(short_date).unwrap_or_default(),
+            cancel_at_period_end: m.cancel_at_period_end,
+            live: matches!(m.status, MembershipStatus::Active | MembershipStatus::PastDue),
+        });
+    }
+    let payments = payments
+        .iter()
+        .map(|p| PaymentRow {
+            date: short_date(p.created_at),
+            creator: names.get(&p.creator_id).map(|(name, _)| name.clone()).unwrap_or_default(),
+            amount: money_text(p.amount, &p.currency),
+            status: p.status.clone(),
+            reference: p.id.to_string(),
+        })
+        .collect();
+    Ok((memberships, payments))
+}
+
+async fn set_cancelled(state: &AppState, page: &Page, id: &str, cancel: bool) -> Response {
+    let Some(current) = &page.user.0 else {
+        return Redirect::to("/login?next=/account").into_response();
+    };
+    let membership = match crate::payments::own_membership(state, current, id).await {
+        Ok(membership) => membership,
+        Err(error) => return super::page_error(&error),
+    };
+    match state.payments.set_cancelled(&state.db, &membership, cancel).await {
+        Ok(_) => Redirect::to("/account#memberships").into_response(),
+        Err(error) => super::page_error(&crate::error::ApiError::internal(error.to_string())),
+    }
+}
+
+async fn cancel_membership(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    set_cancelled(&state, &page, &id, true).await
+}
+
+async fn resume_membership(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    set_cancelled(&state, &page, &id, false).await
 }
 
 #[derive(Deserialize)]
