@@ -397,7 +397,7 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
             current: s.id == current.session.id,
         })
         .collect();
-    let (memberships, payments) = match membership_rows(&state, current.user.id).await {
+    let (memberships, payments) = match membership_rows(state, current.user.id).await {
         Ok(rows) => rows,
         Err(error) => return super::page_error(&error),
     };
