@@ -109,6 +109,8 @@ pub trait Provider: Send + Sync {
         currency: &'a str,
         idempotency_key: &'a str,
     ) -> ProviderFuture<'a, Charge>;
+    /// Returns a payment to the fan.
+    fn refund<'a>(&'a self, db: &'a Db, provider_payment_id: &'a str, amount: i64) -> ProviderFuture<'a, ()>;
 }
 
 /// The providers this install offers, and where its pages are.
@@ -419,6 +421,51 @@ impl Payments {
             period,
             failure,
         }
+    }
+
+    /// Refunds a payment through its provider and ends its membership at once (a platform
+    /// admin's decision). Refunding twice is refused.
+    pub async fn refund(&self, db: &Db, payment_id: Id) -> Result<bool, PaymentError> {
+        let Some(payment) = payments::find_payment(db.pool(), payment_id).await? else { return Ok(false) };
+        if payment.status != "succeeded" {
+            return Ok(false);
+        }
+        let provider = self.provider(&payment.provider)?;
+        let provider_id = payment.provider_payment_id.clone().ok_or(PaymentError::Malformed("provider payment id"))?;
+        provider.refund(db, &provider_id, payment.amount).await?;
+        let mut transaction = db.begin_write().await?;
+        if !payments::claim_refund(&mut transaction, payment.id).await? {
+            return Ok(false);
+        }
+        if let Some(membership) = payments::billing(&mut *transaction, payment.membership_id).await?
+            && membership.status != MembershipStatus::Expired
+        {
+            let monthly = membership.interval.monthly(membership.price);
+            payments::advance(
+                &mut transaction,
+                membership.id,
+                membership.next_charge_at,
+                MembershipStatus::Expired,
+                None,
+                None,
+                membership.failed_charges,
+                None,
+            )
+            .await?;
+            payments::record_event(
+                &mut transaction,
+                &membership,
+                "refunded",
+                -monthly,
+                Some(payment.id),
+                Timestamp::now(),
+            )
+            .await?;
+            patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
+        }
+        transaction.commit().await.map_err(StoreError::from)?;
+        tracing::info!(payment_id = %payment.id, "payment refunded; membership ended");
+        Ok(true)
     }
 
     /// Ends a membership at the end of its paid period (or undoes that).

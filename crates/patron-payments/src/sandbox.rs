@@ -161,10 +161,21 @@ impl Provider for Sandbox {
             })
         })
     }
+
+    fn refund<'a>(&'a self, db: &'a Db, provider_payment_id: &'a str, _amount: i64) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            if payments::sandbox_refund(db.pool(), provider_payment_id).await? {
+                Ok(())
+            } else {
+                Err(PaymentError::Provider(format!("the sandbox has no paid payment {provider_payment_id}")))
+            }
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    // (refunds are covered end to end in the integration tests)
     use super::*;
 
     fn sandbox() -> Sandbox {

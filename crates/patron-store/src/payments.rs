@@ -249,6 +249,29 @@ pub async fn insert_payment(connection: &mut sqlx::AnyConnection, new: &NewPayme
     Ok((inserted.rows_affected() == 1).then_some(payment_id))
 }
 
+/// A payment by id.
+pub async fn find_payment<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    payment_id: Id,
+) -> Result<Option<Payment>, StoreError> {
+    crate::count::statement();
+    let query = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(payment_id.to_string()).fetch_optional(executor).await?;
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+/// Marks a succeeded payment refunded (once: false when it was not `succeeded`).
+pub async fn claim_refund(connection: &mut sqlx::AnyConnection, payment_id: Id) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let done =
+        sqlx::query("UPDATE payments SET status = 'refunded', updated_at = $2 WHERE id = $1 AND status = 'succeeded'")
+            .bind(payment_id.to_string())
+            .bind(Timestamp::now().as_micros())
+            .execute(&mut *connection)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Sets how a membership is charged from now on and when next.
 pub async fn set_billing(
     connection: &mut sqlx::AnyConnection,
@@ -627,6 +650,19 @@ pub async fn sandbox_settle<'e>(
             .bind(card_token.map(str::to_owned))
             .execute(executor)
             .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Refunds a paid sandbox payment.
+pub async fn sandbox_refund<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    payment_id: &str,
+) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let done = sqlx::query("UPDATE sandbox_payments SET status = 'refunded' WHERE id = $1 AND status = 'paid'")
+        .bind(payment_id.to_owned())
+        .execute(executor)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -76,7 +76,7 @@ CREATE TABLE sandbox_payments (
     checkout_id  TEXT   REFERENCES checkouts (id),
     amount       BIGINT NOT NULL,
     currency     TEXT   NOT NULL,
-    status       TEXT   NOT NULL CHECK (status IN ('open', 'paid', 'declined')),
+    status       TEXT   NOT NULL CHECK (status IN ('open', 'paid', 'declined', 'refunded')),
     card_token   TEXT,
     created_at   BIGINT NOT NULL
 );

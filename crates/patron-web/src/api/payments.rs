@@ -29,6 +29,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(creator_payments))
         .routes(routes!(payments_csv))
         .routes(routes!(supporters_csv))
+        .routes(routes!(admin_payments))
+        .routes(routes!(admin_refund))
+        .routes(routes!(admin_membership_history))
 }
 
 /// A checkout to start.
@@ -471,4 +474,85 @@ async fn supporters_csv(
         })
         .collect();
     Ok(csv(&format!("{slug}-supporters.csv"), "name,email,tier,status,price_minor,currency,since", rows))
+}
+
+/// Every payment, newest first (platform admins).
+#[utoipa::path(
+    get, path = "/api/v1/admin/payments", tag = "admin",
+    responses((status = 200, body = PaymentList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn admin_payments(State(state): State<AppState>, current: CurrentUser) -> Result<Json<PaymentList>, ApiError> {
+    crate::admin::require_admin(&current.user)?;
+    let list = patron_store::payments::payments(state.db.pool(), None, None, 500).await?;
+    Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
+}
+
+/// Refunds a payment through its provider and ends its membership at once (platform admins;
+/// written to the audit log).
+#[utoipa::path(
+    post, path = "/api/v1/admin/payments/{id}/refund", tag = "admin",
+    responses((status = 200, body = PaymentResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn admin_refund(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentResponse>, ApiError> {
+    crate::admin::require_admin(&current.user)?;
+    let payment_id = id.parse().map_err(|_| ApiError::not_found())?;
+    let payment =
+        patron_store::payments::find_payment(state.db.pool(), payment_id).await?.ok_or_else(ApiError::not_found)?;
+    let refunded =
+        state.payments.refund(&state.db, payment.id).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
+    if !refunded {
+        return Err(ApiError::conflict("not_refundable", "Only a succeeded payment can be refunded, once."));
+    }
+    patron_store::media::audit(
+        state.db.pool(),
+        Some(current.user.id),
+        "payment.refund",
+        &format!("payment:{}", payment.id),
+        &format!("{} {}", payment.amount, payment.currency),
+    )
+    .await?;
+    let payment =
+        patron_store::payments::find_payment(state.db.pool(), payment.id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(payment_response(&payment)))
+}
+
+/// One change in a membership's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// `created`, `renewed`, `past_due`, `recovered`, `cancelled`, `expired`, `refunded`, …
+    pub kind: String,
+    /// Its change of monthly recurring revenue, in minor units.
+    pub mrr_delta: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A membership's history from the ledger (platform admins).
+#[utoipa::path(
+    get, path = "/api/v1/admin/memberships/{id}/history", tag = "admin",
+    responses((status = 200, body = [HistoryEntry]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn admin_membership_history(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    crate::admin::require_admin(&current.user)?;
+    let membership_id = id.parse().map_err(|_| ApiError::not_found())?;
+    let history = patron_store::payments::history(state.db.pool(), membership_id).await?;
+    Ok(Json(
+        history
+            .into_iter()
+            .map(|(kind, mrr_delta, currency, at)| HistoryEntry { kind, mrr_delta, currency, at: at.to_rfc3339() })
+            .collect(),
+    ))
 }

@@ -294,6 +294,42 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_platform_admin_refunds_a_payment_which_ends_the_membership(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        let answer = app.sandbox(&pay_page, "approve").await;
+        app.deliver(&answer).await;
+        assert!(!app.locked(&fan, &shop).await);
+        let admin = app.new_user("admin").await;
+        let (status, _) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        assert_eq!(status, 403, "admins only");
+        let email = patron_domain::account::Email::parse(&admin.email).unwrap();
+        patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        let payment = list["payments"][0]["id"].as_str().unwrap().to_owned();
+        let (status, refunded) = app.call(Method::POST, &format!("/api/v1/admin/payments/{payment}/refund"), Some(&admin.token), None).await;
+        assert_eq!(status, 200, "{refunded}");
+        assert_eq!(refunded["status"], "refunded");
+        let (status, _) = app.call(Method::POST, &format!("/api/v1/admin/payments/{payment}/refund"), Some(&admin.token), None).await;
+        assert_eq!(status, 409, "once");
+        assert!(app.locked(&fan, &shop).await, "a refund ends the membership");
+        let revenue = app.revenue(&shop).await;
+        assert_eq!((revenue["monthly_revenue"][0]["amount"].as_i64(), revenue["churned_this_month"].as_i64()), (Some(0), Some(1)));
+        let membership = app.membership(&fan).await;
+        let (_, history) = app
+            .call(Method::GET, &format!("/api/v1/admin/memberships/{}/history", membership["id"].as_str().unwrap()), Some(&admin.token), None)
+            .await;
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["created", "refunded"]);
+        let audit = patron_store::media::audit_entries(app.state.db.pool(), 5).await.unwrap();
+        assert_eq!(audit[0].1, "payment.refund");
+        app.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_cloud_mode_the_sandbox_is_off_unless_enabled() {
     let (app, _db) = spawn_app(TestBackend::Postgres).await;
