@@ -10,6 +10,7 @@
 
 pub mod gpwebpay;
 pub mod sandbox;
+pub mod stripe;
 
 use patron_domain::membership::{AfterFailure, MembershipStatus, after_failure};
 use patron_domain::money::{Currency, Money};
