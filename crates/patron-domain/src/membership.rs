@@ -176,3 +176,33 @@ mod billing_tests {
         assert_eq!(after_failure(due, 1, &[]), AfterFailure::Expire, "no retries configured");
     }
 }
+
+/// What an upgrade costs now: the price difference for the part of the period that is left,
+/// rounded down to a minor unit (integers only). Zero when nothing is left or nothing costs
+/// more.
+pub fn prorated(old_price: i64, new_price: i64, period_start: Timestamp, period_end: Timestamp, now: Timestamp) -> i64 {
+    let total = i128::from(period_end.as_micros() - period_start.as_micros());
+    let left = i128::from(period_end.as_micros() - now.as_micros()).clamp(0, total.max(0));
+    let difference = i128::from(new_price - old_price);
+    if total <= 0 || difference <= 0 {
+        return 0;
+    }
+    i64::try_from(difference * left / total).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod proration_tests {
+    use super::*;
+
+    #[test]
+    fn upgrades_cost_the_difference_for_what_is_left_of_the_period() {
+        let start = Timestamp::from_micros(0);
+        let end = Timestamp::from_micros(30 * 86_400 * 1_000_000);
+        let half = Timestamp::from_micros(15 * 86_400 * 1_000_000);
+        assert_eq!(prorated(5_900, 9_900, start, end, half), 2_000);
+        assert_eq!(prorated(5_900, 9_900, start, end, start), 4_000);
+        assert_eq!(prorated(5_900, 9_900, start, end, end), 0);
+        assert_eq!(prorated(9_900, 5_900, start, end, half), 0, "a downgrade costs nothing now");
+        assert_eq!(prorated(100, 101, start, end, Timestamp::from_micros(1)), 0, "rounded down");
+    }
+}

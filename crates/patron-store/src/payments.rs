@@ -326,6 +326,8 @@ pub struct Billing {
     pub failed_charges: i64,
     /// Until when a past-due membership keeps access.
     pub grace_until: Option<Timestamp>,
+    /// The tier a downgrade switches to at the next period.
+    pub scheduled_tier_id: Option<Id>,
     /// Started.
     pub created_at: Timestamp,
 }
@@ -334,7 +336,7 @@ const BILLING_COLUMNS: &str = "memberships.id, memberships.user_id, memberships.
      memberships.status, memberships.price, memberships.currency, memberships.billing_interval, \
      memberships.current_period_start, memberships.current_period_end, memberships.cancel_at_period_end, \
      memberships.provider, memberships.provider_token, memberships.next_charge_at, memberships.failed_charges, \
-     memberships.grace_until, memberships.created_at";
+     memberships.grace_until, memberships.scheduled_tier_id, memberships.created_at";
 
 fn billing_from_row(row: &AnyRow) -> Result<Billing, StoreError> {
     let status: String = row.try_get("status")?;
@@ -357,6 +359,7 @@ fn billing_from_row(row: &AnyRow) -> Result<Billing, StoreError> {
         next_charge_at: opt_time(row, "next_charge_at")?,
         failed_charges: row.try_get("failed_charges")?,
         grace_until: opt_time(row, "grace_until")?,
+        scheduled_tier_id: opt_id(row, "scheduled_tier_id")?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -434,6 +437,43 @@ pub async fn advance(
     .execute(&mut *connection)
     .await?;
     Ok(changed.rows_affected() == 1)
+}
+
+/// Moves a membership to another tier at another price now (an upgrade, or a scheduled
+/// downgrade when its period turns), clearing any scheduled change.
+pub async fn set_tier(
+    connection: &mut sqlx::AnyConnection,
+    membership_id: Id,
+    tier_id: Id,
+    price: i64,
+) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query(
+        "UPDATE memberships SET tier_id = $2, price = $3, scheduled_tier_id = NULL, updated_at = $4 WHERE id = $1",
+    )
+    .bind(membership_id.to_string())
+    .bind(tier_id.to_string())
+    .bind(price)
+    .bind(Timestamp::now().as_micros())
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Schedules (or clears, with `None`) a downgrade for the next period.
+pub async fn schedule_tier(
+    connection: &mut sqlx::AnyConnection,
+    membership_id: Id,
+    tier_id: Option<Id>,
+) -> Result<(), StoreError> {
+    crate::count::statement();
+    sqlx::query("UPDATE memberships SET scheduled_tier_id = $2, updated_at = $3 WHERE id = $1")
+        .bind(membership_id.to_string())
+        .bind(tier_id.map(|t| t.to_string()))
+        .bind(Timestamp::now().as_micros())
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
 }
 
 /// Sets or clears "ends at the end of the period".

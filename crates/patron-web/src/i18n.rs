@@ -254,6 +254,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("membership.past_due", "payment overdue", "platba po splatnosti"),
     ("membership.pending", "waiting for payment", "čeká na platbu"),
     ("membership.expired", "ended", "skončilo"),
+    ("tier.switch", "Switch to this tier", "Přejít na tuto úroveň"),
+    ("payment.tier_changed", "Your tier has changed.", "Vaše úroveň se změnila."),
+    (
+        "payment.tier_scheduled",
+        "Your tier changes when your next period starts.",
+        "Úroveň se změní začátkem dalšího období.",
+    ),
     ("tier.join", "Join", "Přidat se"),
     ("studio.storage", "Files: {} ({} in storage)", "Soubory: {} ({} v úložišti)"),
     ("studio.images", "Avatar and cover", "Avatar a obrázek v záhlaví"),

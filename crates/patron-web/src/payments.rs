@@ -12,7 +12,7 @@ use patron_payments::{PaymentError, Settled};
 use patron_store::payments::{Billing, Checkout};
 use std::collections::BTreeMap;
 
-fn payment_error(error: PaymentError) -> ApiError {
+pub(crate) fn payment_error(error: PaymentError) -> ApiError {
     match error {
         PaymentError::BadSignature
         | PaymentError::Malformed(_)
@@ -21,6 +21,12 @@ fn payment_error(error: PaymentError) -> ApiError {
         PaymentError::UnknownProvider(_) => ApiError::not_found(),
         PaymentError::Store(error) => error.into(),
         PaymentError::Provider(message) => ApiError::unavailable(message),
+        PaymentError::Declined(reason) => ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+            format!("The payment was declined: {reason}"),
+        ),
+        PaymentError::NotChangeable(why) => ApiError::conflict("not_changeable", why),
     }
 }
 
@@ -109,6 +115,19 @@ pub async fn own_membership(state: &AppState, user: &CurrentUser, membership_id:
         .await?
         .filter(|m| m.user_id == user.user.id)
         .ok_or_else(ApiError::not_found)
+}
+
+/// Moves the viewer's membership of `page` to `tier_id` (see `Payments::change_tier`).
+pub async fn change_tier(
+    state: &AppState,
+    membership: &Billing,
+    tier_id: &str,
+) -> Result<patron_payments::TierChange, ApiError> {
+    let tier_id: Id = tier_id.trim().parse().map_err(|_| ApiError::not_found())?;
+    let tier = patron_store::tiers::find(state.db.pool(), membership.creator_id, tier_id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "tier_not_found", "This page has no such tier."))?;
+    state.payments.change_tier(&state.db, membership, &tier, Timestamp::now()).await.map_err(payment_error)
 }
 
 /// The start of the current calendar month (UTC).

@@ -8,6 +8,8 @@ ALTER TABLE memberships ADD COLUMN provider_token TEXT;
 -- when the next charge is due (the end of the period, or the next retry after a failure)
 ALTER TABLE memberships ADD COLUMN next_charge_at BIGINT;
 ALTER TABLE memberships ADD COLUMN failed_charges BIGINT NOT NULL DEFAULT 0;
+-- a downgrade waits for the next period: the tier it switches to then
+ALTER TABLE memberships ADD COLUMN scheduled_tier_id TEXT REFERENCES tiers (id);
 CREATE INDEX memberships_due_idx ON memberships (next_charge_at) WHERE status IN ('active', 'past_due');
 
 CREATE TABLE checkouts (
@@ -37,7 +39,7 @@ CREATE TABLE payments (
     provider_payment_id TEXT,
     -- one charge per key: a renewal job that runs twice finds its payment
     idempotency_key     TEXT   NOT NULL,
-    kind                TEXT   NOT NULL CHECK (kind IN ('initial', 'renewal')),
+    kind                TEXT   NOT NULL CHECK (kind IN ('initial', 'renewal', 'upgrade')),
     status              TEXT   NOT NULL CHECK (status IN ('succeeded', 'failed', 'refunded')),
     amount              BIGINT NOT NULL CHECK (amount >= 0),
     currency            TEXT   NOT NULL,

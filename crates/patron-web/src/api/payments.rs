@@ -24,6 +24,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_memberships))
         .routes(routes!(cancel_membership))
         .routes(routes!(resume_membership))
+        .routes(routes!(change_tier))
         .routes(routes!(my_payments))
         .routes(routes!(dashboard))
         .routes(routes!(creator_payments))
@@ -140,6 +141,8 @@ pub struct MembershipResponse {
     pub grace_until: Option<String>,
     /// The provider.
     pub provider: Option<String>,
+    /// The tier a downgrade moves to at the next period.
+    pub scheduled_tier_id: Option<String>,
 }
 
 fn membership_response(m: &Billing) -> MembershipResponse {
@@ -156,6 +159,7 @@ fn membership_response(m: &Billing) -> MembershipResponse {
         next_charge_at: m.next_charge_at.map(Timestamp::to_rfc3339),
         grace_until: m.grace_until.map(Timestamp::to_rfc3339),
         provider: m.provider.clone(),
+        scheduled_tier_id: m.scheduled_tier_id.map(|t| t.to_string()),
     }
 }
 
@@ -219,6 +223,48 @@ async fn set_cancelled(
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let membership = payments::own_membership(state, current, id).await?;
     Ok(Json(membership_response(&membership)))
+}
+
+/// A tier to move to.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TierChangeRequest {
+    /// The tier.
+    pub tier_id: String,
+}
+
+/// What a change of tier did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierChangeResponse {
+    /// `upgraded` (now), `downgrade_scheduled` (from the next period) or `unchanged`.
+    pub change: &'static str,
+    /// What an upgrade charged for the rest of the period, in minor units.
+    pub charged: i64,
+    /// The membership now.
+    pub membership: MembershipResponse,
+}
+
+/// Moves your membership to another tier of the page: a dearer one at once for the prorated
+/// difference, a cheaper one from the next period.
+#[utoipa::path(
+    post, path = "/api/v1/me/memberships/{id}/change", tag = "payments", request_body = TierChangeRequest,
+    responses((status = 200, body = TierChangeResponse), (status = 401, body = ErrorBody), (status = 402, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn change_tier(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Json(request): Json<TierChangeRequest>,
+) -> Result<Json<TierChangeResponse>, ApiError> {
+    let membership = payments::own_membership(&state, &current, &id).await?;
+    let outcome = payments::change_tier(&state, &membership, &request.tier_id).await?;
+    let (change, charged) = match outcome {
+        patron_payments::TierChange::Upgraded { charged } => ("upgraded", charged),
+        patron_payments::TierChange::DowngradeScheduled => ("downgrade_scheduled", 0),
+        patron_payments::TierChange::Unchanged => ("unchanged", 0),
+    };
+    let membership = payments::own_membership(&state, &current, &id).await?;
+    Ok(Json(TierChangeResponse { change, charged, membership: membership_response(&membership) }))
 }
 
 /// A payment.

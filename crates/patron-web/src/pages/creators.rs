@@ -215,6 +215,8 @@ struct CreatorPage {
     can_join: bool,
     /// The catalogue key of a payment's result to show.
     payment_notice: Option<&'static str>,
+    /// Whether the viewer is an active member who may move to another tier.
+    can_switch: bool,
     tiers: Vec<TierCard>,
     posts: Vec<PostCard>,
     next_cursor: Option<String>,
@@ -225,6 +227,8 @@ struct CursorQuery {
     cursor: Option<String>,
     /// How a payment ended, after the provider sent the fan back (`paid`, `declined`).
     payment: Option<String>,
+    /// How a change of tier ended (`changed`, `scheduled`).
+    tier: Option<String>,
 }
 
 async fn load(state: &AppState, page: &Page, slug: &str) -> Result<PageAccess, Response> {
@@ -282,11 +286,18 @@ async fn creator_page(
                 .as_ref()
                 .is_none_or(|m| m.status == patron_domain::membership::MembershipStatus::Expired)
             && state.payments.default_provider().is_some(),
-        payment_notice: match query.payment.as_deref() {
-            Some("paid") => Some("payment.paid"),
-            Some("declined") => Some("payment.declined"),
+        payment_notice: match (query.payment.as_deref(), query.tier.as_deref()) {
+            (Some("paid"), _) => Some("payment.paid"),
+            (Some("declined"), _) => Some("payment.declined"),
+            (_, Some("changed")) => Some("payment.tier_changed"),
+            (_, Some("scheduled")) => Some("payment.tier_scheduled"),
             _ => None,
         },
+        can_switch: access
+            .relation
+            .membership
+            .as_ref()
+            .is_some_and(|m| m.status == patron_domain::membership::MembershipStatus::Active),
         tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
         posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
         next_cursor: next.map(posts::encode_cursor),

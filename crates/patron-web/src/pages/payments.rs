@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/{slug}/join", post(join))
+        .route("/{slug}/switch", post(switch))
         .route("/payments/return/{provider}", get(provider_return))
         .route("/sandbox-gateway/payments/{id}", get(pay_page))
         .route("/sandbox-gateway/payments/{id}/approve", post(approve))
@@ -47,6 +48,35 @@ async fn join(
     };
     match crate::payments::start_checkout(&state, &access, &form.tier_id, Some(&form.interval)).await {
         Ok((_, url)) => Redirect::to(&url).into_response(),
+        Err(error) => page_error(&error),
+    }
+}
+
+async fn switch(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    PageForm(form): PageForm<JoinForm>,
+) -> Response {
+    let Some(current) = page.user.0.as_ref() else {
+        return Redirect::to(&format!("/login?next=/{slug}")).into_response();
+    };
+    let access = match crate::creators::load(&state, &slug, Some(current)).await {
+        Ok(access) => access,
+        Err(error) => return page_error(&error),
+    };
+    let Some(membership) = access.relation.membership.as_ref() else {
+        return page_error(&crate::error::ApiError::not_found());
+    };
+    let billing = match crate::payments::own_membership(&state, current, &membership.id.to_string()).await {
+        Ok(billing) => billing,
+        Err(error) => return page_error(&error),
+    };
+    match crate::payments::change_tier(&state, &billing, &form.tier_id).await {
+        Ok(patron_payments::TierChange::DowngradeScheduled) => {
+            Redirect::to(&format!("/{slug}?tier=scheduled")).into_response()
+        }
+        Ok(_) => Redirect::to(&format!("/{slug}?tier=changed")).into_response(),
         Err(error) => page_error(&error),
     }
 }

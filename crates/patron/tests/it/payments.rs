@@ -330,6 +330,50 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn an_upgrade_costs_the_prorated_difference_now_and_a_downgrade_waits_for_the_next_period(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let top = app.create_tier(&shop.owner, &shop.slug, "Na věčná loviště", 19900).await;
+        let top_post = app
+            .create_post(&shop.owner, &shop.slug, json!({"title": "Forest", "visibility": "tier", "min_tier_id": top, "status": "published"}))
+            .await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        let answer = app.sandbox(&pay_page, "approve").await;
+        app.deliver(&answer).await;
+        let path = format!("/api/v1/creators/{}/posts/{top_post}", shop.slug);
+        let top_locked = || app.call(Method::GET, &path, Some(&fan.token), None);
+        assert!(top_locked().await.1["locked"].as_bool().unwrap());
+        let id = app.membership(&fan).await["id"].as_str().unwrap().to_owned();
+
+        let (status, up) = app.call(Method::POST, &format!("/api/v1/me/memberships/{id}/change"), Some(&fan.token), Some(json!({"tier_id": top}))).await;
+        assert_eq!(status, 200, "{up}");
+        assert_eq!(up["change"], "upgraded");
+        let charged = up["charged"].as_i64().unwrap();
+        assert!((9_990..=10_000).contains(&charged), "the difference for (almost) the whole period: {charged}");
+        assert_eq!(top_locked().await.1["locked"], false, "the higher tier unlocks at once");
+        assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 19900);
+
+        let (_, down) = app.call(Method::POST, &format!("/api/v1/me/memberships/{id}/change"), Some(&fan.token), Some(json!({"tier_id": shop.tier}))).await;
+        assert_eq!(down["change"], "downgrade_scheduled");
+        assert_eq!(down["membership"]["tier_id"], top.as_str(), "the fan keeps what they paid for");
+        assert_eq!(top_locked().await.1["locked"], false);
+        let due = at(&down["membership"]["next_charge_at"]);
+        let summary = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        assert_eq!(summary.renewed, 1);
+        let after = app.membership(&fan).await;
+        assert_eq!((after["tier_id"].as_str(), after["price"].as_i64()), (Some(shop.tier.as_str()), Some(9900)));
+        assert_eq!(top_locked().await.1["locked"], true, "the lower tier from the next period");
+        assert!(!app.locked(&fan, &shop).await);
+        assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 9900);
+        let (_, payments) = app.call(Method::GET, "/api/v1/me/payments", Some(&fan.token), None).await;
+        let amounts: Vec<i64> = payments["payments"].as_array().unwrap().iter().map(|p| p["amount"].as_i64().unwrap()).collect();
+        assert_eq!(amounts, [9900, charged, 9900], "renewal at the new price, the upgrade, the first payment");
+        app.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_cloud_mode_the_sandbox_is_off_unless_enabled() {
     let (app, _db) = spawn_app(TestBackend::Postgres).await;
