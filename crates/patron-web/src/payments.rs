@@ -105,6 +105,16 @@ pub async fn settle(
         .await?
         .map(|c| c.slug)
         .unwrap_or_default();
+    if settled.first {
+        // the fan's other open pages and apps learn the result too
+        let kind = if settled.paid { "payment.succeeded" } else { "payment.declined" };
+        let data = serde_json::json!({
+            "checkout_id": checkout.id.to_string(),
+            "creator_slug": slug,
+            "membership_id": checkout.membership_id.map(|m| m.to_string()),
+        });
+        state.bus.publish(kind, patron_events::Audience::User(checkout.user_id), data).await;
+    }
     Ok((settled, slug))
 }
 

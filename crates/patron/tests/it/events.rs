@@ -13,21 +13,21 @@ fn redis_url() -> String {
 }
 
 /// A client reading `/api/v1/events`.
-struct EventStream {
+pub(crate) struct EventStream {
     response: reqwest::Response,
     buffer: String,
 }
 
 /// One event as received.
 #[derive(Debug)]
-struct Received {
-    id: String,
-    kind: String,
-    data: Value,
+pub(crate) struct Received {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) data: Value,
 }
 
 impl EventStream {
-    async fn open(app: &TestApp, token: &str, last_event_id: Option<&str>) -> Self {
+    pub(crate) async fn open(app: &TestApp, token: &str, last_event_id: Option<&str>) -> Self {
         let mut request = reqwest::Client::new().get(app.url("/api/v1/events")).bearer_auth(token);
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
@@ -39,7 +39,7 @@ impl EventStream {
     }
 
     /// The next event of `kind` (others are skipped), or a panic after `limit`.
-    async fn next(&mut self, kind: &str, limit: Duration) -> Received {
+    pub(crate) async fn next(&mut self, kind: &str, limit: Duration) -> Received {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             while let Some(end) = self.buffer.find("\n\n") {
@@ -68,7 +68,7 @@ impl EventStream {
     }
 
     /// Asserts that no event of `kind` arrives within `wait`.
-    async fn none(&mut self, kind: &str, wait: Duration) {
+    pub(crate) async fn none(&mut self, kind: &str, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             assert!(!self.buffer.contains(&format!("event: {kind}\n")), "unexpected {kind}: {}", self.buffer);

@@ -185,8 +185,9 @@ both_backends! {
         let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
         let shop = shop(&app).await;
         let fan = app.new_user("fan").await;
-        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        let (checkout, pay_page) = app.checkout(&fan, &shop).await;
         let answer = app.sandbox(&pay_page, "approve").await;
+        let mut events = crate::events::EventStream::open(&app, &fan.token, None).await;
         let deliveries: Vec<_> = (0..5).map(|_| app.deliver(&answer)).collect();
         for (status, location) in futures::future::join_all(deliveries).await {
             assert_eq!((status, location.as_str()), (303, format!("/{}?payment=paid", shop.slug).as_str()));
@@ -196,6 +197,10 @@ both_backends! {
         assert_eq!(app.count("SELECT COUNT(*) FROM membership_events").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 1);
         assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 9900);
+        // the fan's open pages hear of it once
+        let event = events.next("payment.succeeded", Duration::from_secs(5)).await;
+        assert_eq!(event.data["checkout_id"], checkout.as_str());
+        events.none("payment.succeeded", Duration::from_millis(500)).await;
         // the sandbox's own "deliver twice" button does the same
         let other = app.new_user("other").await;
         let (_, pay_page) = app.checkout(&other, &shop).await;
