@@ -254,6 +254,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("membership.past_due", "payment overdue", "platba po splatnosti"),
     ("membership.pending", "waiting for payment", "čeká na platbu"),
     ("membership.expired", "ended", "skončilo"),
+    ("admin.payments", "Payments", "Platby"),
+    ("admin.no_payments", "No payments yet.", "Zatím žádné platby."),
+    ("admin.when", "When", "Kdy"),
+    ("admin.page", "Page", "Stránka"),
+    ("admin.amount", "Amount", "Částka"),
+    ("admin.refund", "Refund and end the membership", "Vrátit platbu a ukončit členství"),
     ("tier.switch", "Switch to this tier", "Přejít na tuto úroveň"),
     ("payment.tier_changed", "Your tier has changed.", "Vaše úroveň se změnila."),
     (

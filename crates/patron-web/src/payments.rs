@@ -140,6 +140,31 @@ pub async fn change_tier(
     state.payments.change_tier(&state.db, membership, &tier, Timestamp::now()).await.map_err(payment_error)
 }
 
+/// Refunds a payment as a platform admin (through the provider; ends the membership; written
+/// to the audit log). 409 when it is not a succeeded payment.
+pub async fn refund(
+    state: &AppState,
+    admin: &patron_store::users::User,
+    payment_id: &str,
+) -> Result<patron_store::payments::Payment, ApiError> {
+    crate::admin::require_admin(admin)?;
+    let payment_id: Id = payment_id.parse().map_err(|_| ApiError::not_found())?;
+    let payment =
+        patron_store::payments::find_payment(state.db.pool(), payment_id).await?.ok_or_else(ApiError::not_found)?;
+    if !state.payments.refund(&state.db, payment.id).await.map_err(payment_error)? {
+        return Err(ApiError::conflict("not_refundable", "Only a succeeded payment can be refunded, once."));
+    }
+    patron_store::media::audit(
+        state.db.pool(),
+        Some(admin.id),
+        "payment.refund",
+        &format!("payment:{}", payment.id),
+        &format!("{} {}", payment.amount, payment.currency),
+    )
+    .await?;
+    patron_store::payments::find_payment(state.db.pool(), payment.id).await?.ok_or_else(ApiError::not_found)
+}
+
 /// The start of the current calendar month (UTC).
 pub fn month_start(now: Timestamp) -> Timestamp {
     let at = now.to_offset_datetime();

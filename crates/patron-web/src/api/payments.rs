@@ -546,25 +546,7 @@ async fn admin_refund(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentResponse>, ApiError> {
-    crate::admin::require_admin(&current.user)?;
-    let payment_id = id.parse().map_err(|_| ApiError::not_found())?;
-    let payment =
-        patron_store::payments::find_payment(state.db.pool(), payment_id).await?.ok_or_else(ApiError::not_found)?;
-    let refunded =
-        state.payments.refund(&state.db, payment.id).await.map_err(|e| ApiError::unavailable(e.to_string()))?;
-    if !refunded {
-        return Err(ApiError::conflict("not_refundable", "Only a succeeded payment can be refunded, once."));
-    }
-    patron_store::media::audit(
-        state.db.pool(),
-        Some(current.user.id),
-        "payment.refund",
-        &format!("payment:{}", payment.id),
-        &format!("{} {}", payment.amount, payment.currency),
-    )
-    .await?;
-    let payment =
-        patron_store::payments::find_payment(state.db.pool(), payment.id).await?.ok_or_else(ApiError::not_found)?;
+    let payment = payments::refund(&state, &current.user, &id).await?;
     Ok(Json(payment_response(&payment)))
 }
 

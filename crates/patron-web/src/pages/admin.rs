@@ -17,6 +17,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/jobs", get(jobs_page))
         .route("/admin/jobs/{id}/retry", post(retry))
         .route("/admin/jobs/{id}/discard", post(discard))
+        .route("/admin/payments", get(payments_page))
+        .route("/admin/payments/{id}/refund", post(refund))
 }
 
 struct CountRow {
@@ -105,4 +107,69 @@ async fn retry(State(state): State<AppState>, page: Page, Path(id): Path<String>
 
 async fn discard(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
     act(&state, &page, &id, false).await
+}
+
+struct PaymentView {
+    id: String,
+    date: String,
+    creator: String,
+    kind: String,
+    status: String,
+    amount: String,
+    refundable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_payments.html")]
+struct PaymentsPage {
+    layout: Layout,
+    payments: Vec<PaymentView>,
+}
+
+async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
+    let Some(user) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/admin/payments").into_response();
+    };
+    if let Err(error) = admin::require_admin(&user.user) {
+        return page_error(&error);
+    }
+    let list = match patron_store::payments::payments(state.db.pool(), None, None, 200).await {
+        Ok(list) => list,
+        Err(error) => return page_error(&error.into()),
+    };
+    let mut names = std::collections::HashMap::new();
+    let mut payments = Vec::with_capacity(list.len());
+    for payment in &list {
+        if !names.contains_key(&payment.creator_id) {
+            let name = patron_store::creators::find_by_id(state.db.pool(), payment.creator_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|c| c.name)
+                .unwrap_or_default();
+            names.insert(payment.creator_id, name);
+        }
+        payments.push(PaymentView {
+            id: payment.id.to_string(),
+            date: payment.created_at.to_rfc3339().chars().take(16).collect::<String>().replace('T', " "),
+            creator: names.get(&payment.creator_id).cloned().unwrap_or_default(),
+            kind: payment.kind.clone(),
+            status: payment.status.clone(),
+            amount: patron_domain::money::Currency::parse(&payment.currency)
+                .map(|c| patron_domain::money::Money::new(payment.amount, c).display())
+                .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency)),
+            refundable: payment.status == "succeeded",
+        });
+    }
+    render(StatusCode::OK, &PaymentsPage { layout: page.layout, payments })
+}
+
+async fn refund(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let Some(user) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/admin/payments").into_response();
+    };
+    match crate::payments::refund(&state, &user.user, &id).await {
+        Ok(_) => Redirect::to("/admin/payments").into_response(),
+        Err(error) => page_error(&error),
+    }
 }

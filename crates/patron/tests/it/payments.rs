@@ -315,9 +315,21 @@ both_backends! {
         patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
         let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
         let payment = list["payments"][0]["id"].as_str().unwrap().to_owned();
-        let (status, refunded) = app.call(Method::POST, &format!("/api/v1/admin/payments/{payment}/refund"), Some(&admin.token), None).await;
-        assert_eq!(status, 200, "{refunded}");
-        assert_eq!(refunded["status"], "refunded");
+        // from the admin page: the payment is listed with a refund button
+        let browser = browser();
+        app.web_login(&browser, &admin.email, PASSWORD).await;
+        let html = browser.get(app.url("/admin/payments")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("data-payment-id=\"{payment}\"")) && html.contains("refund-payment"), "{html}");
+        let csrf = csrf_from_page(&html);
+        let response = browser
+            .post(app.url(&format!("/admin/payments/{payment}/refund")))
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        assert_eq!(list["payments"][0]["status"], "refunded");
         let (status, _) = app.call(Method::POST, &format!("/api/v1/admin/payments/{payment}/refund"), Some(&admin.token), None).await;
         assert_eq!(status, 409, "once");
         assert!(app.locked(&fan, &shop).await, "a refund ends the membership");
