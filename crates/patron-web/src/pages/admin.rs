@@ -140,14 +140,14 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
     let mut names = std::collections::HashMap::new();
     let mut payments = Vec::with_capacity(list.len());
     for payment in &list {
-        if !names.contains_key(&payment.creator_id) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(payment.creator_id) {
             let name = patron_store::creators::find_by_id(state.db.pool(), payment.creator_id)
                 .await
                 .ok()
                 .flatten()
                 .map(|c| c.name)
                 .unwrap_or_default();
-            names.insert(payment.creator_id, name);
+            entry.insert(name);
         }
         payments.push(PaymentView {
             id: payment.id.to_string(),
