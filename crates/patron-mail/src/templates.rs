@@ -66,6 +66,15 @@ pub enum Template {
         /// When the next try is, as a date.
         retry_on: String,
     },
+    /// A cancelled membership runs out soon.
+    MembershipEnding {
+        /// The creator.
+        creator_name: String,
+        /// The tier.
+        tier_name: String,
+        /// When it ends, as a date.
+        ends_on: String,
+    },
     /// A membership ended.
     MembershipExpired {
         /// The creator.
@@ -213,6 +222,22 @@ pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Op
                 ),
             )],
             text("Your memberships", "Vaše členství"),
+        ),
+        Template::MembershipEnding { creator_name, tier_name, ends_on } => (
+            text(
+                &format!("Your membership of {creator_name} ends on {ends_on}"),
+                &format!("Vaše členství u {creator_name} končí {ends_on}"),
+            ),
+            text("Your membership ends soon", "Vaše členství brzy skončí"),
+            vec![text(
+                &format!(
+                    "You cancelled your “{tier_name}” membership of {creator_name}; it ends on {ends_on}. If you change your mind, keep it on your account page — nothing is charged until then."
+                ),
+                &format!(
+                    "Zrušili jste členství „{tier_name}“ u {creator_name}; skončí {ends_on}. Pokud si to rozmyslíte, ponechte si ho na stránce účtu — do té doby se nic nestrhne."
+                ),
+            )],
+            text("Keep my membership", "Ponechat členství"),
         ),
         Template::MembershipExpired { creator_name, tier_name } => (
             text(

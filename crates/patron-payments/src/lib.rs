@@ -279,9 +279,15 @@ impl Payments {
         Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
     }
 
-    /// Charges every membership due at `now` (the clock is a parameter so tests can move it).
+    /// Charges every membership due at `now` (the clock is a parameter so tests can move it),
+    /// and reminds fans whose cancelled membership ends within three days.
     pub async fn renew_due(&self, db: &Db, now: Timestamp) -> Result<RenewalSummary, PaymentError> {
         let mut summary = RenewalSummary::default();
+        for membership in payments::ending(db.pool(), now, now.plus(REMINDER_AHEAD)).await? {
+            let mut transaction = db.begin_write().await?;
+            self.mail(&mut transaction, &membership, Mail::Ending).await?;
+            transaction.commit().await.map_err(StoreError::from)?;
+        }
         let mut seen = std::collections::HashSet::new();
         loop {
             let batch = payments::due(db.pool(), now, 100).await?;
@@ -640,6 +646,20 @@ impl Payments {
                 Template::PaymentFailed { creator_name: creator.name.clone(), amount, retry_on: date(retry) },
                 format!("{}/account", self.base_url),
             ),
+            Mail::Ending => (
+                // once per period: the key names its end
+                format!(
+                    "membership-ending:{}:{}",
+                    membership.id,
+                    membership.current_period_end.map(|t| t.as_micros()).unwrap_or(0)
+                ),
+                Template::MembershipEnding {
+                    creator_name: creator.name.clone(),
+                    tier_name,
+                    ends_on: membership.current_period_end.map(date).unwrap_or_default(),
+                },
+                format!("{}/account#memberships", self.base_url),
+            ),
             Mail::Expired => (
                 format!("membership-expired:{}", membership.id),
                 Template::MembershipExpired { creator_name: creator.name.clone(), tier_name },
@@ -659,7 +679,11 @@ impl Payments {
     }
 }
 
+/// How long before a cancelled membership ends its member is reminded.
+const REMINDER_AHEAD: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3600);
+
 enum Mail {
+    Ending,
     Receipt { payment_id: Id, paid_until: Timestamp },
     Failed { retry: Timestamp, attempt: i64 },
     Expired,

@@ -390,6 +390,26 @@ pub async fn due<'e>(
     rows.iter().map(billing_from_row).collect()
 }
 
+/// Cancelled memberships whose period ends between `from` and `until` (for the reminder).
+pub async fn ending<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<Billing>, StoreError> {
+    crate::count::statement();
+    let query = format!(
+        "SELECT {BILLING_COLUMNS} FROM memberships WHERE status = 'active' AND cancel_at_period_end = $3 \
+         AND current_period_end > $1 AND current_period_end <= $2 ORDER BY current_period_end LIMIT 1000"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+        .bind(from.as_micros())
+        .bind(until.as_micros())
+        .bind(true)
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(billing_from_row).collect()
+}
+
 /// A user's memberships, newest first.
 pub async fn of_user<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

@@ -280,7 +280,13 @@ both_backends! {
         let stranger = app.new_user("stranger").await;
         let (status, _) = app.call(Method::POST, &format!("/api/v1/me/memberships/{id}/cancel"), Some(&stranger.token), None).await;
         assert_eq!(status, 404, "only its member cancels it");
-        let summary = app.state.payments.renew_due(&app.state.db, at(&membership["next_charge_at"]).plus(Duration::from_secs(1))).await.unwrap();
+        // two days before the end: one reminder, however often the job runs
+        let end = at(&membership["next_charge_at"]);
+        for _ in 0..2 {
+            app.state.payments.renew_due(&app.state.db, end.minus(Duration::from_secs(2 * 86_400))).await.unwrap();
+        }
+        assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:membership-ending:%'").await, 1);
+        let summary = app.state.payments.renew_due(&app.state.db, end.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!((summary.expired, summary.renewed), (1, 0));
         assert!(app.locked(&fan, &shop).await);
         assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1, "nothing charged after a cancellation");
