@@ -132,6 +132,10 @@ pub trait Provider: Send + Sync {
     ) -> ProviderFuture<'a, Charge>;
     /// Returns a payment to the fan.
     fn refund<'a>(&'a self, db: &'a Db, provider_payment_id: &'a str, amount: i64) -> ProviderFuture<'a, ()>;
+    /// Asks the provider itself whether a verified answer is what it holds (the authoritative
+    /// state, not just the signed message): the payment exists, for this checkout, amount and
+    /// currency, and ended as the answer says.
+    fn confirm<'a>(&'a self, db: &'a Db, answer: &'a Answer) -> ProviderFuture<'a, bool>;
 }
 
 /// The providers this install offers, and where its pages are.
@@ -189,6 +193,10 @@ impl Payments {
         let answer = provider.verify(params).inspect_err(|error| {
             tracing::warn!(provider = provider_name, %error, "payment answer refused");
         })?;
+        if !provider.confirm(db, &answer).await? {
+            tracing::error!(provider = provider_name, order = %answer.provider_payment_id, "the provider does not confirm a signed answer");
+            return Err(PaymentError::Malformed("payment, which the provider does not confirm"));
+        }
         let checkout =
             payments::find_checkout(db.pool(), answer.checkout_id).await?.ok_or(PaymentError::UnknownCheckout)?;
         if checkout.provider != provider_name {

@@ -162,6 +162,23 @@ impl Provider for Sandbox {
         })
     }
 
+    fn confirm<'a>(&'a self, db: &'a Db, answer: &'a Answer) -> ProviderFuture<'a, bool> {
+        Box::pin(async move {
+            let Some(books) = payments::sandbox_find(db.pool(), &answer.provider_payment_id).await? else {
+                return Ok(false);
+            };
+            let settled = if answer.approved {
+                matches!(books.status.as_str(), "paid" | "refunded")
+            } else {
+                books.status == "declined"
+            };
+            Ok(settled
+                && books.checkout_id == Some(answer.checkout_id)
+                && books.amount == answer.amount
+                && books.currency == answer.currency)
+        })
+    }
+
     fn refund<'a>(&'a self, db: &'a Db, provider_payment_id: &'a str, _amount: i64) -> ProviderFuture<'a, ()> {
         Box::pin(async move {
             if payments::sandbox_refund(db.pool(), provider_payment_id).await? {

@@ -254,6 +254,12 @@ both_backends! {
         assert_eq!(app.deliver(&answer).await, (303, format!("/{}?payment=declined", shop.slug)));
         let (_, state) = app.call(Method::GET, &format!("/api/v1/checkouts/{declined}"), Some(&other.token), None).await;
         assert_eq!(state["status"], "declined");
+        // a correctly signed "approved" for a payment the gateway's own books hold as declined
+        // is refused: the provider's state is asked, not only the message believed
+        let order = pay_page.rsplit('/').next().unwrap().to_owned();
+        let books = patron_store::payments::sandbox_find(app.state.db.pool(), &order).await.unwrap().unwrap();
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(sandbox.answer(&books, true)).finish();
+        assert_eq!(app.deliver(&format!("/payments/return/sandbox?{query}")).await.0, 400);
         assert!(app.locked(&other, &shop).await);
         assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1);
         // and a member cannot check out again
