@@ -206,3 +206,88 @@ mod proration_tests {
         assert_eq!(prorated(100, 101, start, end, Timestamp::from_micros(1)), 0, "rounded down");
     }
 }
+
+/// What happens to a membership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MembershipEvent {
+    /// A payment for a period went through (the first, a renewal, or a retry).
+    Paid,
+    /// A renewal charge failed and will be tried again.
+    ChargeFailed,
+    /// A renewal charge failed for the last time.
+    ChargeFailedFinally,
+    /// The period of a cancelled membership ran out.
+    PeriodEndedCancelled,
+    /// A platform admin refunded a payment.
+    Refunded,
+}
+
+/// A change the lifecycle does not allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a {from:?} membership cannot take {event:?}")]
+pub struct InvalidTransition {
+    /// The status it was in.
+    pub from: MembershipStatus,
+    /// What was to happen.
+    pub event: MembershipEvent,
+}
+
+impl MembershipStatus {
+    /// The lifecycle: pending → active → past_due → active | expired; a cancelled membership
+    /// expires at the end of its period; a refund ends a live membership. Expired is final (a
+    /// fan who comes back gets a new membership).
+    pub fn after(self, event: MembershipEvent) -> Result<MembershipStatus, InvalidTransition> {
+        use MembershipEvent as E;
+        use MembershipStatus as S;
+        match (self, event) {
+            (S::Pending | S::Active | S::PastDue, E::Paid) => Ok(S::Active),
+            (S::Active | S::PastDue, E::ChargeFailed) => Ok(S::PastDue),
+            (S::Active | S::PastDue, E::ChargeFailedFinally) => Ok(S::Expired),
+            (S::Active | S::PastDue, E::PeriodEndedCancelled) => Ok(S::Expired),
+            (S::Active | S::PastDue, E::Refunded) => Ok(S::Expired),
+            (from, event) => Err(InvalidTransition { from, event }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use super::*;
+
+    #[test]
+    fn the_lifecycle_allows_exactly_its_transitions() {
+        use MembershipEvent as E;
+        use MembershipStatus as S;
+        let events = [E::Paid, E::ChargeFailed, E::ChargeFailedFinally, E::PeriodEndedCancelled, E::Refunded];
+        let mut allowed = Vec::new();
+        for from in MembershipStatus::ALL {
+            for event in events {
+                if let Ok(to) = from.after(event) {
+                    allowed.push((from, event, to));
+                }
+            }
+        }
+        assert_eq!(
+            allowed,
+            [
+                (S::Pending, E::Paid, S::Active),
+                (S::Active, E::Paid, S::Active),
+                (S::Active, E::ChargeFailed, S::PastDue),
+                (S::Active, E::ChargeFailedFinally, S::Expired),
+                (S::Active, E::PeriodEndedCancelled, S::Expired),
+                (S::Active, E::Refunded, S::Expired),
+                (S::PastDue, E::Paid, S::Active),
+                (S::PastDue, E::ChargeFailed, S::PastDue),
+                (S::PastDue, E::ChargeFailedFinally, S::Expired),
+                (S::PastDue, E::PeriodEndedCancelled, S::Expired),
+                (S::PastDue, E::Refunded, S::Expired),
+            ]
+        );
+        assert_eq!(
+            S::Expired.after(E::Paid),
+            Err(InvalidTransition { from: S::Expired, event: E::Paid }),
+            "expired is final"
+        );
+        assert!(S::Pending.after(E::ChargeFailed).is_err());
+    }
+}

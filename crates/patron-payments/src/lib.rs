@@ -12,7 +12,7 @@ pub mod gpwebpay;
 pub mod sandbox;
 pub mod stripe;
 
-use patron_domain::membership::{AfterFailure, MembershipStatus, after_failure};
+use patron_domain::membership::{AfterFailure, InvalidTransition, MembershipEvent, MembershipStatus, after_failure};
 use patron_domain::money::{Currency, Money};
 use patron_domain::{Id, Timestamp};
 use patron_jobs::{JobContext, ScheduledTask, TaskFuture};
@@ -74,6 +74,13 @@ pub enum TierChange {
     DowngradeScheduled,
     /// Already on that tier (a scheduled downgrade was dropped).
     Unchanged,
+}
+
+fn invalid(error: InvalidTransition) -> PaymentError {
+    PaymentError::NotChangeable(match error.event {
+        MembershipEvent::Refunded => "the membership has ended already",
+        _ => "the membership is not in a state that allows this",
+    })
 }
 
 /// A provider's verified answer about a checkout.
@@ -231,7 +238,7 @@ impl Payments {
             user_id: checkout.user_id,
             creator_id: checkout.creator_id,
             tier_id: checkout.tier_id,
-            status: MembershipStatus::Active,
+            status: MembershipStatus::Pending.after(MembershipEvent::Paid).unwrap_or(MembershipStatus::Active),
             price: checkout.amount,
             currency: checkout.currency.clone(),
             billing_interval: checkout.interval.as_str(),
@@ -326,7 +333,7 @@ impl Payments {
                 &mut transaction,
                 membership.id,
                 due,
-                MembershipStatus::Expired,
+                membership.status.after(MembershipEvent::PeriodEndedCancelled).map_err(invalid)?,
                 None,
                 None,
                 membership.failed_charges,
@@ -368,7 +375,7 @@ impl Payments {
                     &mut transaction,
                     membership.id,
                     due,
-                    MembershipStatus::Active,
+                    membership.status.after(MembershipEvent::Paid).map_err(invalid)?,
                     Some(period),
                     Some(period.1),
                     0,
@@ -406,7 +413,7 @@ impl Payments {
                             &mut transaction,
                             membership.id,
                             due,
-                            MembershipStatus::PastDue,
+                            membership.status.after(MembershipEvent::ChargeFailed).map_err(invalid)?,
                             None,
                             Some(retry),
                             failures,
@@ -429,7 +436,7 @@ impl Payments {
                             &mut transaction,
                             membership.id,
                             due,
-                            MembershipStatus::Expired,
+                            membership.status.after(MembershipEvent::ChargeFailedFinally).map_err(invalid)?,
                             None,
                             None,
                             failures,
@@ -501,7 +508,7 @@ impl Payments {
                 &mut transaction,
                 membership.id,
                 membership.next_charge_at,
-                MembershipStatus::Expired,
+                membership.status.after(MembershipEvent::Refunded).map_err(invalid)?,
                 None,
                 None,
                 membership.failed_charges,
