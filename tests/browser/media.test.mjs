@@ -121,6 +121,9 @@ async function acceptance(storage, extraEnv) {
     await creator.page.getByTestId('media-input').setInputFiles([photo, video]);
     await until('both uploads', async () =>
       (await creator.page.locator('[data-attachments] li[data-media-id]').count()) === 2);
+    // the editor follows processing without a reload
+    await until('both files processed, shown in the editor', async () =>
+      (await creator.page.locator('[data-attachments] li[data-status="ready"]').count()) === 2, 120_000);
     await creator.page.locator('input[name="visibility"][value="supporters"]').check();
     await creator.page.locator('input[name="publish"][value="now"]').check();
     await creator.page.getByTestId('save-post').click();

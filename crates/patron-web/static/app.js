@@ -18,6 +18,25 @@
     var bar = box.querySelector('[data-upload-progress]');
     var error = box.querySelector('[data-upload-error]');
     function current() { return ids.value.split(',').filter(function (id) { return id; }); }
+    // a file being processed shows its progress until it is ready (or failed)
+    function watch(li) {
+      var id = li.getAttribute('data-media-id');
+      if (!id || li.getAttribute('data-status') !== 'processing') return;
+      setTimeout(function () {
+        fetch('/api/v1/media/' + id, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (data) {
+            if (!data) return;
+            li.setAttribute('data-status', data.status);
+            var text = data.status === 'processing' && data.progress != null ? data.progress + ' %' : data.status;
+            if (data.error) text += ': ' + data.error;
+            li.querySelector('[data-media-status]').textContent = text;
+            watch(li);
+          })
+          .catch(function () { return null; });
+      }, 2000);
+    }
+    list.querySelectorAll('li[data-media-id]').forEach(watch);
     function remember(list) { ids.value = list.join(','); }
     function item(name, status) {
       var li = document.createElement('li');
@@ -59,6 +78,7 @@
             li.setAttribute('data-status', data.status);
             li.querySelector('[data-media-status]').textContent = data.status;
             remember(current().concat([data.id]));
+            watch(li);
           } else {
             li.remove();
             error.hidden = false;
