@@ -584,3 +584,18 @@ async fn admin_membership_history(
             .collect(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("Anna"), "\"Anna\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for start in ["+1", "-1", "@cmd"] {
+            assert!(csv_field(start).starts_with("\"'"), "{start}");
+        }
+    }
+}
