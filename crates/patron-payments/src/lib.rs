@@ -92,10 +92,11 @@ pub struct Answer {
     pub provider_payment_id: String,
     /// Paid, or declined.
     pub approved: bool,
-    /// The amount paid, in minor units.
-    pub amount: i64,
-    /// Its currency.
-    pub currency: String,
+    /// The amount paid, in minor units, when the answer says (GP webpay's does not: its
+    /// request, which we signed, fixed it).
+    pub amount: Option<i64>,
+    /// Its currency, when the answer says.
+    pub currency: Option<String>,
     /// The provider's handle for charging again (a registered card).
     pub token: Option<String>,
     /// The provider's words.
@@ -143,6 +144,11 @@ pub trait Provider: Send + Sync {
     /// state, not just the signed message): the payment exists, for this checkout, amount and
     /// currency, and ended as the answer says.
     fn confirm<'a>(&'a self, db: &'a Db, answer: &'a Answer) -> ProviderFuture<'a, bool>;
+    /// Whether memberships paid here renew automatically; when not, they run one period and
+    /// end (the fan is reminded and can join again).
+    fn renews(&self) -> bool {
+        true
+    }
 }
 
 /// The providers this install offers, and where its pages are.
@@ -156,19 +162,27 @@ pub struct Payments {
 }
 
 impl Payments {
-    /// The providers the settings enable.
-    pub fn from_settings(settings: &patron_settings::Settings, secret_key: &patron_settings::SecretString) -> Self {
+    /// The providers the settings enable; fails when a provider's keys cannot be used.
+    pub fn from_settings(
+        settings: &patron_settings::Settings,
+        secret_key: &patron_settings::SecretString,
+    ) -> Result<Self, PaymentError> {
         let mut providers: BTreeMap<&'static str, Arc<dyn Provider>> = BTreeMap::new();
+        if let Some(gp) = &settings.gpwebpay {
+            let provider = gpwebpay::GpWebpay::from_settings(gp, &settings.public_url)
+                .map_err(|e| PaymentError::Provider(format!("GP webpay: {e}")))?;
+            providers.insert("gpwebpay", Arc::new(provider));
+        }
         let sandbox = settings.payment_sandbox.then(|| Arc::new(sandbox::Sandbox::new(secret_key)));
         if let Some(sandbox) = &sandbox {
             providers.insert("sandbox", sandbox.clone());
         }
-        Self {
+        Ok(Self {
             providers,
             sandbox,
             base_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
             retries: settings.renewal_retries.clone(),
-        }
+        })
     }
 
     /// The provider new checkouts use, if any is enabled.
@@ -219,9 +233,11 @@ impl Payments {
             }
             return Ok(Settled { checkout_id: checkout.id, paid: false, first: claimed });
         }
-        if answer.amount != checkout.amount || answer.currency != checkout.currency {
+        if answer.amount.is_some_and(|amount| amount != checkout.amount)
+            || answer.currency.as_ref().is_some_and(|currency| currency != &checkout.currency)
+        {
             let error = PaymentError::AmountMismatch {
-                paid: format!("{} {}", answer.amount, answer.currency),
+                paid: format!("{} {}", answer.amount.unwrap_or_default(), answer.currency.clone().unwrap_or_default()),
                 expected: format!("{} {}", checkout.amount, checkout.currency),
             };
             tracing::error!(checkout_id = %checkout.id, %error, "payment answer refused");
@@ -258,6 +274,9 @@ impl Payments {
         };
         payments::set_billing(&mut transaction, membership_id, provider_name, answer.token.as_deref(), Some(period.1))
             .await?;
+        if !provider.renews() {
+            payments::set_cancel_at_period_end(&mut transaction, membership_id, true).await?;
+        }
         payments::set_checkout_membership(&mut transaction, checkout.id, membership_id).await?;
         let payment = NewPayment {
             membership_id,

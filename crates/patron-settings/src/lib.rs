@@ -110,6 +110,10 @@ definitions! {
     "payment_sandbox", Text, false;
     "renewal_retries", List, false;
     "gpwebpay_merchant_number", Text, false;
+    "gpwebpay_url", Text, false;
+    "gpwebpay_private_key", Text, true;
+    "gpwebpay_private_key_password", Text, true;
+    "gpwebpay_public_key", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
@@ -203,6 +207,8 @@ pub struct Settings {
     /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
     /// would lose digits as a float — the talk's lost signatures, lesson 4).
     pub gpwebpay_merchant_number: Option<String>,
+    /// GP webpay, when all of its settings are given.
+    pub gpwebpay: Option<GpWebpaySettings>,
     /// Cache.
     pub cache_url: CacheUrl,
     /// Outgoing mail server; `None` writes e-mails to the log and the outbox table.
@@ -252,6 +258,21 @@ pub struct Settings {
     pub schedules: BTreeMap<&'static str, Option<String>>,
     /// Things worth telling the operator that do not stop the start (e.g. unknown variables).
     pub warnings: Vec<String>,
+}
+
+/// GP webpay's settings.
+#[derive(Clone, Debug)]
+pub struct GpWebpaySettings {
+    /// The gateway's payment address.
+    pub url: url::Url,
+    /// The merchant number, as text.
+    pub merchant_number: String,
+    /// The merchant's private key (encrypted PKCS #8 PEM).
+    pub private_key: SecretString,
+    /// Its password.
+    pub private_key_password: SecretString,
+    /// The gateway's public key (PEM).
+    pub public_key: String,
 }
 
 /// Limits and tools for uploaded media.
@@ -368,6 +389,34 @@ impl Settings {
                 Err(format!("{value:?} is not a merchant number: digits only, as text"))
             }
         });
+        let gpwebpay_url = p.parse("gpwebpay_url", values::parse_http_url);
+        let gpwebpay_private_key = p.parse("gpwebpay_private_key", |v| Ok(SecretString::new(v)));
+        let gpwebpay_private_key_password = p.parse("gpwebpay_private_key_password", |v| Ok(SecretString::new(v)));
+        let gpwebpay_public_key = p.parse("gpwebpay_public_key", |v| Ok(v.to_owned()));
+        let gpwebpay = match (
+            &gpwebpay_merchant_number,
+            gpwebpay_private_key,
+            gpwebpay_private_key_password,
+            gpwebpay_public_key,
+        ) {
+            (Some(number), Some(key), Some(password), Some(public_key)) => Some(GpWebpaySettings {
+                url: gpwebpay_url.unwrap_or_else(|| {
+                    url::Url::parse("https://3dsecure.gpwebpay.com/pgw/order.do").unwrap_or_else(|_| unreachable!())
+                }),
+                merchant_number: number.clone(),
+                private_key: key,
+                private_key_password: password,
+                public_key,
+            }),
+            (_, None, None, None) => None,
+            _ => {
+                p.problems.push(
+                    "PATRON_GPWEBPAY_*: set all of MERCHANT_NUMBER, PRIVATE_KEY, PRIVATE_KEY_PASSWORD and PUBLIC_KEY, or none"
+                        .to_owned(),
+                );
+                None
+            }
+        };
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
         let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
         let mail_from = p.parse("mail_from", values::parse_mailbox).unwrap_or_else(|| {
@@ -429,6 +478,7 @@ impl Settings {
             payment_sandbox: false,
             renewal_retries,
             gpwebpay_merchant_number,
+            gpwebpay,
             cache_url,
             smtp_url,
             mail_from,

@@ -116,6 +116,29 @@ pub async fn claim_checkout(
     Ok(claimed.rows_affected() == 1)
 }
 
+/// Records the provider's order number of a checkout; false when another checkout of the
+/// provider has it already (pick another).
+pub async fn set_provider_order(
+    pool: &sqlx::AnyPool,
+    checkout_id: Id,
+    provider: &str,
+    order: &str,
+) -> Result<bool, StoreError> {
+    crate::count::statement();
+    let result = sqlx::query("UPDATE checkouts SET provider_order = $3 WHERE id = $1 AND provider = $2")
+        .bind(checkout_id.to_string())
+        .bind(provider.to_owned())
+        .bind(order.to_owned())
+        .execute(pool)
+        .await
+        .map_err(StoreError::from);
+    match result {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(error) if error.is_unique_violation() => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// Links a paid checkout to the membership it created.
 pub async fn set_checkout_membership(
     connection: &mut sqlx::AnyConnection,

@@ -59,8 +59,10 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Assembles the state from opened backends.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: Arc<Settings>,
+        payments: patron_payments::Payments,
         db: Db,
         storage: Storage,
         cache: Cache,
@@ -76,7 +78,6 @@ impl AppState {
         };
         let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
         let hashing = tokio::sync::Semaphore::new(cores);
-        let payments = patron_payments::Payments::from_settings(&settings, &secret_key);
         Self(Arc::new(Inner {
             settings,
             db,

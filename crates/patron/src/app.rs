@@ -231,7 +231,9 @@ impl Application {
         let bus = patron_events::Bus::start(&settings, &db, &cache);
         let job_metrics = patron_jobs::JobMetrics::default();
         let metrics = patron_web::Metrics::new(&settings, |registry| job_metrics.register(registry));
-        let state = AppState::new(Arc::new(settings), db, storage, cache, bus, metrics, secret_key);
+        let payments = patron_payments::Payments::from_settings(&settings, &secret_key)
+            .map_err(|e| StartupError::Settings(e.to_string()))?;
+        let state = AppState::new(Arc::new(settings), payments, db, storage, cache, bus, metrics, secret_key);
         let registry = if roles.worker {
             let context = patron_jobs::JobContext {
                 db: state.db.clone(),

@@ -244,7 +244,9 @@ fn background_parts(settings: &Settings) -> Result<(patron_storage::Storage, pat
     let storage = patron_storage::Storage::from_settings(settings)
         .map_err(|error| report(&StartupError::Storage(error.to_string())))?;
     let secret_key = crate::app::resolve_secret_key(settings).map_err(|error| report(&error))?;
-    Ok((storage, patron_payments::Payments::from_settings(settings, &secret_key)))
+    let payments = patron_payments::Payments::from_settings(settings, &secret_key)
+        .map_err(|error| report(&StartupError::Settings(error.to_string())))?;
+    Ok((storage, payments))
 }
 
 async fn run_job(settings: Settings, name: &str) -> ExitCode {

@@ -24,10 +24,13 @@ CREATE TABLE checkouts (
     status           TEXT   NOT NULL CHECK (status IN ('pending', 'paid', 'declined')),
     membership_id    TEXT   REFERENCES memberships (id),
     failure          TEXT,
+    -- the provider's order number, when the provider needs its own (GP webpay: digits only)
+    provider_order   TEXT,
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL
 );
 CREATE INDEX checkouts_user_idx ON checkouts (user_id, created_at DESC);
+CREATE UNIQUE INDEX checkouts_provider_order_key ON checkouts (provider, provider_order);
 
 CREATE TABLE payments (
     id                  TEXT   PRIMARY KEY NOT NULL,

@@ -439,4 +439,115 @@ fn a_nineteen_digit_merchant_number_arrives_as_the_same_text() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("digits"), "{error}");
+    // half a configuration is refused, and keys that cannot be read stop the start
+    let error =
+        patron_settings::Settings::from_env_map(&[("PATRON_GPWEBPAY_PRIVATE_KEY", "x")]).unwrap_err().to_string();
+    assert!(error.contains("set all of"), "{error}");
+    let settings = patron_settings::Settings::from_env_map(&[
+        ("PATRON_GPWEBPAY_MERCHANT_NUMBER", number),
+        (
+            "PATRON_GPWEBPAY_PRIVATE_KEY",
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\njunk\n-----END ENCRYPTED PRIVATE KEY-----",
+        ),
+        ("PATRON_GPWEBPAY_PRIVATE_KEY_PASSWORD", "pw"),
+        ("PATRON_GPWEBPAY_PUBLIC_KEY", "junk"),
+    ])
+    .unwrap();
+    let secret = patron_settings::SecretString::new("a-secret-key-of-at-least-32-characters!");
+    let error = patron_payments::Payments::from_settings(&settings, &secret)
+        .err()
+        .expect("unusable keys are refused")
+        .to_string();
+    assert!(error.contains("private key"), "{error}");
+    assert!(!error.contains("junk"), "no key material in the message: {error}");
+}
+
+fn rsa_pair(password: &str) -> (String, String) {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let mut rng = rand_core::OsRng;
+    let private = rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap();
+    let public = rsa::RsaPublicKey::from(&private);
+    (
+        private.to_pkcs8_encrypted_pem(&mut rng, password.as_bytes(), LineEnding::LF).unwrap().to_string(),
+        public.to_public_key_pem(LineEnding::LF).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gp_webpay_takes_a_first_payment_from_a_signed_redirect_to_a_verified_answer() {
+    use patron_payments::gpwebpay::{Keys, REQUEST_FIELDS, RESPONSE_FIELDS, digest_input};
+    let (merchant_private, merchant_public) = rsa_pair("merchant pw");
+    let (gateway_private, gateway_public) = rsa_pair("gateway pw");
+    let number = "1234567890123456789";
+    let settings = [
+        ("PATRON_GPWEBPAY_MERCHANT_NUMBER", number),
+        ("PATRON_GPWEBPAY_PRIVATE_KEY", merchant_private.as_str()),
+        ("PATRON_GPWEBPAY_PRIVATE_KEY_PASSWORD", "merchant pw"),
+        ("PATRON_GPWEBPAY_PUBLIC_KEY", gateway_public.as_str()),
+        ("PATRON_GPWEBPAY_URL", "https://test.3dsecure.gpwebpay.com/pgw/order.do"),
+    ];
+    let (app, _db) = spawn_app_with(TestBackend::Sqlite, &settings).await;
+    let shop = shop(&app).await;
+    let fan = app.new_user("fan").await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/creators/{}/checkouts", shop.slug),
+            Some(&fan.token),
+            Some(json!({"tier_id": shop.tier})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let checkout = body["id"].as_str().unwrap().to_owned();
+    let redirect = url::Url::parse(body["redirect_url"].as_str().unwrap()).unwrap();
+    assert_eq!(redirect.host_str(), Some("test.3dsecure.gpwebpay.com"), "the fan goes to the gateway");
+    let request: std::collections::BTreeMap<String, String> = redirect.query_pairs().into_owned().collect();
+    assert_eq!(request["MERCHANTNUMBER"], number, "the merchant number arrives digit for digit");
+    assert_eq!((request["AMOUNT"].as_str(), request["CURRENCY"].as_str()), ("9900", "203"));
+    assert!(request["URL"].ends_with("/payments/return/gpwebpay"));
+    assert_eq!(request["MD"], checkout);
+    // the gateway checks the request with the merchant's public key
+    let gateway = Keys::from_pem(&gateway_private, "gateway pw", &merchant_public).unwrap();
+    assert!(gateway.verify_signature(&digest_input(&request, &REQUEST_FIELDS), &request["DIGEST"]));
+
+    // and answers, signed with its own key
+    let mut answer: std::collections::BTreeMap<String, String> = [
+        ("OPERATION", "CREATE_ORDER"),
+        ("ORDERNUMBER", request["ORDERNUMBER"].as_str()),
+        ("MD", checkout.as_str()),
+        ("PRCODE", "0"),
+        ("SRCODE", "0"),
+        ("RESULTTEXT", "OK"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let text = digest_input(&answer, &RESPONSE_FIELDS);
+    answer.insert("DIGEST".into(), gateway.sign(&text));
+    answer.insert("DIGEST1".into(), gateway.sign(&format!("{text}|{number}")));
+    let query = |fields: &std::collections::BTreeMap<String, String>| {
+        format!(
+            "/payments/return/gpwebpay?{}",
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+        )
+    };
+    let mut tampered = answer.clone();
+    tampered.insert("MD".into(), uuid::Uuid::now_v7().to_string());
+    assert_eq!(app.deliver(&query(&tampered)).await.0, 400, "a changed field breaks the signature");
+    let mut other_merchant = answer.clone();
+    other_merchant.insert("DIGEST1".into(), gateway.sign(&format!("{text}|123456789012345678")));
+    assert_eq!(app.deliver(&query(&other_merchant)).await.0, 400, "DIGEST1 binds the answer to our merchant number");
+    assert!(app.locked(&fan, &shop).await);
+
+    assert_eq!(app.deliver(&query(&answer)).await, (303, format!("/{}?payment=paid", shop.slug)));
+    assert!(!app.locked(&fan, &shop).await, "paid through GP webpay: a member at once");
+    let membership = app.membership(&fan).await;
+    assert_eq!(
+        (membership["provider"].as_str(), membership["cancel_at_period_end"].as_bool()),
+        (Some("gpwebpay"), Some(true)),
+        "without repeat charges yet, it runs one period"
+    );
+    assert_eq!(app.deliver(&query(&answer)).await.0, 303, "a second delivery changes nothing");
+    assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
+    app.stop().await;
 }
