@@ -34,10 +34,23 @@ pub async fn run(settings: &Settings) -> Result<(), StartupError> {
         line("settings", "warning", warning);
     }
 
-    match resolve_secret_key(settings) {
-        Ok(_) if settings.secret_key.is_some() => line("secret key", "ok", "from PATRON_SECRET_KEY"),
-        Ok(_) => line("secret key", "ok", &format!("kept in {}", settings.data_dir.join("secret.key").display())),
+    let secret_key = match resolve_secret_key(settings) {
+        Ok(key) => {
+            if settings.secret_key.is_some() {
+                line("secret key", "ok", "from PATRON_SECRET_KEY");
+            } else {
+                line("secret key", "ok", &format!("kept in {}", settings.data_dir.join("secret.key").display()));
+            }
+            key
+        }
         Err(error) => return fail("secret key", error),
+    };
+    match patron_payments::Payments::from_settings(settings, &secret_key) {
+        Ok(payments) => match payments.default_provider() {
+            Some(provider) => line("payments", "ok", &format!("new checkouts go to {provider}")),
+            None => line("payments", "skipped", "no payment provider is enabled: fans cannot join tiers"),
+        },
+        Err(error) => return fail("payments", StartupError::Settings(error.to_string())),
     }
 
     let db = match crate::app::open_database_for_check(settings).await {
