@@ -4,6 +4,7 @@
 //! dialects must differ, both versions sit side by side in the same function.
 
 pub mod account_tokens;
+pub mod audit;
 pub mod comments;
 mod count;
 pub mod creators;

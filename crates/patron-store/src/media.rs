@@ -596,54 +596,6 @@ pub async fn known_ids<'e>(
     ids.iter().map(|i| i.parse().map_err(|_| StoreError::Corrupt(format!("media id {i:?}")))).collect()
 }
 
-/// Writes an audit entry.
-pub async fn audit<'e>(
-    executor: impl sqlx::Executor<'e, Database = Database>,
-    actor_id: Option<Id>,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
-        "INSERT INTO audit_log (id, actor_id, action, subject, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Id::new().to_string())
-    .bind(actor_id.map(|a| a.to_string()))
-    .bind(action.to_owned())
-    .bind(subject.to_owned())
-    .bind(detail.to_owned())
-    .bind(Timestamp::now().as_micros())
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// The newest audit entries: (actor, action, subject, detail, time).
-pub async fn audit_entries<'e>(
-    executor: impl sqlx::Executor<'e, Database = Database>,
-    limit: i64,
-) -> Result<Vec<(Option<Id>, String, String, String, Timestamp)>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
-        "SELECT actor_id, action, subject, detail, created_at FROM audit_log ORDER BY created_at DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(executor)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                opt_id(row, "actor_id")?,
-                row.try_get("action")?,
-                row.try_get("subject")?,
-                row.try_get("detail")?,
-                time(row, "created_at")?,
-            ))
-        })
-        .collect()
-}
-
 /// Takes a file off every post it is attached to; returns those posts (refresh their
 /// `media_processed` in the same transaction).
 pub async fn detach(connection: &mut sqlx::AnyConnection, media_id: Id) -> Result<Vec<Id>, StoreError> {

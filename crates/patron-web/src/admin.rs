@@ -43,6 +43,7 @@ pub async fn retry_job(state: &AppState, admin: &User, job_id: Id) -> Result<(),
         return Err(not_dead());
     }
     tracing::info!(admin_id = %admin.id, %job_id, "admin: dead job put back in the queue");
+    patron_store::audit::record(state.db.pool(), Some(admin.id), "job.retry", &format!("job:{job_id}"), "").await?;
     Ok(())
 }
 
@@ -53,5 +54,6 @@ pub async fn discard_job(state: &AppState, admin: &User, job_id: Id) -> Result<(
         return Err(not_dead());
     }
     tracing::info!(admin_id = %admin.id, %job_id, "admin: dead job discarded");
+    patron_store::audit::record(state.db.pool(), Some(admin.id), "job.discard", &format!("job:{job_id}"), "").await?;
     Ok(())
 }

@@ -813,7 +813,7 @@ pub async fn documents(
     let mut views = Vec::with_capacity(files.len());
     for file in &files {
         if viewer.id != owner {
-            media::audit(
+            patron_store::audit::record(
                 state.db.pool(),
                 Some(viewer.id),
                 "private_document.view",

@@ -154,7 +154,7 @@ pub async fn refund(
     if !state.payments.refund(&state.db, payment.id).await.map_err(payment_error)? {
         return Err(ApiError::conflict("not_refundable", "Only a succeeded payment can be refunded, once."));
     }
-    patron_store::media::audit(
+    patron_store::audit::record(
         state.db.pool(),
         Some(admin.id),
         "payment.refund",

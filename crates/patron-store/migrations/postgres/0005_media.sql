@@ -42,7 +42,8 @@ CREATE INDEX post_attachments_media_idx ON post_attachments (media_id);
 -- Posts know how many files they have, so lists of posts without any load none.
 ALTER TABLE posts ADD COLUMN media_count BIGINT NOT NULL DEFAULT 0;
 
--- Who looked at what they are not the owner of (platform admins opening private documents).
+-- What platform admins did with what they are trusted with (opening private documents,
+-- refunds, retrying or discarding jobs): append-only.
 CREATE TABLE audit_log (
     id         TEXT   PRIMARY KEY NOT NULL,
     actor_id   TEXT   REFERENCES users (id) ON DELETE SET NULL,

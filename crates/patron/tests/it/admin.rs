@@ -85,6 +85,11 @@ both_backends! {
         assert!(patron_store::jobs::list(&app.state.db, "dead", 10).await.unwrap().is_empty());
         let (status, _) = app.call(Method::DELETE, &format!("/api/v1/admin/jobs/{job_id}"), Some(&admin.token), None).await;
         assert_eq!(status, 404, "gone already");
+        // both actions are in the audit log, newest first, with who did them
+        let audit = patron_store::audit::entries(app.state.db.pool(), 10).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|entry| entry.1.as_str()).collect();
+        assert_eq!(actions, ["job.discard", "job.retry"]);
+        assert!(audit.iter().all(|entry| entry.0.map(|a| a.to_string()).as_deref() == Some(admin.id.as_str())));
 
         // and revoke
         let (status, _, stderr) = crate::process::run(&["admin", "revoke", &admin.email], &env);

@@ -275,7 +275,7 @@ both_backends! {
             .call(Method::GET, &format!("/api/v1/admin/users/{}/documents", stranger.id), Some(&owner.token), None)
             .await;
         assert_eq!(status, 200, "{seen}");
-        let audit = patron_store::media::audit_entries(app.state.db.pool(), 10).await.unwrap();
+        let audit = patron_store::audit::entries(app.state.db.pool(), 10).await.unwrap();
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].1, "private_document.view");
         assert_eq!(audit[0].0.map(|a| a.to_string()), Some(owner.id.clone()));

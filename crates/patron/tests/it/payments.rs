@@ -353,7 +353,7 @@ both_backends! {
             .await;
         let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["created", "refunded"]);
-        let audit = patron_store::media::audit_entries(app.state.db.pool(), 5).await.unwrap();
+        let audit = patron_store::audit::entries(app.state.db.pool(), 5).await.unwrap();
         assert_eq!(audit[0].1, "payment.refund");
         app.stop().await;
     }
