@@ -264,9 +264,29 @@ impl Payments {
         let membership_id = match patron_store::memberships::insert(&mut transaction, &new).await {
             Ok(id) => id,
             Err(patron_store::memberships::InsertMembershipError::AlreadyMember) => {
-                // paid although already a member (two checkouts at once): keep the money on
-                // record for a refund by an admin, change nothing else
+                // paid although already a member (two checkouts at once): the money is
+                // recorded against the live membership as a duplicate for an admin to refund;
+                // the membership itself is not touched
                 tracing::error!(checkout_id = %checkout.id, "paid checkout of a fan who is already a member: refund it");
+                let live = patron_store::memberships::live_of(&mut *transaction, checkout.user_id, checkout.creator_id)
+                    .await?
+                    .ok_or(PaymentError::UnknownCheckout)?;
+                let duplicate = NewPayment {
+                    membership_id: live,
+                    checkout_id: Some(checkout.id),
+                    user_id: checkout.user_id,
+                    creator_id: checkout.creator_id,
+                    provider: provider_name.to_owned(),
+                    provider_payment_id: Some(answer.provider_payment_id.clone()),
+                    idempotency_key: format!("checkout:{}", checkout.id),
+                    kind: "duplicate",
+                    status: "succeeded",
+                    amount: checkout.amount,
+                    currency: checkout.currency.clone(),
+                    period: None,
+                    failure: Some("paid while already a member: refund".to_owned()),
+                };
+                payments::insert_payment(&mut transaction, &duplicate).await?;
                 transaction.commit().await.map_err(StoreError::from)?;
                 return Ok(Settled { checkout_id: checkout.id, paid: true, first: true });
             }
@@ -519,7 +539,9 @@ impl Payments {
         if !payments::claim_refund(&mut transaction, payment.id).await? {
             return Ok(false);
         }
+        // a duplicate payment goes back without touching the membership it was recorded on
         if let Some(membership) = payments::billing(&mut *transaction, payment.membership_id).await?
+            && payment.kind != "duplicate"
             && membership.status != MembershipStatus::Expired
         {
             let monthly = membership.interval.monthly(membership.price);

@@ -101,7 +101,8 @@ pub async fn insert(transaction: &mut crate::Transaction, new: &NewMembership) -
     let inserted = sqlx::query(
         "INSERT INTO memberships (id, user_id, creator_id, tier_id, status, price, currency, billing_interval, \
                                   current_period_start, current_period_end, grace_until, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+         ON CONFLICT (user_id, creator_id) WHERE status <> 'expired' DO NOTHING",
     )
     .bind(membership_id.to_string())
     .bind(new.user_id.to_string())
@@ -118,8 +119,11 @@ pub async fn insert(transaction: &mut crate::Transaction, new: &NewMembership) -
     .execute(&mut **transaction)
     .await
     .map_err(StoreError::from);
+    // a live membership of the page already: nothing inserted, and (unlike a failed
+    // statement) the transaction stays usable on PostgreSQL
     match inserted {
         Err(error) if error.is_unique_violation() => return Err(InsertMembershipError::AlreadyMember),
+        Ok(done) if done.rows_affected() == 0 => return Err(InsertMembershipError::AlreadyMember),
         other => other?,
     };
     crate::follows::follow(transaction, new.user_id, new.creator_id).await?;
@@ -154,4 +158,20 @@ pub async fn count_live_for_tier<'e>(
         .bind(tier_id.to_string())
         .fetch_one(executor)
         .await?)
+}
+
+/// The live (not expired) membership of a fan and a page, if any.
+pub async fn live_of<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    creator_id: Id,
+) -> Result<Option<Id>, StoreError> {
+    crate::count::statement();
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE user_id = $1 AND creator_id = $2 AND status <> 'expired'")
+            .bind(user_id.to_string())
+            .bind(creator_id.to_string())
+            .fetch_optional(executor)
+            .await?;
+    found.map(|id| id.parse().map_err(|_| StoreError::Corrupt(format!("membership id {id:?}")))).transpose()
 }

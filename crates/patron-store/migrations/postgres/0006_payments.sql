@@ -42,7 +42,8 @@ CREATE TABLE payments (
     provider_payment_id TEXT,
     -- one charge per key: a renewal job that runs twice finds its payment
     idempotency_key     TEXT   NOT NULL,
-    kind                TEXT   NOT NULL CHECK (kind IN ('initial', 'renewal', 'upgrade')),
+    -- duplicate: paid while already a member (two checkouts at once); to be refunded
+    kind                TEXT   NOT NULL CHECK (kind IN ('initial', 'renewal', 'upgrade', 'duplicate')),
     status              TEXT   NOT NULL CHECK (status IN ('succeeded', 'failed', 'refunded')),
     amount              BIGINT NOT NULL CHECK (amount >= 0),
     currency            TEXT   NOT NULL,

@@ -403,6 +403,37 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_second_checkout_paid_by_a_member_is_kept_as_a_duplicate_to_refund(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        // two checkouts started before either is paid (two tabs)
+        let (_, first) = app.checkout(&fan, &shop).await;
+        let (second_checkout, second) = app.checkout(&fan, &shop).await;
+        let answer = app.sandbox(&first, "approve").await;
+        app.deliver(&answer).await;
+        let answer = app.sandbox(&second, "approve").await;
+        assert_eq!(app.deliver(&answer).await, (303, format!("/{}?payment=paid", shop.slug)));
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 1, "one membership");
+        let (_, state) = app.call(Method::GET, &format!("/api/v1/checkouts/{second_checkout}"), Some(&fan.token), None).await;
+        assert_eq!(state["status"], "paid", "the money is on record, not lost");
+        let admin = app.new_user("admin").await;
+        let email = patron_domain::account::Email::parse(&admin.email).unwrap();
+        patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        let duplicate = list["payments"].as_array().unwrap().iter().find(|p| p["kind"] == "duplicate").expect("a duplicate payment").clone();
+        assert!(duplicate["failure"].as_str().unwrap().contains("refund"));
+        let (status, _) = app
+            .call(Method::POST, &format!("/api/v1/admin/payments/{}/refund", duplicate["id"].as_str().unwrap()), Some(&admin.token), None)
+            .await;
+        assert_eq!(status, 200);
+        assert!(!app.locked(&fan, &shop).await, "refunding the duplicate leaves the membership alone");
+        assert_eq!(app.revenue(&shop).await["monthly_revenue"][0]["amount"], 9900);
+        app.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_cloud_mode_the_sandbox_is_off_unless_enabled() {
     let (app, _db) = spawn_app(TestBackend::Postgres).await;
