@@ -95,6 +95,15 @@ impl Money {
     }
 }
 
+/// Formats minor units of the currency `code` for people (`99 Kč`); a code this build does not
+/// know shows as `9900 XYZ` rather than under another currency's symbol.
+pub fn format_minor(minor: i64, code: &str) -> String {
+    match Currency::parse(code) {
+        Ok(currency) => Money::new(minor, currency).display(),
+        Err(_) => format!("{minor} {code}"),
+    }
+}
+
 fn group_thousands(value: i64) -> String {
     let digits = value.unsigned_abs().to_string();
     let mut out = String::new();
@@ -124,5 +133,16 @@ mod tests {
         assert!(Currency::parse("XYZ").is_err());
         assert!(serde_json::from_str::<Currency>("\"BTC\"").is_err());
         assert_eq!(serde_json::from_str::<Currency>("\"eur\"").ok().map(|c| c.code()), Some("EUR"));
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::format_minor;
+
+    #[test]
+    fn amounts_show_in_their_currency_and_unknown_codes_stay_plain() {
+        assert_eq!(format_minor(9_900, "CZK"), "99\u{a0}Kč");
+        assert_eq!(format_minor(9_900, "XYZ"), "9900 XYZ", "never another currency's symbol");
     }
 }

@@ -13,7 +13,6 @@ pub mod sandbox;
 pub mod stripe;
 
 use patron_domain::membership::{AfterFailure, InvalidTransition, MembershipEvent, MembershipStatus, after_failure};
-use patron_domain::money::{Currency, Money};
 use patron_domain::{Id, Timestamp};
 use patron_jobs::{JobContext, ScheduledTask, TaskFuture};
 use patron_mail::Template;
@@ -676,9 +675,7 @@ impl Payments {
             .await?
             .map(|t| t.name)
             .unwrap_or_default();
-        let amount = Currency::parse(&membership.currency)
-            .map(|c| Money::new(membership.price, c).display())
-            .unwrap_or_else(|_| format!("{} {}", membership.price, membership.currency));
+        let amount = patron_domain::money::format_minor(membership.price, &membership.currency);
         let date = |at: Timestamp| at.to_rfc3339().chars().take(10).collect::<String>();
         let page = format!("{}/{}", self.base_url, creator.slug);
         let (key, template, url) = match mail {

@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use patron_domain::Timestamp;
-use patron_domain::money::{Currency, Money};
 use patron_store::payments::{Billing, Payment};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -293,9 +292,7 @@ pub struct PaymentResponse {
 }
 
 fn formatted(amount: i64, currency: &str) -> String {
-    Currency::parse(currency)
-        .map(|c| Money::new(amount, c).display())
-        .unwrap_or_else(|_| format!("{amount} {currency}"))
+    patron_domain::money::format_minor(amount, currency)
 }
 
 fn payment_response(p: &Payment) -> PaymentResponse {

@@ -424,12 +424,6 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
     render(StatusCode::OK, &account_page)
 }
 
-fn money_text(amount: i64, currency: &str) -> String {
-    patron_domain::money::Currency::parse(currency)
-        .map(|c| patron_domain::money::Money::new(amount, c).display())
-        .unwrap_or_else(|_| format!("{amount} {currency}"))
-}
-
 /// The account page's memberships and payments, with the names of their pages and tiers.
 async fn membership_rows(
     state: &AppState,
@@ -464,7 +458,7 @@ async fn membership_rows(
                 MembershipStatus::Pending => "membership.pending",
                 MembershipStatus::Expired => "membership.expired",
             },
-            price: money_text(m.price, &m.currency),
+            price: patron_domain::money::format_minor(m.price, &m.currency),
             until: m.current_period_end.map(short_date).unwrap_or_default(),
             cancel_at_period_end: m.cancel_at_period_end,
             live: matches!(m.status, MembershipStatus::Active | MembershipStatus::PastDue),
@@ -475,7 +469,7 @@ async fn membership_rows(
         .map(|p| PaymentRow {
             date: short_date(p.created_at),
             creator: names.get(&p.creator_id).map(|(name, _)| name.clone()).unwrap_or_default(),
-            amount: money_text(p.amount, &p.currency),
+            amount: patron_domain::money::format_minor(p.amount, &p.currency),
             status: p.status.clone(),
             reference: p.id.to_string(),
         })

@@ -155,9 +155,7 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
             creator: names.get(&payment.creator_id).cloned().unwrap_or_default(),
             kind: payment.kind.clone(),
             status: payment.status.clone(),
-            amount: patron_domain::money::Currency::parse(&payment.currency)
-                .map(|c| patron_domain::money::Money::new(payment.amount, c).display())
-                .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency)),
+            amount: patron_domain::money::format_minor(payment.amount, &payment.currency),
             refundable: payment.status == "succeeded",
         });
     }

@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use patron_domain::entitlement::Access;
-use patron_domain::money::{Currency, Money};
 use patron_domain::post::{LiveStatus, PostKind, Visibility};
 use patron_domain::{Id, Timestamp};
 use patron_store::comments::Comment;
@@ -49,7 +48,7 @@ pub(crate) fn date_time(lang: Lang, at: Timestamp) -> String {
 }
 
 pub(crate) fn money(amount: i64, currency: &str) -> String {
-    Money::new(amount, Currency::parse(currency).unwrap_or(Currency::CZK)).display()
+    patron_domain::money::format_minor(amount, currency)
 }
 
 /// A tier as the page shows it.

@@ -10,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use patron_domain::money::{Currency, Money};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -125,9 +124,7 @@ async fn pay_page(State(state): State<AppState>, page: Page, Path(id): Path<Stri
     {
         creator = page.name;
     }
-    let amount = Currency::parse(&payment.currency)
-        .map(|c| Money::new(payment.amount, c).display())
-        .unwrap_or_else(|_| format!("{} {}", payment.amount, payment.currency));
+    let amount = patron_domain::money::format_minor(payment.amount, &payment.currency);
     render(StatusCode::OK, &PayPage { layout: page.layout, id: payment.id, amount, creator, status: payment.status })
 }
 
