@@ -1,4 +1,4 @@
-//! The command line: `patron serve | migrate | check`.
+//! The command line: `patron serve | migrate | check | run-job | jobs | probe | admin`.
 
 use crate::app::{Application, Roles, StartupError, shutdown_signal};
 use clap::{Parser, Subcommand};
@@ -46,6 +46,25 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Check a running patron from the outside: the home page, a creator page, logging in
+    /// and a post, with their times; exits 1 when any of them failed.
+    Probe {
+        /// The site's address, e.g. https://patron.example.com
+        url: String,
+        /// The creator page to check (default: the newest public page).
+        #[arg(long, value_name = "SLUG")]
+        creator: Option<String>,
+        /// The probe account's e-mail address (or PATRON_PROBE_EMAIL); its password comes only
+        /// from PATRON_PROBE_PASSWORD. Without an account the log-in step is skipped.
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Longest time one request may take, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// Print the result as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Platform admins: who may inspect jobs (and later refunds and moderation).
     Admin {
@@ -105,6 +124,10 @@ fn report(error: &StartupError) -> ExitCode {
 /// Parses the command line and runs the command; returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // the probe runs outside patron (an uptime service, a CronJob): it needs no settings
+    if let Command::Probe { url, creator, email, timeout, json } = cli.command {
+        return probe(url, creator, email, timeout, json);
+    }
     let settings = match load_settings(cli.config) {
         Ok(settings) => settings,
         Err(code) => return code,
@@ -152,6 +175,7 @@ pub fn main() -> ExitCode {
             telemetry.shutdown();
             code
         }),
+        Command::Probe { .. } => unreachable!("patron probe returns before settings are loaded"),
         Command::Serve { roles, demo } => runtime.block_on(async {
             let telemetry = match crate::telemetry::init(&settings) {
                 Ok(telemetry) => telemetry,
@@ -176,6 +200,39 @@ pub fn main() -> ExitCode {
             code
         }),
     }
+}
+
+fn probe(url: String, creator: Option<String>, email: Option<String>, timeout: u64, json: bool) -> ExitCode {
+    let base = match url::Url::parse(&url) {
+        Ok(base) if matches!(base.scheme(), "http" | "https") => base,
+        _ => {
+            eprintln!("patron probe: {url:?} is not an http:// or https:// address");
+            return ExitCode::from(2);
+        }
+    };
+    if timeout == 0 {
+        eprintln!("patron probe: --timeout must be at least 1 second");
+        return ExitCode::from(2);
+    }
+    let non_empty = |value: String| (!value.is_empty()).then_some(value);
+    let options = crate::probe::Options {
+        base,
+        creator,
+        email: email.or_else(|| std::env::var("PATRON_PROBE_EMAIL").ok()).and_then(non_empty),
+        password: std::env::var("PATRON_PROBE_PASSWORD").ok().and_then(non_empty),
+        timeout: std::time::Duration::from_secs(timeout),
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let report = runtime.block_on(crate::probe::run(options));
+    if json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.table());
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 async fn migrate(settings: &Settings) -> ExitCode {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod jobs;
+pub mod probe;
 pub mod telemetry;
 
 pub use app::{Application, Roles, StartupError};

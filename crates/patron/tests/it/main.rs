@@ -22,6 +22,7 @@ mod ops;
 mod pages;
 mod payments;
 mod posts;
+mod probe;
 mod process;
 mod rate_limit;
 mod sessions;
