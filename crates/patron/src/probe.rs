@@ -283,7 +283,8 @@ pub async fn run(options: Options) -> Report {
 
     if let Some(slug) = slug.as_deref() {
         step(&mut steps, "post page", async {
-            let list = prober.call(Method::GET, &format!("/api/v1/creators/{slug}/posts"), token.as_deref(), None).await;
+            let list =
+                prober.call(Method::GET, &format!("/api/v1/creators/{slug}/posts"), token.as_deref(), None).await;
             expect(&list, StatusCode::OK)?;
             let Some(post) =
                 list.body.as_ref().and_then(|body| body["posts"].get(0)).and_then(|post| post["id"].as_str())
