@@ -88,9 +88,40 @@ pub fn default_port(url: &url::Url) -> u16 {
     }
 }
 
+/// How an SMTP URL protects the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `smtps://`: TLS from the first byte.
+    Wrapper,
+    /// STARTTLS, refusing a server without it: `smtp://` to any host but a loopback one.
+    Required,
+    /// STARTTLS when the server offers it: `smtp://` to a loopback host (a local relay).
+    Opportunistic,
+    /// Plain text, only when asked for with `?tls=none` (a mail catcher on a private network
+    /// in development, which has no certificate).
+    None,
+}
+
+/// The protection `url` (a valid `PATRON_SMTP_URL`) asks for: `?tls=` when given, else by
+/// scheme and host.
+pub fn tls_mode(url: &url::Url) -> TlsMode {
+    if url.scheme() == "smtps" {
+        return TlsMode::Wrapper;
+    }
+    let asked = url.query_pairs().find(|(key, _)| key == "tls").map(|(_, value)| value.into_owned());
+    match asked.as_deref() {
+        Some("none") => TlsMode::None,
+        Some("opportunistic") => TlsMode::Opportunistic,
+        Some(_) => TlsMode::Required,
+        None if is_loopback(url.host_str().unwrap_or_default().trim_matches(['[', ']'])) => TlsMode::Opportunistic,
+        None => TlsMode::Required,
+    }
+}
+
 impl Mailer {
     /// The mailer the settings describe. `smtp://` uses STARTTLS, required except on a
-    /// loopback host (a local relay or a test catcher); `smtps://` uses TLS from the start.
+    /// loopback host (a local relay or a test catcher) or when `?tls=` says otherwise;
+    /// `smtps://` uses TLS from the start.
     pub fn from_settings(settings: &Settings, db: Db) -> Result<Self, MailError> {
         let from: Mailbox =
             settings.mail_from.parse().map_err(|e| MailError::Invalid(format!("PATRON_MAIL_FROM: {e}")))?;
@@ -99,10 +130,11 @@ impl Mailer {
         let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
         let invalid = |e: lettre::transport::smtp::Error| MailError::Invalid(format!("PATRON_SMTP_URL: {e}"));
         let tls_parameters = || TlsParameters::new(host.clone()).map_err(invalid);
-        let tls = match url.scheme() {
-            "smtps" => Tls::Wrapper(tls_parameters()?),
-            _ if is_loopback(&host) => Tls::Opportunistic(tls_parameters()?),
-            _ => Tls::Required(tls_parameters()?),
+        let tls = match tls_mode(url) {
+            TlsMode::Wrapper => Tls::Wrapper(tls_parameters()?),
+            TlsMode::Required => Tls::Required(tls_parameters()?),
+            TlsMode::Opportunistic => Tls::Opportunistic(tls_parameters()?),
+            TlsMode::None => Tls::None,
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
             .port(url.port().unwrap_or_else(|| default_port(url)))
@@ -225,5 +257,26 @@ impl header::Header for ListUnsubscribePost {
 
     fn display(&self) -> header::HeaderValue {
         header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TlsMode, tls_mode};
+
+    fn mode(url: &str) -> TlsMode {
+        tls_mode(&url::Url::parse(url).unwrap_or_else(|e| panic!("{url}: {e}")))
+    }
+
+    #[test]
+    fn starttls_is_required_except_on_loopback_or_when_the_url_says_otherwise() {
+        assert_eq!(mode("smtps://u:p@mail.example.com:465"), TlsMode::Wrapper);
+        assert_eq!(mode("smtp://u:p@mail.example.com:587"), TlsMode::Required);
+        assert_eq!(mode("smtp://mailpit:1025"), TlsMode::Required);
+        assert_eq!(mode("smtp://127.0.0.1:1025"), TlsMode::Opportunistic);
+        assert_eq!(mode("smtp://[::1]:1025"), TlsMode::Opportunistic);
+        assert_eq!(mode("smtp://localhost:25?tls=required"), TlsMode::Required);
+        assert_eq!(mode("smtp://mailpit:1025?tls=none"), TlsMode::None);
+        assert_eq!(mode("smtp://relay.internal:25?tls=opportunistic"), TlsMode::Opportunistic);
     }
 }

@@ -84,6 +84,21 @@ fn unknown_url_schemes_are_refused_for_every_backend() {
 }
 
 #[test]
+fn smtp_urls_take_only_a_known_tls_option() {
+    for good in
+        ["smtp://mailpit:1025?tls=none", "smtp://relay:25?tls=opportunistic", "smtp://u:p@mail:587?tls=required"]
+    {
+        assert!(load_env(&[("PATRON_SMTP_URL", good)]).is_ok(), "{good}");
+    }
+    let message = problems(&[("PATRON_SMTP_URL", "smtp://mail:587?tls=off")]);
+    assert!(message.contains("PATRON_SMTP_URL") && message.contains("required, opportunistic or none"), "{message}");
+    let message = problems(&[("PATRON_SMTP_URL", "smtps://mail:465?tls=none")]);
+    assert!(message.contains("smtps:// always uses TLS"), "{message}");
+    let message = problems(&[("PATRON_SMTP_URL", "smtp://mail:587?starttls=never")]);
+    assert!(message.contains("unknown option \"starttls\""), "{message}");
+}
+
+#[test]
 fn cloud_mode_requires_a_secret_key_and_never_prints_the_database_password() {
     let message = problems(&[("PATRON_DATABASE_URL", "postgres://app:hunter2pass@db:5432/patron")]);
     assert!(message.contains("PATRON_SECRET_KEY: is required"), "{message}");

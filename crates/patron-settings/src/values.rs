@@ -317,6 +317,16 @@ pub(crate) fn parse_smtp_url(value: &str) -> Result<SecretUrl, String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("{} has no host; {expected}", crate::redact_url(&url)));
     }
+    for (key, value) in url.query_pairs() {
+        match (key.as_ref(), url.scheme()) {
+            ("tls", "smtp") if matches!(value.as_ref(), "required" | "opportunistic" | "none") => {}
+            ("tls", "smtp") => {
+                return Err(format!("tls={value:?} is not one of required, opportunistic or none"));
+            }
+            ("tls", _) => return Err("smtps:// always uses TLS; the tls option is for smtp://".to_owned()),
+            _ => return Err(format!("unknown option {key:?}; the only option is tls=required|opportunistic|none")),
+        }
+    }
     Ok(SecretUrl::new(url))
 }
 

@@ -27,6 +27,16 @@ async fn link_in_mail(sink: &SmtpSink, to: &str, path: &str) -> String {
 }
 
 both_backends! {
+    async fn a_mail_catcher_without_tls_is_reached_when_the_url_says_tls_none(backend: TestBackend) {
+        let sink = SmtpSink::start().await;
+        let url = format!("{}?tls=none", sink.url());
+        let (app, database) = spawn_app_with(backend, &[("PATRON_SMTP_URL", &url)]).await;
+        let fan = app.new_user("fan").await;
+        link_in_mail(&sink, &fan.email, "/verify-email/").await;
+        app.stop().await;
+        database.drop_database().await;
+    }
+
     async fn a_new_account_confirms_its_address_with_the_mailed_link(backend: TestBackend) {
         let sink = SmtpSink::start().await;
         let (app, database) = spawn_app_with(backend, &[("PATRON_SMTP_URL", &sink.url())]).await;
