@@ -66,10 +66,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Declarative backups, configured by a tergum.yml (schema version 3).
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
     /// Platform admins: who may inspect jobs (and later refunds and moderation).
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupCommand {
+    /// Read and check a backup configuration without running anything: unknown keys and values
+    /// that cannot work are errors naming their place; exits 2 on any.
+    Validate {
+        /// The configuration (Tergum's tergum.yml, read strictly).
+        #[arg(short = 'c', long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
+        #[arg(long)]
+        expand_env: bool,
     },
 }
 
@@ -128,6 +147,10 @@ pub fn main() -> ExitCode {
     if let Command::Probe { url, creator, email, timeout, json } = cli.command {
         return probe(url, creator, email, timeout, json);
     }
+    // backups are configured by their own file, not by patron's settings
+    if let Command::Backup { command: BackupCommand::Validate { file, expand_env } } = cli.command {
+        return validate_backup(&file, expand_env);
+    }
     let settings = match load_settings(cli.config) {
         Ok(settings) => settings,
         Err(code) => return code,
@@ -175,7 +198,9 @@ pub fn main() -> ExitCode {
             telemetry.shutdown();
             code
         }),
-        Command::Probe { .. } => unreachable!("patron probe returns before settings are loaded"),
+        Command::Probe { .. } | Command::Backup { .. } => {
+            unreachable!("patron probe and patron backup return before settings are loaded")
+        }
         Command::Serve { roles, demo } => runtime.block_on(async {
             let telemetry = match crate::telemetry::init(&settings) {
                 Ok(telemetry) => telemetry,
@@ -233,6 +258,43 @@ fn probe(url: String, creator: Option<String>, email: Option<String>, timeout: u
         print!("{}", report.table());
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
+    let shown = file.display();
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("patron backup: cannot read {shown}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let parsed = if expand_env {
+        patron_backup::expand_env(&text, |name| std::env::var(name).ok())
+            .and_then(|text| patron_backup::Config::parse(&text))
+    } else {
+        patron_backup::Config::parse(&text)
+    };
+    let config = match parsed {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("patron backup: {shown} cannot be used:");
+            for line in error.to_string().lines() {
+                eprintln!("  {line}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    println!("{shown}: {} backups, schema version {}", config.backups.len(), config.meta.schema_version);
+    for backup in &config.backups {
+        let targets: Vec<String> = backup
+            .targets
+            .iter()
+            .map(|target| format!("{} ({})", target.id, target.kind().map_or("?", |kind| kind.name())))
+            .collect();
+        println!("  {}: {} → {}", backup.id, backup.source.kind(), targets.join(", "));
+    }
+    ExitCode::SUCCESS
 }
 
 async fn migrate(settings: &Settings) -> ExitCode {

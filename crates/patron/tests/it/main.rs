@@ -10,6 +10,7 @@ mod feeds;
 mod account_mails;
 mod accounts;
 mod admin;
+mod backup;
 mod config;
 mod creators;
 mod csrf;

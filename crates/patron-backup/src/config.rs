@@ -1,0 +1,656 @@
+//! The backup configuration: Tergum's `tergum.yml` (schema version 3) read strictly. A file
+//! Tergum runs is read unchanged, except that mistakes Tergum would ignore are refused: an
+//! unknown key is an error naming it, a source or target kind must be exactly one, and with
+//! `--expand-env` a variable that is not set is an error instead of an empty string.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::HashSet;
+
+/// The schema version this reader understands (Tergum's `Meta.SchemaVersion`).
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not YAML of the expected shape (an unknown key, a wrong type).
+    #[error("{0}")]
+    Parse(String),
+    /// `--expand-env` met `$NAME` or `${NAME}` for a variable that is not set.
+    #[error("environment variable {name} is not set (line {line}); set it or write the value into the file")]
+    MissingVariable { name: String, line: usize },
+    /// The file parsed, but these values cannot work; one line per problem, each naming where.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+}
+
+/// A whole `tergum.yml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Config {
+    pub meta: Meta,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub backups: Vec<Backup>,
+    #[serde(default)]
+    pub notification: Option<Notification>,
+    /// Accepted so that Tergum files read unchanged; patron sends no telemetry, whatever it says.
+    #[serde(default)]
+    pub telemetry: Option<Telemetry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Meta {
+    pub schema_version: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Settings {
+    /// Shown in the summary's subject: `[tergum][<ExtraName>] Backup Summary -- OK`.
+    #[serde(default)]
+    pub extra_name: String,
+    /// Tergum's switch between two implementations; patron has one, so it changes nothing.
+    #[serde(default, rename = "UseDoBackupV2")]
+    pub use_do_backup_v2: bool,
+}
+
+/// Tergum's telemetry block, read and ignored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Telemetry {
+    #[serde(default)]
+    pub origin: String,
+    #[serde(default)]
+    pub disable: bool,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub collect_host_data: bool,
+    #[serde(default)]
+    pub collect_backup_log: bool,
+}
+
+/// One backup: a source, what its stream passes through, and where it is stored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Backup {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub source: Source,
+    #[serde(default)]
+    pub middlewares: Vec<Middleware>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+    /// Seconds to wait before this backup starts.
+    #[serde(default)]
+    pub sleep_before: i64,
+}
+
+/// What is backed up: exactly one kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Source {
+    /// One PostgreSQL database with `pg_dump`.
+    Postgres(Postgres),
+    /// Every database of a PostgreSQL server with `pg_dumpall`.
+    PostgresServer(PostgresServer),
+    /// One MySQL/MariaDB database with `mysqldump`.
+    Mysql(Mysql),
+    /// Every database of a MySQL/MariaDB server.
+    MysqlServer(MysqlServer),
+    /// A directory as a tar stream.
+    Dir(Dir),
+    /// One file.
+    SingleFile(SingleFile),
+    /// Redis's RDB snapshot.
+    Redis(Redis),
+}
+
+impl Source {
+    /// The kind's name as the file writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Postgres(_) => "Postgres",
+            Source::PostgresServer(_) => "PostgresServer",
+            Source::Mysql(_) => "Mysql",
+            Source::MysqlServer(_) => "MysqlServer",
+            Source::Dir(_) => "Dir",
+            Source::SingleFile(_) => "SingleFile",
+            Source::Redis(_) => "Redis",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Postgres {
+    pub host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+    pub user: String,
+    #[serde(default, deserialize_with = "text")]
+    pub password: String,
+    pub database: String,
+    #[serde(default)]
+    pub pgdump_extra_args: Vec<String>,
+    #[serde(default, rename = "SSLMode")]
+    pub ssl_mode: String,
+    /// Tergum's custom (binary) format switch; patron dumps in the custom format either way.
+    #[serde(default)]
+    pub use_binary_backup: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PostgresServer {
+    pub host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+    pub user: String,
+    #[serde(default, deserialize_with = "text")]
+    pub password: String,
+    #[serde(default)]
+    pub pgdumpall_extra_args: Vec<String>,
+    #[serde(default, rename = "SSLMode")]
+    pub ssl_mode: String,
+    #[serde(default)]
+    pub use_binary_backup: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Mysql {
+    pub host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+    pub user: String,
+    #[serde(default, deserialize_with = "text")]
+    pub password: String,
+    pub database: String,
+    #[serde(default)]
+    pub mysqldump_extra_args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MysqlServer {
+    pub host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+    pub user: String,
+    #[serde(default, deserialize_with = "text")]
+    pub password: String,
+    #[serde(default)]
+    pub mysqldump_extra_args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Dir {
+    pub path: String,
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// Go on when a file cannot be read (it changed or vanished while the tar was written).
+    #[serde(default)]
+    pub ignore_failed_read: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct SingleFile {
+    pub path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Redis {
+    pub host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub port: Option<String>,
+}
+
+/// A stage a backup's stream passes through, in order: exactly one kind per list item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Middleware {
+    /// gzip compression.
+    Gzip(Gzip),
+    /// Tergum's passphrase encryption (OpenPGP, symmetric).
+    SymmetricEncryption(SymmetricEncryption),
+    /// Bytes written before the stream.
+    Prefix(Prefix),
+    /// Bytes written after the stream.
+    Suffix(Suffix),
+}
+
+/// `Gzip: {}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gzip {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct SymmetricEncryption {
+    #[serde(deserialize_with = "text")]
+    pub passphrase: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Prefix {
+    pub prefix: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Suffix {
+    pub suffix: String,
+}
+
+/// Where a backup is stored: an ID and exactly one of the kinds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Target {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(default)]
+    pub middlewares: Vec<Middleware>,
+    #[serde(default, rename = "S3")]
+    pub s3: Option<S3>,
+    #[serde(default)]
+    pub file: Option<File>,
+    #[serde(default)]
+    pub file_path: Option<FilePath>,
+}
+
+/// The one kind a target has.
+#[derive(Debug, Clone, Copy)]
+pub enum TargetKind<'a> {
+    S3(&'a S3),
+    File(&'a File),
+    FilePath(&'a FilePath),
+}
+
+impl Target {
+    /// The target's kind, when exactly one is given.
+    pub fn kind(&self) -> Option<TargetKind<'_>> {
+        match (&self.s3, &self.file, &self.file_path) {
+            (Some(s3), None, None) => Some(TargetKind::S3(s3)),
+            (None, Some(file), None) => Some(TargetKind::File(file)),
+            (None, None, Some(path)) => Some(TargetKind::FilePath(path)),
+            _ => None,
+        }
+    }
+}
+
+impl TargetKind<'_> {
+    /// The kind's name as the file writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TargetKind::S3(_) => "S3",
+            TargetKind::File(_) => "File",
+            TargetKind::FilePath(_) => "FilePath",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct S3 {
+    /// Empty: the standard AWS variables or the instance's role.
+    #[serde(default, deserialize_with = "text")]
+    pub access_key: String,
+    #[serde(default, deserialize_with = "text")]
+    pub secret_key: String,
+    #[serde(default)]
+    pub region: String,
+    /// Any S3-compatible service (`https://fra1.digitaloceanspaces.com`); empty means AWS.
+    #[serde(default)]
+    pub endpoint: String,
+    pub bucket_name: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub suffix: String,
+    #[serde(default)]
+    pub upload_retries: i64,
+    #[serde(default)]
+    pub retention: Option<Retention>,
+}
+
+/// Which stored backups to keep; 0 means no limit of that kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Retention {
+    #[serde(default)]
+    pub keep_count: i64,
+    #[serde(default)]
+    pub keep_days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct File {
+    pub dir: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default)]
+    pub suffix: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct FilePath {
+    pub path: String,
+}
+
+/// Who hears about a run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Notification {
+    #[serde(default)]
+    pub backend: NotificationBackend,
+    #[serde(default)]
+    pub targets: Vec<NotificationTarget>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct NotificationBackend {
+    #[serde(default)]
+    pub email: Option<EmailBackend>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct EmailBackend {
+    pub smtp_host: String,
+    #[serde(default, deserialize_with = "port")]
+    pub smtp_port: Option<String>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, deserialize_with = "text")]
+    pub password: String,
+    pub from: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct NotificationTarget {
+    /// Only when a backup or target failed (as `SendOK: false`).
+    #[serde(default)]
+    pub on_error_only: bool,
+    #[serde(default)]
+    pub email: Option<EmailRule>,
+    #[serde(default)]
+    pub slack_webhook: Option<SlackWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct EmailRule {
+    pub emails: Vec<String>,
+    /// Also mail when everything succeeded.
+    #[serde(default, rename = "SendOK")]
+    pub send_ok: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct SlackWebhook {
+    #[serde(rename = "URLs")]
+    pub urls: Vec<String>,
+    #[serde(default, rename = "SendOK")]
+    pub send_ok: bool,
+}
+
+/// A scalar read as text whether the file quoted it or not: Tergum's ports and passwords are
+/// strings, and YAML reads `Port: 5432` or `Password: 1234` as numbers.
+fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Scalar;
+    impl serde::de::Visitor<'_> for Scalar {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("text or a number")
+        }
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_owned())
+        }
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<String, E> {
+            Ok(value.to_string())
+        }
+    }
+    deserializer.deserialize_string(Scalar)
+}
+
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    scalar(deserializer)
+}
+
+fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    scalar(deserializer).map(Some)
+}
+
+/// Replaces `$NAME` and `${NAME}` with the variable's value from `lookup`, as Tergum's
+/// `--expand-env` does; a variable that is not set is an error naming it and its line. A `$`
+/// not followed by a name is kept.
+pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, consumed) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        let is_name = !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !is_name || consumed == 0 {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        match lookup(name) {
+            Some(value) => out.push_str(&value),
+            None => {
+                let line = text.len() - rest.len() + at;
+                let line = text[..line].matches('\n').count() + 1;
+                return Err(ConfigError::MissingVariable { name: name.to_owned(), line });
+            }
+        }
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl Config {
+    /// Reads a configuration from YAML text (already expanded, when asked to be) and checks it.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = serde_saphyr::from_str(text).map_err(|error| ConfigError::Parse(error.to_string()))?;
+        let problems = config.problems();
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    /// What cannot work, one line each, naming the place (`Backups[0] (db): …`).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.meta.schema_version != SCHEMA_VERSION {
+            problems.push(format!(
+                "Meta.SchemaVersion: {} is not supported; this is schema version {SCHEMA_VERSION}",
+                self.meta.schema_version
+            ));
+        }
+        if self.backups.is_empty() {
+            problems.push("Backups: there is no backup".to_owned());
+        }
+        let mut ids = HashSet::new();
+        for (index, backup) in self.backups.iter().enumerate() {
+            let at = format!("Backups[{index}] ({})", backup.id);
+            if backup.id.trim().is_empty() {
+                problems.push(format!("Backups[{index}].ID: is empty"));
+            } else if !ids.insert(backup.id.as_str()) {
+                problems.push(format!("{at}.ID: another backup has the same ID"));
+            }
+            if backup.sleep_before < 0 {
+                problems.push(format!("{at}.SleepBefore: must not be negative"));
+            }
+            source_problems(&backup.source, &format!("{at}.Source.{}", backup.source.kind()), &mut problems);
+            middleware_problems(&backup.middlewares, &format!("{at}.Middlewares"), &mut problems);
+            if backup.targets.is_empty() {
+                problems.push(format!("{at}.Targets: there is no target"));
+            }
+            let mut target_ids = HashSet::new();
+            for (t, target) in backup.targets.iter().enumerate() {
+                let at = format!("{at}.Targets[{t}] ({})", target.id);
+                if target.id.trim().is_empty() {
+                    problems.push(format!("{at}.ID: is empty"));
+                } else if !target_ids.insert(target.id.as_str()) {
+                    problems.push(format!("{at}.ID: another target of this backup has the same ID"));
+                }
+                middleware_problems(&target.middlewares, &format!("{at}.Middlewares"), &mut problems);
+                match target.kind() {
+                    None => problems.push(format!("{at}: give exactly one of S3, File or FilePath")),
+                    Some(TargetKind::S3(s3)) => s3_problems(s3, &format!("{at}.S3"), &mut problems),
+                    Some(TargetKind::File(file)) => {
+                        if file.dir.trim().is_empty() {
+                            problems.push(format!("{at}.File.Dir: is empty"));
+                        }
+                    }
+                    Some(TargetKind::FilePath(path)) => {
+                        if path.path.trim().is_empty() {
+                            problems.push(format!("{at}.FilePath.Path: is empty"));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(notification) = &self.notification {
+            for (index, target) in notification.targets.iter().enumerate() {
+                let at = format!("Notification.Targets[{index}]");
+                match (&target.email, &target.slack_webhook) {
+                    (Some(email), None) => {
+                        if notification.backend.email.is_none() {
+                            problems.push(format!("{at}.Email: needs Notification.Backend.Email (the SMTP server)"));
+                        }
+                        if email.emails.is_empty() {
+                            problems.push(format!("{at}.Email.Emails: is empty"));
+                        }
+                    }
+                    (None, Some(slack)) => {
+                        if slack.urls.is_empty() {
+                            problems.push(format!("{at}.SlackWebhook.URLs: is empty"));
+                        }
+                        for url in &slack.urls {
+                            if !url.starts_with("https://") && !url.starts_with("http://") {
+                                problems.push(format!("{at}.SlackWebhook.URLs: {url:?} is not an http(s) address"));
+                            }
+                        }
+                    }
+                    _ => problems.push(format!("{at}: give exactly one of Email or SlackWebhook")),
+                }
+            }
+            if let Some(email) = &notification.backend.email {
+                port_problem(email.smtp_port.as_deref(), "Notification.Backend.Email.SmtpPort", &mut problems);
+            }
+        }
+        problems
+    }
+}
+
+fn port_problem(port: Option<&str>, at: &str, problems: &mut Vec<String>) {
+    if let Some(port) = port
+        && !matches!(port.parse::<u16>(), Ok(1..))
+    {
+        problems.push(format!("{at}: {port:?} is not a port (1–65535)"));
+    }
+}
+
+fn required(value: &str, at: &str, problems: &mut Vec<String>) {
+    if value.trim().is_empty() {
+        problems.push(format!("{at}: is empty"));
+    }
+}
+
+fn source_problems(source: &Source, at: &str, problems: &mut Vec<String>) {
+    match source {
+        Source::Postgres(s) => {
+            required(&s.host, &format!("{at}.Host"), problems);
+            required(&s.user, &format!("{at}.User"), problems);
+            required(&s.database, &format!("{at}.Database"), problems);
+            port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
+            ssl_mode_problem(&s.ssl_mode, &format!("{at}.SSLMode"), problems);
+        }
+        Source::PostgresServer(s) => {
+            required(&s.host, &format!("{at}.Host"), problems);
+            required(&s.user, &format!("{at}.User"), problems);
+            port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
+            ssl_mode_problem(&s.ssl_mode, &format!("{at}.SSLMode"), problems);
+        }
+        Source::Mysql(s) => {
+            required(&s.host, &format!("{at}.Host"), problems);
+            required(&s.user, &format!("{at}.User"), problems);
+            required(&s.database, &format!("{at}.Database"), problems);
+            port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
+        }
+        Source::MysqlServer(s) => {
+            required(&s.host, &format!("{at}.Host"), problems);
+            required(&s.user, &format!("{at}.User"), problems);
+            port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
+        }
+        Source::Dir(s) => required(&s.path, &format!("{at}.Path"), problems),
+        Source::SingleFile(s) => required(&s.path, &format!("{at}.Path"), problems),
+        Source::Redis(s) => {
+            required(&s.host, &format!("{at}.Host"), problems);
+            port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
+        }
+    }
+}
+
+fn ssl_mode_problem(mode: &str, at: &str, problems: &mut Vec<String>) {
+    const MODES: [&str; 6] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+    if !mode.is_empty() && !MODES.contains(&mode) {
+        problems.push(format!("{at}: {mode:?} is not one of {}", MODES.join(", ")));
+    }
+}
+
+fn middleware_problems(middlewares: &[Middleware], at: &str, problems: &mut Vec<String>) {
+    for (index, middleware) in middlewares.iter().enumerate() {
+        if let Middleware::SymmetricEncryption(encryption) = middleware
+            && encryption.passphrase.is_empty()
+        {
+            problems.push(format!("{at}[{index}].SymmetricEncryption.Passphrase: is empty"));
+        }
+    }
+}
+
+fn s3_problems(s3: &S3, at: &str, problems: &mut Vec<String>) {
+    required(&s3.bucket_name, &format!("{at}.BucketName"), problems);
+    if s3.region.trim().is_empty() && s3.endpoint.trim().is_empty() {
+        problems.push(format!("{at}: give Region (AWS) or Endpoint (any S3-compatible service)"));
+    }
+    if !s3.endpoint.is_empty() && !s3.endpoint.starts_with("https://") && !s3.endpoint.starts_with("http://") {
+        problems.push(format!("{at}.Endpoint: {:?} is not an http(s) address", s3.endpoint));
+    }
+    if s3.access_key.is_empty() != s3.secret_key.is_empty() {
+        problems.push(format!("{at}: give both AccessKey and SecretKey, or neither (the AWS environment)"));
+    }
+    if s3.upload_retries < 0 {
+        problems.push(format!("{at}.UploadRetries: must not be negative"));
+    }
+    if let Some(retention) = &s3.retention
+        && (retention.keep_count < 0 || retention.keep_days < 0)
+    {
+        problems.push(format!("{at}.Retention: KeepCount and KeepDays must not be negative"));
+    }
+}

@@ -1,0 +1,10 @@
+//! `patron backup`: declarative backups a Kubernetes CronJob runs. The configuration is
+//! Tergum's `tergum.yml` (schema version 3), read strictly ([`config`]).
+
+pub mod config;
+
+pub use config::{Config, ConfigError, expand_env};
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests;
