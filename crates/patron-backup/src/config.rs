@@ -320,7 +320,9 @@ pub struct S3 {
     pub retention: Option<Retention>,
 }
 
-/// Which stored backups to keep; 0 means no limit of that kind.
+/// Which stored backups to keep; 0 means the rule is off. `KeepCount` and `KeepDays` are
+/// Tergum's; `KeepDaily`, `KeepWeekly` and `KeepMonthly` (grandfather-father-son) are patron's
+/// additions. See [`crate::retention::Policy`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Retention {
@@ -328,6 +330,26 @@ pub struct Retention {
     pub keep_count: i64,
     #[serde(default)]
     pub keep_days: i64,
+    #[serde(default)]
+    pub keep_daily: i64,
+    #[serde(default)]
+    pub keep_weekly: i64,
+    #[serde(default)]
+    pub keep_monthly: i64,
+}
+
+impl Retention {
+    /// The policy, when every number is usable (not negative, at most a million).
+    pub fn policy(&self) -> Option<crate::retention::Policy> {
+        let n = |value: i64| u32::try_from(value).ok().filter(|n| *n <= 1_000_000);
+        Some(crate::retention::Policy {
+            keep_count: n(self.keep_count)?,
+            keep_days: n(self.keep_days)?,
+            keep_daily: n(self.keep_daily)?,
+            keep_weekly: n(self.keep_weekly)?,
+            keep_monthly: n(self.keep_monthly)?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -338,6 +360,9 @@ pub struct File {
     pub prefix: String,
     #[serde(default)]
     pub suffix: String,
+    /// patron's addition: the same retention as on S3 (Tergum has it on S3 only).
+    #[serde(default)]
+    pub retention: Option<Retention>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -526,6 +551,9 @@ impl Config {
                         if file.dir.trim().is_empty() {
                             problems.push(format!("{at}.File.Dir: is empty"));
                         }
+                        if let Some(retention) = &file.retention {
+                            retention_problems(retention, &format!("{at}.File.Retention"), &mut problems);
+                        }
                     }
                     Some(TargetKind::FilePath(path)) => {
                         if path.path.trim().is_empty() {
@@ -648,9 +676,22 @@ fn s3_problems(s3: &S3, at: &str, problems: &mut Vec<String>) {
     if s3.upload_retries < 0 {
         problems.push(format!("{at}.UploadRetries: must not be negative"));
     }
-    if let Some(retention) = &s3.retention
-        && (retention.keep_count < 0 || retention.keep_days < 0)
-    {
-        problems.push(format!("{at}.Retention: KeepCount and KeepDays must not be negative"));
+    // Tergum requires both, and they are what tells this backup's objects from others'
+    required(&s3.prefix, &format!("{at}.Prefix"), problems);
+    required(&s3.suffix, &format!("{at}.Suffix"), problems);
+    if let Some(retention) = &s3.retention {
+        retention_problems(retention, &format!("{at}.Retention"), problems);
+    }
+}
+
+fn retention_problems(retention: &Retention, at: &str, problems: &mut Vec<String>) {
+    match retention.policy() {
+        None => problems.push(format!(
+            "{at}: KeepCount, KeepDays, KeepDaily, KeepWeekly and KeepMonthly must be between 0 and 1000000"
+        )),
+        Some(policy) if !policy.is_set() => {
+            problems.push(format!("{at}: give at least one of KeepCount, KeepDays, KeepDaily, KeepWeekly, KeepMonthly"))
+        }
+        Some(_) => {}
     }
 }

@@ -1,7 +1,9 @@
 //! `patron backup`: declarative backups a Kubernetes CronJob runs. The configuration is
-//! Tergum's `tergum.yml` (schema version 3), read strictly ([`config`]).
+//! Tergum's `tergum.yml` (schema version 3), read strictly ([`config`]); stored backups are
+//! named as Tergum names them and pruned by a retention policy ([`retention`]).
 
 pub mod config;
+pub mod retention;
 
 pub use config::{Config, ConfigError, expand_env};
 

@@ -1,4 +1,7 @@
 use crate::config::{Config, ConfigError, Middleware, Source, TargetKind, expand_env};
+use crate::retention::{Policy, object_name, parse_name, to_delete};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 
 /// The example from the Pickey.cz talk's slide, with its credentials from the environment.
 const TALK: &str = "Meta:
@@ -197,6 +200,7 @@ Notification:
         "Backups[0] (db).Source.Postgres.SSLMode: \"sometimes\" is not one of",
         "Backups[0] (db).Targets[0] (s3).S3: give Region (AWS) or Endpoint",
         "Backups[0] (db).Targets[0] (s3).S3: give both AccessKey and SecretKey",
+        "Backups[0] (db).Targets[0] (s3).S3.Prefix: is empty",
         "Backups[0] (db).Targets[1] (s3).ID: another target of this backup has the same ID",
         "Backups[0] (db).Targets[1] (s3): give exactly one of S3, File or FilePath",
         "Backups[1] (db).ID: another backup has the same ID",
@@ -216,4 +220,103 @@ fn environment_expansion_refuses_a_missing_variable_and_keeps_a_lone_dollar() {
         other => panic!("{other:?}"),
     }
     assert_eq!(expand_env("unterminated ${SET", lookup).unwrap(), "unterminated ${SET");
+}
+
+#[test]
+fn names_are_tergums_and_belong_only_to_their_own_backup() {
+    let at = datetime!(2026-11-28 17:05:09 UTC);
+    let name = object_name("postgres", "sql.gz", at, [0, 1, 25]);
+    assert_eq!(name, "postgres.2026-11-28_17-05-09_abz.sql.gz");
+    assert_eq!(parse_name("postgres", "sql.gz", &name), Some(at));
+    // the slide's own name form, and a time in another offset is written in UTC
+    let prague = at.to_offset(time::macros::offset!(+1));
+    assert_eq!(object_name("p", "s", prague, [2, 2, 2]), "p.2026-11-28_17-05-09_ccc.s");
+    for other in [
+        "postgres-old.2026-11-28_17-05-09_abz.sql.gz",
+        "postgres.2026-11-28_17-05-09_abz.sql.gz.manifest.json",
+        "postgres.2026-11-28_17-05-09_ABZ.sql.gz",
+        "postgres.2026-13-28_17-05-09_abz.sql.gz",
+        "postgres.2026-11-28_17-05_abz.sql.gz",
+        "postgres.2026-11-28 17-05-09_abz.sql.gz",
+    ] {
+        assert_eq!(parse_name("postgres", "sql.gz", other), None, "{other}");
+    }
+}
+
+/// One backup a day at 02:00 UTC from 1 September to 28 November 2026.
+fn daily() -> Vec<(String, OffsetDateTime)> {
+    let first = datetime!(2026-09-01 02:00 UTC);
+    (0..89)
+        .map(|day| {
+            let at = first + Duration::days(day);
+            (object_name("db", "dump", at, [0, 0, 0]), at)
+        })
+        .collect()
+}
+
+fn kept(policy: Policy) -> Vec<String> {
+    let stored = daily();
+    let now = datetime!(2026-11-28 03:00 UTC);
+    let deleted: Vec<String> = to_delete(&policy, &stored, now).into_iter().map(str::to_owned).collect();
+    let mut kept: Vec<String> =
+        stored.iter().filter(|(name, _)| !deleted.contains(name)).map(|(name, _)| name[3..13].to_owned()).collect();
+    kept.sort();
+    kept
+}
+
+#[test]
+fn retention_keeps_exactly_what_the_policy_says_over_months_of_daily_backups() {
+    assert_eq!(kept(Policy::default()).len(), 89, "no policy deletes nothing");
+    let last: Vec<String> = (15..=28).map(|day| format!("2026-11-{day:02}")).collect();
+    assert_eq!(kept(Policy { keep_count: 14, ..Policy::default() }), last);
+    // older than 30 days: before 29 October 03:00
+    let month = kept(Policy { keep_days: 30, ..Policy::default() });
+    assert_eq!((month.first().unwrap().as_str(), month.len()), ("2026-10-30", 30));
+    // Tergum's rules together: whichever deletes more
+    assert_eq!(kept(Policy { keep_count: 40, keep_days: 7, ..Policy::default() }).len(), 7);
+    // grandfather-father-son: 7 days, the newest of 4 ISO weeks (48: 23–29 Nov, 47, 46, 45)
+    // and of 3 months
+    let gfs = Policy { keep_daily: 7, keep_weekly: 4, keep_monthly: 3, ..Policy::default() };
+    assert_eq!(
+        kept(gfs),
+        [
+            "2026-09-30",
+            "2026-10-31",
+            "2026-11-08",
+            "2026-11-15",
+            "2026-11-22",
+            "2026-11-23",
+            "2026-11-24",
+            "2026-11-25",
+            "2026-11-26",
+            "2026-11-27",
+            "2026-11-28"
+        ]
+    );
+    // GFS protects what Tergum's count would delete
+    let both = kept(Policy { keep_count: 3, keep_monthly: 3, ..Policy::default() });
+    assert_eq!(both, ["2026-09-30", "2026-10-31", "2026-11-26", "2026-11-27", "2026-11-28"]);
+}
+
+#[test]
+fn the_newest_backup_is_never_deleted() {
+    let stored = daily();
+    // everything is older than a day at this "now", yet the newest stays
+    let now = datetime!(2027-06-01 00:00 UTC);
+    let deleted = to_delete(&Policy { keep_days: 1, ..Policy::default() }, &stored, now);
+    assert_eq!(deleted.len(), 88);
+    assert!(!deleted.contains(&stored[88].0.as_str()));
+}
+
+#[test]
+fn a_retention_with_no_rule_or_a_negative_one_is_refused() {
+    let base = "Meta: {SchemaVersion: 3}\nBackups:\n  - ID: x\n    Source: {SingleFile: {Path: /k}}\n    Targets:\n";
+    let message = problems(&format!("{base}      - {{ID: t, File: {{Dir: /b, Retention: {{}}}}}}\n"));
+    assert!(message.contains("File.Retention: give at least one of"), "{message}");
+    let message = problems(&format!("{base}      - {{ID: t, File: {{Dir: /b, Retention: {{KeepDaily: -1}}}}}}\n"));
+    assert!(message.contains("must be between 0 and 1000000"), "{message}");
+    let config = Config::parse(&format!("{base}      - {{ID: t, File: {{Dir: /b, Retention: {{KeepWeekly: 4}}}}}}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Some(TargetKind::File(file)) = config.backups[0].targets[0].kind() else { panic!("not File") };
+    assert_eq!(file.retention.as_ref().and_then(|r| r.policy()), Some(Policy { keep_weekly: 4, ..Policy::default() }));
 }

@@ -18,6 +18,8 @@ Backups:
         S3:
           Endpoint: https://fra1.digitaloceanspaces.com
           BucketName: backups
+          Prefix: patron/db
+          Suffix: dump.zst
 ";
 
 fn write(text: &str) -> (tempfile::TempDir, String) {
