@@ -431,34 +431,16 @@ pub struct SlackWebhook {
     pub send_ok: bool,
 }
 
-/// A scalar read as text whether the file quoted it or not: Tergum's ports and passwords are
-/// strings, and YAML reads `Port: 5432` or `Password: 1234` as numbers.
-fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    struct Scalar;
-    impl serde::de::Visitor<'_> for Scalar {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("text or a number")
-        }
-        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<String, E> {
-            Ok(value.to_owned())
-        }
-        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<String, E> {
-            Ok(value.to_string())
-        }
-        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<String, E> {
-            Ok(value.to_string())
-        }
-    }
-    deserializer.deserialize_string(Scalar)
-}
-
+/// A scalar read as the text the file has, quoted or not: Tergum's ports and passwords are
+/// strings, and `Port: 5432` or `Password: 0123` must not become numbers (`0123` would lose its
+/// zero). An empty value (`Password:`, or a variable expanded to nothing) is empty text.
 fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    scalar(deserializer)
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A port as text; empty means the tool's default.
 fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    scalar(deserializer).map(Some)
+    Ok(Option::<String>::deserialize(deserializer)?.filter(|port| !port.is_empty()))
 }
 
 /// Replaces `$NAME` and `${NAME}` with the variable's value from `lookup`, as Tergum's

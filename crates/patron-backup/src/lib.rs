@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod retention;
+pub mod run;
 
 pub use config::{Config, ConfigError, expand_env};
 

@@ -80,6 +80,17 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BackupCommand {
+    /// Run every backup of the configuration: each source streamed through its middlewares to
+    /// all its targets at once. Prints Tergum's summary table; exits 1 when any backup or
+    /// target failed (the others still run), 2 when the configuration cannot be used.
+    Run {
+        /// The configuration (Tergum's tergum.yml, read strictly).
+        #[arg(short = 'c', long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
+        #[arg(long)]
+        expand_env: bool,
+    },
     /// Read and check a backup configuration without running anything: unknown keys and values
     /// that cannot work are errors naming their place; exits 2 on any.
     Validate {
@@ -148,8 +159,11 @@ pub fn main() -> ExitCode {
         return probe(url, creator, email, timeout, json);
     }
     // backups are configured by their own file, not by patron's settings
-    if let Command::Backup { command: BackupCommand::Validate { file, expand_env } } = cli.command {
-        return validate_backup(&file, expand_env);
+    if let Command::Backup { command } = cli.command {
+        return match command {
+            BackupCommand::Validate { file, expand_env } => validate_backup(&file, expand_env),
+            BackupCommand::Run { file, expand_env } => run_backup(&file, expand_env),
+        };
     }
     let settings = match load_settings(cli.config) {
         Ok(settings) => settings,
@@ -260,13 +274,14 @@ fn probe(url: String, creator: Option<String>, email: Option<String>, timeout: u
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
+/// Reads and checks a backup configuration, or says on stderr why it cannot be used.
+fn load_backup_config(file: &std::path::Path, expand_env: bool) -> Option<patron_backup::Config> {
     let shown = file.display();
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
         Err(error) => {
             eprintln!("patron backup: cannot read {shown}: {error}");
-            return ExitCode::from(2);
+            return None;
         }
     };
     let parsed = if expand_env {
@@ -275,16 +290,33 @@ fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
     } else {
         patron_backup::Config::parse(&text)
     };
-    let config = match parsed {
-        Ok(config) => config,
+    match parsed {
+        Ok(config) => Some(config),
         Err(error) => {
             eprintln!("patron backup: {shown} cannot be used:");
             for line in error.to_string().lines() {
                 eprintln!("  {line}");
             }
-            return ExitCode::from(2);
+            None
         }
+    }
+}
+
+fn run_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
+    let Some(config) = load_backup_config(file, expand_env) else { return ExitCode::from(2) };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
     };
+    patron_storage::install_tls_provider();
+    let rows = runtime.block_on(patron_backup::run::run(&config));
+    print!("{}", patron_backup::run::table(&rows));
+    if rows.iter().all(patron_backup::run::Row::ok) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
+    let shown = file.display();
+    let Some(config) = load_backup_config(file, expand_env) else { return ExitCode::from(2) };
     println!("{shown}: {} backups, schema version {}", config.backups.len(), config.meta.schema_version);
     for backup in &config.backups {
         let targets: Vec<String> = backup

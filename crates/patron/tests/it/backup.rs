@@ -55,3 +55,194 @@ fn a_good_file_is_summarised_and_a_bad_one_refused_naming_the_key() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot read /no/such/tergum.yml"), "{stderr}");
 }
+
+/// Runs `psql` against `url` with one command; returns its output (unaligned, tuples only).
+fn psql(url: &str, sql: &str) -> String {
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        .output()
+        .expect("psql (postgresql-client) is needed by the backup tests");
+    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn database_url(admin: &str, name: &str) -> String {
+    let mut url = url::Url::parse(admin).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+#[test]
+fn a_directory_streams_to_every_target_and_a_failing_target_fails_the_run_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("media");
+    std::fs::create_dir_all(source.join("photos")).unwrap();
+    std::fs::write(source.join("photos/dog.jpg"), vec![7u8; 300_000]).unwrap();
+    std::fs::write(source.join("notes.txt"), "Na granulkey").unwrap();
+    std::fs::write(source.join("upload.tmp"), "half").unwrap();
+    let out = work.path().join("out");
+    let config = format!(
+        "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: media
+    Source:
+      Dir: {{Path: {source}, Excludes: ['*.tmp']}}
+    Middlewares:
+      - Gzip: {{}}
+    Targets:
+      - ID: folder
+        File: {{Dir: {out}, Prefix: media, Suffix: tar.gz}}
+      - ID: fixed
+        FilePath: {{Path: {out}/latest.tar.gz}}
+      - ID: broken
+        FilePath: {{Path: {missing}/media.tar.gz}}
+",
+        source = source.display(),
+        out = out.display(),
+        missing = work.path().join("no/such/folder").display()
+    );
+    let (_dir, path) = write(&config);
+    let (status, stdout, stderr) = process::run(&["backup", "run", "-c", &path], &[]);
+    assert_eq!(status.code(), Some(1), "one target failed: the run fails\n{stdout}\n{stderr}");
+    let row = |target: &str| stdout.lines().find(|line| line.contains(target)).unwrap_or_default().to_owned();
+    assert!(row("File: folder").starts_with("OK") && row("File: folder").contains("Dir: media"), "{stdout}");
+    assert!(row("FilePath: fixed").starts_with("OK"), "{stdout}");
+    assert!(
+        row("FilePath: broken").starts_with("ERROR") && row("FilePath: broken").contains("cannot create"),
+        "{stdout}"
+    );
+
+    // the File target's object has Tergum's name; nothing half-written is left
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let stored = names.iter().find(|name| name.starts_with("media.")).unwrap();
+    assert!(patron_backup::retention::parse_name("media", "tar.gz", stored).is_some(), "{stored}");
+    // both copies are the same stream, and it restores to the folder without the excluded file
+    let folder = std::fs::read(out.join(stored)).unwrap();
+    assert_eq!(folder, std::fs::read(out.join("latest.tar.gz")).unwrap());
+    let restored = work.path().join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    let untar = std::process::Command::new("tar").arg("-xzf").arg(out.join(stored)).arg("-C").arg(&restored).status();
+    assert!(untar.unwrap().success());
+    assert_eq!(std::fs::read(restored.join("photos/dog.jpg")).unwrap(), vec![7u8; 300_000]);
+    assert_eq!(std::fs::read_to_string(restored.join("notes.txt")).unwrap(), "Na granulkey");
+    assert!(!restored.join("upload.tmp").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_dumped_to_s3_restores_equal_and_a_failed_dump_stores_nothing() {
+    let admin = patron_testkit::postgres_admin_url();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (original, copy) = (format!("backup_src_{}", &id[..12]), format!("backup_dst_{}", &id[..12]));
+    psql(&admin, &format!("CREATE DATABASE {original}"));
+    psql(&admin, &format!("CREATE DATABASE {copy}"));
+    let original_url = database_url(&admin, &original);
+    psql(
+        &original_url,
+        "CREATE TABLE tiers (id int PRIMARY KEY, name text, price int); \
+         INSERT INTO tiers VALUES (1, 'Na granulkey', 59), (2, 'Na steaky', 99), (3, 'Na věčná loviště', 199); \
+         CREATE TABLE posts AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 5000) g",
+    );
+    let parsed = url::Url::parse(&admin).unwrap();
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (scripts/test starts the S3 server)"))
+    };
+    let prefix = format!("backup-it-{}/db", &id[..12]);
+    let config = |database: &str| {
+        format!(
+            "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: db
+    Source:
+      Postgres:
+        Host: {host}
+        Port: {port}
+        User: {user}
+        Password: ${{BACKUP_TEST_PASSWORD}}
+        Database: {database}
+    Targets:
+      - ID: s3
+        S3:
+          Endpoint: {endpoint}
+          Region: us-east-1
+          BucketName: {bucket}
+          AccessKey: {key}
+          SecretKey: {secret}
+          Prefix: {prefix}
+          Suffix: dump
+",
+            host = parsed.host_str().unwrap(),
+            port = parsed.port().unwrap_or(5432),
+            user = if parsed.username().is_empty() { "postgres" } else { parsed.username() },
+            endpoint = var("PATRON_TEST_S3_ENDPOINT"),
+            bucket = var("PATRON_TEST_S3_BUCKET"),
+            key = var("PATRON_TEST_S3_ACCESS_KEY"),
+            secret = var("PATRON_TEST_S3_SECRET_KEY"),
+        )
+    };
+    let password = parsed.password().unwrap_or_default().to_owned();
+
+    let (_dir, path) = write(&config(&original));
+    let env = [("BACKUP_TEST_PASSWORD", password.clone())];
+    let (status, stdout, stderr) = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            process::run(&["backup", "run", "-c", &path, "--expand-env"], &env)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.lines().any(|line| line.starts_with("OK") && line.contains("Postgres: db")), "{stdout}");
+
+    // the one object under the prefix is a custom-format dump that pg_restore reads
+    let storage = patron_storage::Storage::open(
+        &patron_settings::StorageUrl::S3 {
+            bucket: var("PATRON_TEST_S3_BUCKET"),
+            prefix: String::new(),
+            endpoint: Some(url::Url::parse(&var("PATRON_TEST_S3_ENDPOINT")).unwrap()),
+            region: Some("us-east-1".into()),
+            path_style: true,
+        },
+        &patron_storage::S3Credentials {
+            access_key_id: Some(var("PATRON_TEST_S3_ACCESS_KEY")),
+            secret_access_key: Some(patron_settings::SecretString::new(var("PATRON_TEST_S3_SECRET_KEY"))),
+        },
+    )
+    .unwrap();
+    let listed = storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let bytes = storage.get(&patron_storage::ObjectKey::new(listed[0].key.clone()).unwrap()).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dump = work.path().join("db.dump");
+    std::fs::write(&dump, &bytes).unwrap();
+    let restore = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--dbname", &database_url(&admin, &copy)])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    let content = "SELECT (SELECT string_agg(id || ':' || name || ':' || price, ',' ORDER BY id) FROM tiers) \
+                   || '/' || (SELECT md5(string_agg(body, ',' ORDER BY id)) FROM posts)";
+    assert_eq!(psql(&database_url(&admin, &copy), content), psql(&original_url, content));
+
+    // a dump that fails (no such database) is an error row and leaves no object behind
+    let (_dir, path) = write(&config(&format!("{original}_missing")));
+    let (status, stdout, _) = tokio::task::spawn_blocking(move || {
+        let env = [("BACKUP_TEST_PASSWORD", password.as_str())];
+        process::run(&["backup", "run", "-c", &path, "--expand-env"], &env)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("ERROR") && line.contains("pg_dump")), "{stdout}");
+    assert_eq!(storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap().len(), 1);
+
+    storage.delete_all(&format!("backup-it-{}", &id[..12])).await.unwrap();
+    psql(&admin, &format!("DROP DATABASE {original}"));
+    psql(&admin, &format!("DROP DATABASE {copy}"));
+}
