@@ -64,6 +64,9 @@ type Reader = Pin<Box<dyn AsyncRead + Send>>;
 struct Opened {
     reader: Reader,
     child: Option<Child>,
+    /// The tool's error output, read alongside so a chatty tool never blocks on a full pipe;
+    /// its end is kept for the error message.
+    stderr: Option<tokio::task::JoinHandle<String>>,
 }
 
 fn dump_command(program: &str) -> Command {
@@ -75,7 +78,23 @@ fn dump_command(program: &str) -> Command {
 fn spawn(mut command: Command, program: &str) -> Result<Opened, String> {
     let mut child = command.spawn().map_err(|error| format!("cannot start {program}: {error}"))?;
     let stdout = child.stdout.take().ok_or_else(|| format!("{program} has no output"))?;
-    Ok(Opened { reader: Box::pin(stdout), child: Some(child) })
+    let stderr = child.stderr.take().map(|mut pipe| {
+        tokio::spawn(async move {
+            let mut kept = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = pipe.read(&mut buffer).await {
+                if read == 0 {
+                    break;
+                }
+                kept.extend_from_slice(&buffer[..read]);
+                if kept.len() > 16 * 1024 {
+                    kept.drain(..kept.len() - 8 * 1024);
+                }
+            }
+            String::from_utf8_lossy(&kept).into_owned()
+        })
+    });
+    Ok(Opened { reader: Box::pin(stdout), child: Some(child), stderr })
 }
 
 /// Starts the source. Passwords reach the dump tools through their environment variables,
@@ -135,7 +154,7 @@ async fn open(source: &Source) -> Result<Opened, String> {
         Source::SingleFile(s) => {
             let file =
                 tokio::fs::File::open(&s.path).await.map_err(|error| format!("cannot open {}: {error}", s.path))?;
-            Ok(Opened { reader: Box::pin(file), child: None })
+            Ok(Opened { reader: Box::pin(file), child: None, stderr: None })
         }
         Source::Redis(s) => {
             let mut command = dump_command("redis-cli");
@@ -295,7 +314,7 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
         Ok(opened) => opened,
         Err(error) => return backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect(),
     };
-    let Opened { reader, mut child } = opened;
+    let Opened { reader, mut child, stderr } = opened;
     let mut reader = match apply(reader, &backup.middlewares) {
         Ok(reader) => reader,
         Err(error) => return backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect(),
@@ -341,7 +360,7 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
             let _ = child.start_kill();
             Err(error)
         }
-        (result, Some(child)) => match finish_child(child).await {
+        (result, Some(child)) => match finish_child(child, stderr).await {
             Ok(()) => result,
             Err(error) => Err(error),
         },
@@ -376,11 +395,11 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
 }
 
 /// Waits for a dump tool and turns a non-zero exit into its last lines of stderr.
-async fn finish_child(child: &mut Child) -> Result<(), String> {
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr).await;
-    }
+async fn finish_child(child: &mut Child, stderr: Option<tokio::task::JoinHandle<String>>) -> Result<(), String> {
+    let stderr = match stderr {
+        Some(task) => task.await.unwrap_or_default(),
+        None => String::new(),
+    };
     let status = child.wait().await.map_err(|e| format!("waiting for the dump tool: {e}"))?;
     if status.success() {
         return Ok(());

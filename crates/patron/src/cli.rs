@@ -1,4 +1,4 @@
-//! The command line: `patron serve | migrate | check | run-job | jobs | probe | admin`.
+//! The command line: `patron serve | migrate | check | run-job | jobs | probe | backup | admin`.
 
 use crate::app::{Application, Roles, StartupError, shutdown_signal};
 use clap::{Parser, Subcommand};
