@@ -4,7 +4,7 @@
 //! tool exiting non-zero) leaves nothing behind on any target.
 
 use crate::config::{Backup, Config, Middleware, Source, Target, TargetKind};
-use crate::retention::object_name;
+use crate::retention::{Policy, object_name, parse_name, to_delete};
 use async_compression::tokio::bufread::GzipEncoder;
 use bytes::Bytes;
 use patron_settings::StorageUrl;
@@ -228,29 +228,124 @@ impl Sink {
     }
 }
 
+/// The bucket of an S3 target.
+fn s3_storage(s3: &crate::config::S3) -> Result<Storage, String> {
+    let endpoint = if s3.endpoint.is_empty() {
+        None
+    } else {
+        Some(url::Url::parse(&s3.endpoint).map_err(|e| format!("Endpoint {:?}: {e}", s3.endpoint))?)
+    };
+    let url = StorageUrl::S3 {
+        bucket: s3.bucket_name.clone(),
+        prefix: String::new(),
+        path_style: endpoint.is_some(),
+        endpoint,
+        region: (!s3.region.is_empty()).then(|| s3.region.clone()),
+    };
+    let credentials = S3Credentials {
+        access_key_id: (!s3.access_key.is_empty()).then(|| s3.access_key.clone()),
+        secret_access_key: (!s3.secret_key.is_empty())
+            .then(|| patron_settings::SecretString::new(s3.secret_key.clone())),
+    };
+    Storage::open(&url, &credentials).map_err(|e| e.to_string())
+}
+
+/// What retention applies to on one target: where its objects are, how they are named, the policy.
+struct Kept {
+    storage: Storage,
+    folder: Option<String>,
+    prefix: String,
+    suffix: String,
+    policy: Policy,
+}
+
+fn retention_of(target: &Target) -> Result<Option<Kept>, String> {
+    let (storage, prefix, suffix, retention) = match target.kind() {
+        Some(TargetKind::S3(s3)) => (s3_storage(s3)?, &s3.prefix, &s3.suffix, &s3.retention),
+        Some(TargetKind::File(file)) => {
+            let url = StorageUrl::File { root: std::path::PathBuf::from(&file.dir) };
+            let storage = Storage::open(&url, &S3Credentials::default()).map_err(|e| e.to_string())?;
+            (storage, &file.prefix, &file.suffix, &file.retention)
+        }
+        Some(TargetKind::FilePath(_)) | None => return Ok(None),
+    };
+    let Some(policy) = retention.as_ref().and_then(crate::config::Retention::policy).filter(Policy::is_set) else {
+        return Ok(None);
+    };
+    let folder = prefix.rsplit_once('/').map(|(folder, _)| folder.to_owned());
+    Ok(Some(Kept { storage, folder, prefix: prefix.clone(), suffix: suffix.clone(), policy }))
+}
+
+/// The outcome of applying one target's retention.
+#[derive(Debug, Clone)]
+pub struct Pruned {
+    pub backup_id: String,
+    pub target_id: String,
+    /// The deleted objects, or why pruning failed.
+    pub result: Result<Vec<String>, String>,
+    /// How many of this backup's objects remain.
+    pub kept: usize,
+}
+
+/// Applies the retention of every target that has one (of the backups and targets `wanted`
+/// accepts) at `now`: only objects whose whole name is this backup's are considered.
+pub async fn prune(config: &Config, now: OffsetDateTime, wanted: impl Fn(&str, &str) -> bool) -> Vec<Pruned> {
+    let mut out = Vec::new();
+    for backup in &config.backups {
+        for target in &backup.targets {
+            if !wanted(&backup.id, &target.id) {
+                continue;
+            }
+            let kept = match retention_of(target) {
+                Ok(None) => continue,
+                Ok(Some(kept)) => kept,
+                Err(error) => {
+                    out.push(Pruned {
+                        backup_id: backup.id.clone(),
+                        target_id: target.id.clone(),
+                        result: Err(error),
+                        kept: 0,
+                    });
+                    continue;
+                }
+            };
+            let (result, remaining) = prune_one(&kept, now).await;
+            out.push(Pruned { backup_id: backup.id.clone(), target_id: target.id.clone(), result, kept: remaining });
+        }
+    }
+    out
+}
+
+async fn prune_one(kept: &Kept, now: OffsetDateTime) -> (Result<Vec<String>, String>, usize) {
+    let listed = match kept.storage.list_in(kept.folder.as_deref()).await {
+        Ok(listed) => listed,
+        Err(error) => return (Err(format!("listing: {error}")), 0),
+    };
+    let ours: Vec<(String, OffsetDateTime)> = listed
+        .into_iter()
+        .filter_map(|object| parse_name(&kept.prefix, &kept.suffix, &object.key).map(|at| (object.key, at)))
+        .collect();
+    let doomed: Vec<String> = to_delete(&kept.policy, &ours, now).into_iter().map(str::to_owned).collect();
+    let mut deleted = Vec::new();
+    for name in &doomed {
+        let key = match ObjectKey::new(name.clone()) {
+            Ok(key) => key,
+            Err(error) => return (Err(error.to_string()), ours.len() - deleted.len()),
+        };
+        if let Err(error) = kept.storage.delete(&key).await {
+            return (Err(format!("deleting {name}: {error}")), ours.len() - deleted.len());
+        }
+        deleted.push(name.clone());
+    }
+    (Ok(deleted), ours.len() - doomed.len())
+}
+
 /// Opens a target for a new backup stored at `now`; returns the sink and where it stores.
 async fn open_target(target: &Target, now: OffsetDateTime) -> Result<(Sink, String), String> {
     let letters = random_letters();
     match target.kind() {
         Some(TargetKind::S3(s3)) => {
-            let endpoint = if s3.endpoint.is_empty() {
-                None
-            } else {
-                Some(url::Url::parse(&s3.endpoint).map_err(|e| format!("Endpoint {:?}: {e}", s3.endpoint))?)
-            };
-            let url = StorageUrl::S3 {
-                bucket: s3.bucket_name.clone(),
-                prefix: String::new(),
-                path_style: endpoint.is_some(),
-                endpoint,
-                region: (!s3.region.is_empty()).then(|| s3.region.clone()),
-            };
-            let credentials = S3Credentials {
-                access_key_id: (!s3.access_key.is_empty()).then(|| s3.access_key.clone()),
-                secret_access_key: (!s3.secret_key.is_empty())
-                    .then(|| patron_settings::SecretString::new(s3.secret_key.clone())),
-            };
-            let storage = Storage::open(&url, &credentials).map_err(|e| e.to_string())?;
+            let storage = s3_storage(s3)?;
             let name = object_name(&s3.prefix, &s3.suffix, now, letters);
             let key = ObjectKey::new(name.clone()).map_err(|e| e.to_string())?;
             let upload = storage.upload(&key, "application/octet-stream").await.map_err(|e| e.to_string())?;

@@ -322,6 +322,26 @@ impl Storage {
         Ok(found)
     }
 
+    /// Every object directly or indirectly under `folder`, or in the whole store when `None`.
+    pub async fn list_in(&self, folder: Option<&str>) -> Result<Vec<Listed>, StorageError> {
+        match folder {
+            Some(folder) => self.list(folder).await,
+            None => {
+                let mut found = Vec::new();
+                let mut listing = self.store.list(None);
+                while let Some(meta) = listing.next().await {
+                    let meta = meta?;
+                    found.push(Listed {
+                        key: meta.location.to_string(),
+                        size: meta.size,
+                        modified: meta.last_modified.timestamp(),
+                    });
+                }
+                Ok(found)
+            }
+        }
+    }
+
     /// Deletes every object under the folder `prefix`; returns how many there were.
     pub async fn delete_all(&self, prefix: &str) -> Result<usize, StorageError> {
         let objects = self.list(prefix).await?;

@@ -91,6 +91,17 @@ enum BackupCommand {
         #[arg(long)]
         expand_env: bool,
     },
+    /// Apply each target's Retention now: delete the backups it no longer keeps (only objects
+    /// whose whole name is that backup's; never the newest). `run` does this after each
+    /// successful upload too.
+    Prune {
+        /// The configuration (Tergum's tergum.yml, read strictly).
+        #[arg(short = 'c', long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
+        #[arg(long)]
+        expand_env: bool,
+    },
     /// Read and check a backup configuration without running anything: unknown keys and values
     /// that cannot work are errors naming their place; exits 2 on any.
     Validate {
@@ -162,7 +173,8 @@ pub fn main() -> ExitCode {
     if let Command::Backup { command } = cli.command {
         return match command {
             BackupCommand::Validate { file, expand_env } => validate_backup(&file, expand_env),
-            BackupCommand::Run { file, expand_env } => run_backup(&file, expand_env),
+            BackupCommand::Run { file, expand_env } => run_backup(&file, expand_env, true),
+            BackupCommand::Prune { file, expand_env } => run_backup(&file, expand_env, false),
         };
     }
     let settings = match load_settings(cli.config) {
@@ -302,16 +314,46 @@ fn load_backup_config(file: &std::path::Path, expand_env: bool) -> Option<patron
     }
 }
 
-fn run_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
+/// `backup run` (back up, then apply retention where the upload succeeded) or `backup prune`
+/// (only the retention).
+fn run_backup(file: &std::path::Path, expand_env: bool, back_up: bool) -> ExitCode {
     let Some(config) = load_backup_config(file, expand_env) else { return ExitCode::from(2) };
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
     patron_storage::install_tls_provider();
-    let rows = runtime.block_on(patron_backup::run::run(&config));
-    print!("{}", patron_backup::run::table(&rows));
-    if rows.iter().all(patron_backup::run::Row::ok) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let mut ok = true;
+    let rows = if back_up { runtime.block_on(patron_backup::run::run(&config)) } else { Vec::new() };
+    if back_up {
+        print!("{}", patron_backup::run::table(&rows));
+        ok = rows.iter().all(patron_backup::run::Row::ok);
+    }
+    let succeeded = |backup: &str, target: &str| {
+        !back_up || rows.iter().any(|row| row.ok() && row.backup_id == backup && row.target_id == target)
+    };
+    let pruned = runtime.block_on(patron_backup::run::prune(&config, time::OffsetDateTime::now_utc(), succeeded));
+    if !pruned.is_empty() {
+        println!("\nRETENTION");
+    }
+    for target in &pruned {
+        match &target.result {
+            Ok(deleted) => {
+                println!(
+                    "{} → {}: deleted {}, kept {}",
+                    target.backup_id,
+                    target.target_id,
+                    deleted.len(),
+                    target.kept
+                );
+            }
+            Err(error) => {
+                ok = false;
+                println!("{} → {}: ERROR {error}", target.backup_id, target.target_id);
+            }
+        }
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {

@@ -246,3 +246,59 @@ Backups:
     psql(&admin, &format!("DROP DATABASE {original}"));
     psql(&admin, &format!("DROP DATABASE {copy}"));
 }
+
+#[test]
+fn run_applies_the_retention_to_this_backups_objects_only_and_prune_does_it_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("secret.key");
+    std::fs::write(&key, "k".repeat(40)).unwrap();
+    let out = work.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // another backup's object whose name starts the same, and an old one of ours
+    std::fs::write(out.join("key-old.2020-01-01_00-00-00_abc.bin"), "other").unwrap();
+    std::fs::write(out.join("key.2020-01-01_00-00-00_abc.bin"), "ours, old").unwrap();
+    let config = |keep: u32| {
+        format!(
+            "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: key
+    Source: {{SingleFile: {{Path: {key}}}}}
+    Targets:
+      - ID: folder
+        File: {{Dir: {out}, Prefix: key, Suffix: bin, Retention: {{KeepCount: {keep}}}}}
+",
+            key = key.display(),
+            out = out.display()
+        )
+    };
+    let ours = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("key."))
+            .collect();
+        names.sort();
+        names
+    };
+    let (_dir, path) = write(&config(2));
+    for run in 1..=3 {
+        let (status, stdout, stderr) = process::run(&["backup", "run", "-c", &path], &[]);
+        assert!(status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("RETENTION") && stdout.contains("key → folder: deleted"), "{stdout}");
+        assert!(ours().len() <= 2, "run {run}: {:?}", ours());
+    }
+    let kept = ours();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(!kept.contains(&"key.2020-01-01_00-00-00_abc.bin".to_owned()), "the oldest went first");
+    assert!(out.join("key-old.2020-01-01_00-00-00_abc.bin").exists(), "another backup's object stays");
+    for name in &kept {
+        assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), "k".repeat(40));
+    }
+
+    // prune alone, with a stricter policy: only the newest stays
+    let (_dir, path) = write(&config(1));
+    let (status, stdout, stderr) = process::run(&["backup", "prune", "-c", &path], &[]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("key → folder: deleted 1, kept 1"), "{stdout}");
+    assert_eq!(ours(), kept[1..]);
+}
