@@ -588,6 +588,14 @@ pub fn table(rows: &[Row]) -> String {
     for row in &cells {
         out.push_str(&line(row));
     }
+    // where each backup went and the digest of what was stored, to compare a download with
+    let stored: Vec<&Row> = rows.iter().filter(|row| row.ok()).collect();
+    if !stored.is_empty() {
+        out.push_str("\nSTORED  SHA-256\n");
+        for row in stored {
+            out.push_str(&format!("{} → {}: {}  {}\n", row.backup_id, row.target_id, row.stored_as, row.sha256));
+        }
+    }
     let failed: Vec<&Row> = rows.iter().filter(|row| !row.ok()).collect();
     if !failed.is_empty() {
         out.push_str("\nBACKUP  TARGET  ERROR\n");

@@ -198,6 +198,7 @@ Backups:
     .unwrap();
     assert!(status.success(), "{stdout}\n{stderr}");
     assert!(stdout.lines().any(|line| line.starts_with("OK") && line.contains("Postgres: db")), "{stdout}");
+    let stored = stdout.lines().find(|line| line.starts_with("db → s3: ")).unwrap_or_default().to_owned();
 
     // the one object under the prefix is a custom-format dump that pg_restore reads
     let storage = patron_storage::Storage::open(
@@ -217,6 +218,10 @@ Backups:
     let listed = storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
     let bytes = storage.get(&patron_storage::ObjectKey::new(listed[0].key.clone()).unwrap()).await.unwrap();
+    // the summary names the object and the SHA-256 of exactly these bytes
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(stored, format!("db → s3: {}  {digest}", listed[0].key), "{stdout}");
     let work = tempfile::tempdir().unwrap();
     let dump = work.path().join("db.dump");
     std::fs::write(&dump, &bytes).unwrap();
