@@ -37,6 +37,25 @@ pub struct Config {
     /// Accepted so that Tergum files read unchanged; patron sends no telemetry, whatever it says.
     #[serde(default)]
     pub telemetry: Option<Telemetry>,
+    /// patron's addition: Prometheus metrics of each run, so an alert fires when backups stop.
+    #[serde(default)]
+    pub metrics: Option<Metrics>,
+}
+
+/// Where a run's metrics go (patron's addition): a node-exporter textfile, a Pushgateway, or both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Metrics {
+    /// A `.prom` file for node-exporter's textfile collector, replaced atomically each run.
+    #[serde(default)]
+    pub textfile: String,
+    /// A Pushgateway's address (`http://pushgateway:9091`); metrics go to the group
+    /// `job=<Job>/backup=<ID>`.
+    #[serde(default, rename = "PushgatewayURL")]
+    pub pushgateway_url: String,
+    /// The `job` label; `patron-backup` when empty.
+    #[serde(default)]
+    pub job: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +73,27 @@ pub struct Settings {
     /// Tergum's switch between two implementations; patron has one, so it changes nothing.
     #[serde(default, rename = "UseDoBackupV2")]
     pub use_do_backup_v2: bool,
+    /// patron's addition: seconds a backup may take in all before it is stopped as failed
+    /// (default six hours).
+    #[serde(default)]
+    pub backup_timeout: Option<i64>,
+    /// patron's addition: seconds any one step may go without progress — a source producing
+    /// nothing, a target not taking bytes, a notification not answering — before it fails
+    /// (default five minutes).
+    #[serde(default)]
+    pub stall_timeout: Option<i64>,
+}
+
+impl Settings {
+    /// How long a whole backup may take.
+    pub fn backup_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.backup_timeout.map_or(6 * 3600, i64::unsigned_abs))
+    }
+
+    /// How long one step may go without progress.
+    pub fn stall_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stall_timeout.map_or(300, i64::unsigned_abs))
+    }
 }
 
 /// Tergum's telemetry block, read and ignored.
@@ -106,6 +146,12 @@ pub enum Source {
     SingleFile(SingleFile),
     /// Redis's RDB snapshot.
     Redis(Redis),
+    /// patron's addition: an SQLite database (patron's embedded one), copied consistently
+    /// with `VACUUM INTO` while it is in use.
+    Sqlite(Sqlite),
+    /// patron's addition: every object under a bucket or prefix (patron's media), as a tar
+    /// archive written object by object.
+    Storage(StorageSource),
 }
 
 impl Source {
@@ -119,6 +165,8 @@ impl Source {
             Source::Dir(_) => "Dir",
             Source::SingleFile(_) => "SingleFile",
             Source::Redis(_) => "Redis",
+            Source::Sqlite(_) => "Sqlite",
+            Source::Storage(_) => "Storage",
         }
     }
 }
@@ -205,6 +253,27 @@ pub struct SingleFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Sqlite {
+    /// The database file (`/data/patron.db`); a `sqlite://` URL is accepted too.
+    pub path: String,
+}
+
+/// A bucket or prefix in patron's storage URL form: `s3://bucket/prefix?endpoint=…&region=…`
+/// or `file:///data/media`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct StorageSource {
+    #[serde(rename = "URL")]
+    pub url: String,
+    /// Empty: the standard AWS variables or the instance's role.
+    #[serde(default, deserialize_with = "text")]
+    pub access_key: String,
+    #[serde(default, deserialize_with = "text")]
+    pub secret_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Redis {
     pub host: String,
     #[serde(default, deserialize_with = "port")]
@@ -223,6 +292,41 @@ pub enum Middleware {
     Prefix(Prefix),
     /// Bytes written after the stream.
     Suffix(Suffix),
+    /// patron's addition: Zstandard compression.
+    Zstd(Zstd),
+    /// patron's addition: encryption to age public keys (`age1…`); only the holder of a
+    /// matching identity can read the backup, and the machine making it holds no secret.
+    Age(Age),
+}
+
+impl Middleware {
+    /// The kind's name as the file writes it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Middleware::Gzip(_) => "Gzip",
+            Middleware::SymmetricEncryption(_) => "SymmetricEncryption",
+            Middleware::Prefix(_) => "Prefix",
+            Middleware::Suffix(_) => "Suffix",
+            Middleware::Zstd(_) => "Zstd",
+            Middleware::Age(_) => "Age",
+        }
+    }
+}
+
+/// `Zstd: {}` or `Zstd: {Level: 19}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Zstd {
+    /// 1–22; 3 when not given.
+    #[serde(default)]
+    pub level: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct Age {
+    /// age public keys (`age1…`); any one of their identities decrypts.
+    pub recipients: Vec<String>,
 }
 
 /// `Gzip: {}`.
@@ -545,6 +649,25 @@ impl Config {
                 }
             }
         }
+        for (value, at) in [
+            (self.settings.backup_timeout, "Settings.BackupTimeout"),
+            (self.settings.stall_timeout, "Settings.StallTimeout"),
+        ] {
+            if value.is_some_and(|seconds| seconds < 1) {
+                problems.push(format!("{at}: must be at least 1 second"));
+            }
+        }
+        if let Some(metrics) = &self.metrics {
+            if metrics.textfile.is_empty() && metrics.pushgateway_url.is_empty() {
+                problems.push("Metrics: give Textfile, PushgatewayURL or both".to_owned());
+            }
+            if !metrics.pushgateway_url.is_empty()
+                && !metrics.pushgateway_url.starts_with("http://")
+                && !metrics.pushgateway_url.starts_with("https://")
+            {
+                problems.push(format!("Metrics.PushgatewayURL: {:?} is not an http(s) address", metrics.pushgateway_url));
+            }
+        }
         if let Some(notification) = &self.notification {
             for (index, target) in notification.targets.iter().enumerate() {
                 let at = format!("Notification.Targets[{index}]");
@@ -624,6 +747,15 @@ fn source_problems(source: &Source, at: &str, problems: &mut Vec<String>) {
             required(&s.host, &format!("{at}.Host"), problems);
             port_problem(s.port.as_deref(), &format!("{at}.Port"), problems);
         }
+        Source::Sqlite(s) => required(&s.path, &format!("{at}.Path"), problems),
+        Source::Storage(s) => {
+            if let Err(error) = patron_settings::StorageUrl::parse(&s.url) {
+                problems.push(format!("{at}.URL: {error}"));
+            }
+            if s.access_key.is_empty() != s.secret_key.is_empty() {
+                problems.push(format!("{at}: give both AccessKey and SecretKey, or neither (the AWS environment)"));
+            }
+        }
     }
 }
 
@@ -636,10 +768,26 @@ fn ssl_mode_problem(mode: &str, at: &str, problems: &mut Vec<String>) {
 
 fn middleware_problems(middlewares: &[Middleware], at: &str, problems: &mut Vec<String>) {
     for (index, middleware) in middlewares.iter().enumerate() {
-        if let Middleware::SymmetricEncryption(encryption) = middleware
-            && encryption.passphrase.is_empty()
-        {
-            problems.push(format!("{at}[{index}].SymmetricEncryption.Passphrase: is empty"));
+        match middleware {
+            Middleware::SymmetricEncryption(encryption) if encryption.passphrase.is_empty() => {
+                problems.push(format!("{at}[{index}].SymmetricEncryption.Passphrase: is empty"));
+            }
+            Middleware::Zstd(zstd) if zstd.level.is_some_and(|level| !(1..=22).contains(&level)) => {
+                problems.push(format!("{at}[{index}].Zstd.Level: must be between 1 and 22"));
+            }
+            Middleware::Age(age) => {
+                if age.recipients.is_empty() {
+                    problems.push(format!("{at}[{index}].Age.Recipients: is empty"));
+                }
+                for recipient in &age.recipients {
+                    if !recipient.starts_with("age1") {
+                        problems.push(format!(
+                            "{at}[{index}].Age.Recipients: {recipient:?} is not an age public key (age1…)"
+                        ));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -3,6 +3,9 @@
 //! named as Tergum names them and pruned by a retention policy ([`retention`]).
 
 pub mod config;
+pub mod crypt;
+pub mod metrics;
+pub mod notify;
 pub mod retention;
 pub mod run;
 

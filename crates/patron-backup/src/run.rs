@@ -161,6 +161,7 @@ async fn open(source: &Source) -> Result<Opened, String> {
             command.args(["-h", &s.host, "-p", s.port.as_deref().unwrap_or("6379"), "--rdb", "-"]);
             spawn(command, "redis-cli")
         }
+        Source::Sqlite(_) | Source::Storage(_) => Err(format!("{} is not supported yet", source.kind())),
     }
 }
 
@@ -175,8 +176,8 @@ fn apply(mut reader: Reader, middlewares: &[Middleware]) -> Result<Reader, Strin
             Middleware::Suffix(suffix) => {
                 Box::pin(reader.chain(std::io::Cursor::new(suffix.suffix.clone().into_bytes())))
             }
-            Middleware::SymmetricEncryption(_) => {
-                return Err("SymmetricEncryption is not supported by patron backup yet".to_owned());
+            Middleware::SymmetricEncryption(_) | Middleware::Age(_) | Middleware::Zstd(_) => {
+                return Err(format!("{} is not supported by patron backup yet", middleware.kind()));
             }
         };
     }

@@ -140,7 +140,8 @@ pub enum StorageUrl {
 }
 
 impl StorageUrl {
-    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+    /// Reads a storage URL (`file:///folder` or `s3://bucket/prefix?…`).
+    pub fn parse(value: &str) -> Result<Self, String> {
         if let Some(path) = value.strip_prefix("file://") {
             if path.is_empty() {
                 return Err(format!("{value:?} names no folder; expected file:///path/to/folder"));

@@ -1,0 +1,1 @@
+//! Encryption middlewares: age to public keys, and Tergum's OpenPGP passphrase (gpg).

@@ -1,0 +1,1 @@
+//! The run's summary sent by e-mail and to Slack webhooks.
