@@ -281,7 +281,7 @@ pub struct Redis {
 }
 
 /// A stage a backup's stream passes through, in order: exactly one kind per list item.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Middleware {
     /// gzip compression.
@@ -314,7 +314,7 @@ impl Middleware {
 }
 
 /// `Zstd: {}` or `Zstd: {Level: 19}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Zstd {
     /// 1–22; 3 when not given.
@@ -322,7 +322,7 @@ pub struct Zstd {
     pub level: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Age {
     /// age public keys (`age1…`); any one of their identities decrypts.
@@ -330,24 +330,24 @@ pub struct Age {
 }
 
 /// `Gzip: {}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gzip {}
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct SymmetricEncryption {
     #[serde(deserialize_with = "text")]
     pub passphrase: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Prefix {
     pub prefix: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct Suffix {
     pub suffix: String,
@@ -665,7 +665,8 @@ impl Config {
                 && !metrics.pushgateway_url.starts_with("http://")
                 && !metrics.pushgateway_url.starts_with("https://")
             {
-                problems.push(format!("Metrics.PushgatewayURL: {:?} is not an http(s) address", metrics.pushgateway_url));
+                problems
+                    .push(format!("Metrics.PushgatewayURL: {:?} is not an http(s) address", metrics.pushgateway_url));
             }
         }
         if let Some(notification) = &self.notification {

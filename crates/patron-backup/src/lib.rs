@@ -4,10 +4,13 @@
 
 pub mod config;
 pub mod crypt;
+pub mod manifest;
 pub mod metrics;
 pub mod notify;
+pub mod restore;
 pub mod retention;
 pub mod run;
+pub mod source;
 
 pub use config::{Config, ConfigError, expand_env};
 

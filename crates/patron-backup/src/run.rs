@@ -3,19 +3,19 @@
 //! that fails is dropped from the stream and the others go on; a source that fails (a dump
 //! tool exiting non-zero) leaves nothing behind on any target.
 
-use crate::config::{Backup, Config, Middleware, Source, Target, TargetKind};
+use crate::config::{Backup, Config, Middleware, Target, TargetKind};
+use crate::manifest::{self, Manifest};
 use crate::retention::{Policy, object_name, parse_name, to_delete};
-use async_compression::tokio::bufread::GzipEncoder;
+use crate::source::{self, Hashing, Opened, Reader, hex};
+use async_compression::tokio::bufread::{GzipEncoder, ZstdEncoder};
 use bytes::Bytes;
 use patron_settings::StorageUrl;
 use patron_storage::{ObjectKey, S3Credentials, Storage, Upload};
 use sha2::{Digest, Sha256};
-use std::pin::Pin;
-use std::process::Stdio;
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 /// Bytes read from the source at a time; each target buffers at most a few of them.
@@ -52,132 +52,29 @@ pub async fn run(config: &Config) -> Vec<Row> {
         if backup.sleep_before > 0 {
             tokio::time::sleep(Duration::from_secs(backup.sleep_before.unsigned_abs())).await;
         }
-        rows.extend(run_one(backup).await);
+        rows.extend(run_one(backup, &config.settings).await);
     }
     rows
 }
 
-type Reader = Pin<Box<dyn AsyncRead + Send>>;
-
-/// The source's bytes, and the process producing them when there is one (its exit status
-/// decides whether the stream was complete).
-struct Opened {
-    reader: Reader,
-    child: Option<Child>,
-    /// The tool's error output, read alongside so a chatty tool never blocks on a full pipe;
-    /// its end is kept for the error message.
-    stderr: Option<tokio::task::JoinHandle<String>>,
-}
-
-fn dump_command(program: &str) -> Command {
-    let mut command = Command::new(program);
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    command
-}
-
-fn spawn(mut command: Command, program: &str) -> Result<Opened, String> {
-    let mut child = command.spawn().map_err(|error| format!("cannot start {program}: {error}"))?;
-    let stdout = child.stdout.take().ok_or_else(|| format!("{program} has no output"))?;
-    let stderr = child.stderr.take().map(|mut pipe| {
-        tokio::spawn(async move {
-            let mut kept = Vec::new();
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = pipe.read(&mut buffer).await {
-                if read == 0 {
-                    break;
-                }
-                kept.extend_from_slice(&buffer[..read]);
-                if kept.len() > 16 * 1024 {
-                    kept.drain(..kept.len() - 8 * 1024);
-                }
-            }
-            String::from_utf8_lossy(&kept).into_owned()
-        })
-    });
-    Ok(Opened { reader: Box::pin(stdout), child: Some(child), stderr })
-}
-
-/// Starts the source. Passwords reach the dump tools through their environment variables,
-/// never the command line (which `ps` shows to every user of the machine).
-async fn open(source: &Source) -> Result<Opened, String> {
-    match source {
-        Source::Postgres(s) => {
-            let mut command = dump_command("pg_dump");
-            command.args(["--format=custom", "--no-password"]).args(["--host", &s.host, "--username", &s.user]);
-            command.args(["--port", s.port.as_deref().unwrap_or("5432")]);
-            command.args(&s.pgdump_extra_args).arg("--dbname").arg(&s.database);
-            command.env("PGPASSWORD", &s.password);
-            if !s.ssl_mode.is_empty() {
-                command.env("PGSSLMODE", &s.ssl_mode);
-            }
-            spawn(command, "pg_dump")
-        }
-        Source::PostgresServer(s) => {
-            let mut command = dump_command("pg_dumpall");
-            command.arg("--no-password").args(["--host", &s.host, "--username", &s.user]);
-            command.args(["--port", s.port.as_deref().unwrap_or("5432")]).args(&s.pgdumpall_extra_args);
-            command.env("PGPASSWORD", &s.password);
-            if !s.ssl_mode.is_empty() {
-                command.env("PGSSLMODE", &s.ssl_mode);
-            }
-            spawn(command, "pg_dumpall")
-        }
-        Source::Mysql(s) => {
-            let mut command = dump_command("mysqldump");
-            command.args(["--single-transaction", "--routines", "--host", &s.host, "--user", &s.user]);
-            command.args(["--port", s.port.as_deref().unwrap_or("3306")]).args(&s.mysqldump_extra_args);
-            command.arg(&s.database).env("MYSQL_PWD", &s.password);
-            spawn(command, "mysqldump")
-        }
-        Source::MysqlServer(s) => {
-            let mut command = dump_command("mysqldump");
-            command.args(["--single-transaction", "--routines", "--all-databases", "--host", &s.host]);
-            command.args(["--user", &s.user, "--port", s.port.as_deref().unwrap_or("3306")]);
-            command.args(&s.mysqldump_extra_args).env("MYSQL_PWD", &s.password);
-            spawn(command, "mysqldump")
-        }
-        Source::Dir(s) => {
-            if !tokio::fs::metadata(&s.path).await.is_ok_and(|m| m.is_dir()) {
-                return Err(format!("{} is not a directory", s.path));
-            }
-            let mut command = dump_command("tar");
-            command.arg("--create").arg("--file=-").arg("--directory").arg(&s.path);
-            for exclude in &s.excludes {
-                command.arg(format!("--exclude={exclude}"));
-            }
-            if s.ignore_failed_read {
-                command.arg("--ignore-failed-read");
-            }
-            command.arg(".");
-            spawn(command, "tar")
-        }
-        Source::SingleFile(s) => {
-            let file =
-                tokio::fs::File::open(&s.path).await.map_err(|error| format!("cannot open {}: {error}", s.path))?;
-            Ok(Opened { reader: Box::pin(file), child: None, stderr: None })
-        }
-        Source::Redis(s) => {
-            let mut command = dump_command("redis-cli");
-            command.args(["-h", &s.host, "-p", s.port.as_deref().unwrap_or("6379"), "--rdb", "-"]);
-            spawn(command, "redis-cli")
-        }
-        Source::Sqlite(_) | Source::Storage(_) => Err(format!("{} is not supported yet", source.kind())),
-    }
-}
-
-/// Wraps the source's stream in the backup's middlewares, in order.
-fn apply(mut reader: Reader, middlewares: &[Middleware]) -> Result<Reader, String> {
+/// Wraps a stream in middlewares, in order.
+pub(crate) async fn apply(mut reader: Reader, middlewares: &[Middleware]) -> Result<Reader, String> {
     for middleware in middlewares {
         reader = match middleware {
             Middleware::Gzip(_) => Box::pin(GzipEncoder::new(BufReader::new(reader))),
+            Middleware::Zstd(zstd) => {
+                let level = async_compression::Level::Precise(zstd.level.map_or(3, |level| level.clamp(1, 22) as i32));
+                Box::pin(ZstdEncoder::with_quality(BufReader::new(reader), level))
+            }
             Middleware::Prefix(prefix) => {
                 Box::pin(std::io::Cursor::new(prefix.prefix.clone().into_bytes()).chain(reader))
             }
             Middleware::Suffix(suffix) => {
                 Box::pin(reader.chain(std::io::Cursor::new(suffix.suffix.clone().into_bytes())))
             }
-            Middleware::SymmetricEncryption(_) | Middleware::Age(_) | Middleware::Zstd(_) => {
-                return Err(format!("{} is not supported by patron backup yet", middleware.kind()));
+            Middleware::Age(age) => crate::crypt::age_encrypt(reader, &age.recipients)?,
+            Middleware::SymmetricEncryption(encryption) => {
+                crate::crypt::gpg_encrypt(reader, &encryption.passphrase).await?
             }
         };
     }
@@ -260,21 +157,31 @@ struct Kept {
     policy: Policy,
 }
 
-fn retention_of(target: &Target) -> Result<Option<Kept>, String> {
-    let (storage, prefix, suffix, retention) = match target.kind() {
-        Some(TargetKind::S3(s3)) => (s3_storage(s3)?, &s3.prefix, &s3.suffix, &s3.retention),
+/// Where an S3 or File target keeps its backups, and how they are named.
+pub(crate) fn target_store(target: &Target) -> Result<(Storage, String, String), String> {
+    match target.kind() {
+        Some(TargetKind::S3(s3)) => Ok((s3_storage(s3)?, s3.prefix.clone(), s3.suffix.clone())),
         Some(TargetKind::File(file)) => {
             let url = StorageUrl::File { root: std::path::PathBuf::from(&file.dir) };
             let storage = Storage::open(&url, &S3Credentials::default()).map_err(|e| e.to_string())?;
-            (storage, &file.prefix, &file.suffix, &file.retention)
+            Ok((storage, file.prefix.clone(), file.suffix.clone()))
         }
+        Some(TargetKind::FilePath(_)) | None => Err("a FilePath target holds one file, not named backups".to_owned()),
+    }
+}
+
+fn retention_of(target: &Target) -> Result<Option<Kept>, String> {
+    let retention = match target.kind() {
+        Some(TargetKind::S3(s3)) => &s3.retention,
+        Some(TargetKind::File(file)) => &file.retention,
         Some(TargetKind::FilePath(_)) | None => return Ok(None),
     };
     let Some(policy) = retention.as_ref().and_then(crate::config::Retention::policy).filter(Policy::is_set) else {
         return Ok(None);
     };
+    let (storage, prefix, suffix) = target_store(target)?;
     let folder = prefix.rsplit_once('/').map(|(folder, _)| folder.to_owned());
-    Ok(Some(Kept { storage, folder, prefix: prefix.clone(), suffix: suffix.clone(), policy }))
+    Ok(Some(Kept { storage, folder, prefix, suffix, policy }))
 }
 
 /// The outcome of applying one target's retention.
@@ -336,6 +243,10 @@ async fn prune_one(kept: &Kept, now: OffsetDateTime) -> (Result<Vec<String>, Str
         if let Err(error) = kept.storage.delete(&key).await {
             return (Err(format!("deleting {name}: {error}")), ours.len() - deleted.len());
         }
+        // its manifest goes with it (a backup made before manifests has none: not an error)
+        if let Ok(manifest) = ObjectKey::new(format!("{name}{}", manifest::SUFFIX)) {
+            let _ = kept.storage.delete(&manifest).await;
+        }
         deleted.push(name.clone());
     }
     (Ok(deleted), ours.len() - doomed.len())
@@ -383,8 +294,10 @@ fn random_letters() -> [u8; 3] {
 }
 
 /// Backs up one backup to all its targets at once.
-async fn run_one(backup: &Backup) -> Vec<Row> {
+async fn run_one(backup: &Backup, settings: &crate::config::Settings) -> Vec<Row> {
     let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + settings.backup_timeout();
+    let stall = settings.stall_timeout();
     let now = OffsetDateTime::now_utc();
     let source_kind = backup.source.kind();
     let row = |target: &Target, error: Option<String>| Row {
@@ -400,20 +313,20 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
         error,
         total: started.elapsed(),
     };
-    for target in &backup.targets {
-        if !target.middlewares.is_empty() {
-            let error = "middlewares on a target are not supported by patron backup yet; put them on the backup";
-            return backup.targets.iter().map(|t| row(t, Some(error.to_owned()))).collect();
-        }
-    }
-    let opened = match open(&backup.source).await {
-        Ok(opened) => opened,
-        Err(error) => return backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect(),
-    };
-    let Opened { reader, mut child, stderr } = opened;
-    let mut reader = match apply(reader, &backup.middlewares) {
+    let failed = |error: String| backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect::<Vec<_>>();
+    let opened =
+        match tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + stall), source::open(&backup.source))
+            .await
+        {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(error)) => return failed(error),
+            Err(_) => return failed(format!("the source did not start within {}s", stall.as_secs())),
+        };
+    let Opened { reader, done, tool } = opened;
+    let (reader, plain) = Hashing::new(reader);
+    let mut reader = match apply(Box::pin(reader), &backup.middlewares).await {
         Ok(reader) => reader,
-        Err(error) => return backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect(),
+        Err(error) => return failed(error),
     };
 
     // one task per target, fed through a small channel
@@ -423,23 +336,41 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
         let (sender, receiver) = mpsc::channel::<Piece>(CHUNKS_PER_TARGET);
         let opened = open_target(target, now).await;
         senders.push(opened.is_ok().then_some(sender));
-        tasks.push(tokio::spawn(write_target(opened, receiver)));
+        let middlewares: Vec<Middleware> = target.middlewares.clone();
+        tasks.push(tokio::spawn(write_target(opened, receiver, middlewares, stall)));
     }
 
     // the source, read once, copied to every target still taking it
+    let progress = Progress::new(&backup.id);
     let mut buffer = vec![0u8; CHUNK];
+    let mut read_total = 0u64;
     let source_result = loop {
-        match reader.read(&mut buffer).await {
+        let limit = deadline.min(tokio::time::Instant::now() + stall);
+        let read = match tokio::time::timeout_at(limit, reader.read(&mut buffer)).await {
+            Ok(read) => read,
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                break Err(format!(
+                    "the backup took longer than Settings.BackupTimeout ({}s)",
+                    settings.backup_timeout().as_secs()
+                ));
+            }
+            Err(_) => {
+                break Err(format!("the source produced nothing for {}s (Settings.StallTimeout)", stall.as_secs()));
+            }
+        };
+        match read {
             Ok(0) => break Ok(()),
             Ok(read) => {
+                read_total += read as u64;
+                progress.show(read_total);
                 let chunk = Bytes::copy_from_slice(&buffer[..read]);
                 let mut any = false;
                 for sender in senders.iter_mut() {
                     if let Some(open) = sender {
-                        if open.send(Piece::Data(chunk.clone())).await.is_ok() {
-                            any = true;
-                        } else {
-                            *sender = None;
+                        // a target that takes nothing for the stall timeout is dropped alone
+                        match tokio::time::timeout(stall, open.send(Piece::Data(chunk.clone()))).await {
+                            Ok(Ok(())) => any = true,
+                            Ok(Err(_)) | Err(_) => *sender = None,
                         }
                     }
                 }
@@ -450,22 +381,25 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
             Err(error) => break Err(format!("reading the source: {error}")),
         }
     };
+    progress.end();
     drop(reader);
-    let source_result = match (source_result, child.as_mut()) {
-        (Err(error), Some(child)) => {
-            let _ = child.start_kill();
-            Err(error)
-        }
-        (result, Some(child)) => match finish_child(child, stderr).await {
-            Ok(()) => result,
-            Err(error) => Err(error),
+    let source_result = match (source_result, done) {
+        // dropping `done` stops the producer (a dump tool is killed)
+        (Err(error), _) => Err(error),
+        (Ok(()), Some(done)) => match tokio::time::timeout(stall, done).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("the source did not finish within {}s after its end", stall.as_secs())),
         },
-        (result, None) => result,
+        (Ok(()), None) => Ok(()),
     };
     let backup_time = started.elapsed();
     for sender in senders.into_iter().flatten() {
         let _ = sender.send(Piece::End(source_result.clone())).await;
     }
+    let (plain_sha256, plain_size) = match plain.lock() {
+        Ok(state) => (hex(&state.0.clone().finalize()), state.1),
+        Err(_) => (String::new(), 0),
+    };
 
     let mut rows = Vec::new();
     for (target, task) in backup.targets.iter().zip(tasks) {
@@ -481,6 +415,28 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
                 line.size = done.size;
                 line.sha256 = done.sha256;
                 line.upload_time = done.finishing;
+                let middlewares =
+                    backup.middlewares.iter().chain(&target.middlewares).map(|m| m.kind().to_owned()).collect();
+                let manifest = Manifest {
+                    format: manifest::FORMAT.to_owned(),
+                    backup: backup.id.clone(),
+                    target: target.id.clone(),
+                    source: source_kind.to_owned(),
+                    source_detail: manifest::describe(&backup.source),
+                    tool: tool.clone(),
+                    middlewares,
+                    created: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    duration_seconds: started.elapsed().as_secs_f64(),
+                    size: line.size,
+                    sha256: line.sha256.clone(),
+                    plain_size,
+                    plain_sha256: plain_sha256.clone(),
+                    patron_version: env!("CARGO_PKG_VERSION").to_owned(),
+                };
+                if let Err(error) = write_manifest(target, &line.stored_as, &manifest, stall).await {
+                    line.error =
+                        Some(format!("stored as {}, but its manifest could not be written: {error}", line.stored_as));
+                }
             }
             Err(error) => line.error = Some(error),
         }
@@ -490,19 +446,70 @@ async fn run_one(backup: &Backup) -> Vec<Row> {
     rows
 }
 
-/// Waits for a dump tool and turns a non-zero exit into its last lines of stderr.
-async fn finish_child(child: &mut Child, stderr: Option<tokio::task::JoinHandle<String>>) -> Result<(), String> {
-    let stderr = match stderr {
-        Some(task) => task.await.unwrap_or_default(),
-        None => String::new(),
+/// Stores the manifest beside the backup: `<name>.manifest.json`.
+async fn write_manifest(target: &Target, stored_as: &str, manifest: &Manifest, stall: Duration) -> Result<(), String> {
+    let body = manifest.to_json();
+    let write = async {
+        match target.kind() {
+            Some(TargetKind::S3(s3)) => {
+                let storage = s3_storage(s3)?;
+                let key = ObjectKey::new(format!("{stored_as}{}", manifest::SUFFIX)).map_err(|e| e.to_string())?;
+                storage.put(&key, Bytes::from(body), "application/json").await.map_err(|e| e.to_string())
+            }
+            Some(TargetKind::File(_) | TargetKind::FilePath(_)) => {
+                let path = format!("{stored_as}{}", manifest::SUFFIX);
+                let partial = format!("{path}.partial");
+                tokio::fs::write(&partial, body).await.map_err(|e| format!("writing {partial}: {e}"))?;
+                tokio::fs::rename(&partial, &path).await.map_err(|e| format!("renaming to {path}: {e}"))
+            }
+            None => Err("the target has no single kind".to_owned()),
+        }
     };
-    let status = child.wait().await.map_err(|e| format!("waiting for the dump tool: {e}"))?;
-    if status.success() {
-        return Ok(());
+    tokio::time::timeout(stall, write).await.map_err(|_| format!("no answer within {}s", stall.as_secs()))?
+}
+
+/// A line on a terminal showing how far a long backup is; nothing when stderr is not one.
+struct Progress {
+    id: String,
+    started: Instant,
+    last: std::sync::Mutex<Option<Instant>>,
+    on: bool,
+}
+
+impl Progress {
+    fn new(id: &str) -> Self {
+        Progress {
+            id: id.to_owned(),
+            started: Instant::now(),
+            last: std::sync::Mutex::new(None),
+            on: std::io::stderr().is_terminal(),
+        }
     }
-    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(format!("the dump tool failed ({status}): {}", tail.join(" / ")))
+
+    fn show(&self, bytes: u64) {
+        if !self.on {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else { return };
+        if last.is_some_and(|at| at.elapsed() < Duration::from_millis(500)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        eprint!(
+            "\r\x1b[2K{}: {} read, {}/s, {:.0}s",
+            self.id,
+            size(bytes),
+            size((bytes as f64 / seconds) as u64),
+            seconds
+        );
+    }
+
+    fn end(&self) {
+        if self.on && self.last.lock().is_ok_and(|last| last.is_some()) {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 struct Written {
@@ -513,39 +520,72 @@ struct Written {
     finishing: Duration,
 }
 
+/// The pieces a target receives, as a stream of bytes again (for a target's own middlewares);
+/// a failed source is a read error, so nothing incomplete is ever completed.
+fn pieces_reader(receiver: mpsc::Receiver<Piece>) -> Reader {
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        match receiver.recv().await {
+            Some(Piece::Data(bytes)) => Some((Ok(bytes), receiver)),
+            Some(Piece::End(Ok(()))) => None,
+            Some(Piece::End(Err(error))) => Some((Err(std::io::Error::other(error)), receiver)),
+            None => Some((Err(std::io::Error::other("the source stopped before its end")), receiver)),
+        }
+    });
+    Box::pin(tokio_util::io::StreamReader::new(Box::pin(stream)))
+}
+
 async fn write_target(
     opened: Result<(Sink, String), String>,
-    mut receiver: mpsc::Receiver<Piece>,
+    receiver: mpsc::Receiver<Piece>,
+    middlewares: Vec<Middleware>,
+    stall: Duration,
 ) -> Result<Written, String> {
     let (mut sink, stored_as) = opened?;
+    let mut reader = match apply(pieces_reader(receiver), &middlewares).await {
+        Ok(reader) => reader,
+        Err(error) => {
+            sink.abort().await;
+            return Err(error);
+        }
+    };
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    while let Some(piece) = receiver.recv().await {
-        match piece {
-            Piece::Data(bytes) => {
-                if let Err(error) = sink.write(&bytes).await {
-                    sink.abort().await;
-                    return Err(format!("writing {stored_as}: {error}"));
-                }
-                hasher.update(&bytes);
-                size += bytes.len() as u64;
-            }
-            Piece::End(Ok(())) => {
-                let finishing = Instant::now();
-                if let Err(error) = sink.finish().await {
-                    return Err(format!("completing {stored_as}: {error}"));
-                }
-                let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-                return Ok(Written { stored_as, size, sha256, finishing: finishing.elapsed() });
-            }
-            Piece::End(Err(error)) => {
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let read = match reader.read(&mut buffer).await {
+            Ok(read) => read,
+            Err(error) => {
                 sink.abort().await;
-                return Err(error);
+                return Err(error.to_string());
+            }
+        };
+        if read == 0 {
+            break;
+        }
+        match tokio::time::timeout(stall, sink.write(&buffer[..read])).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                sink.abort().await;
+                return Err(format!("writing {stored_as}: {error}"));
+            }
+            Err(_) => {
+                sink.abort().await;
+                return Err(format!(
+                    "writing {stored_as}: no progress for {}s (Settings.StallTimeout)",
+                    stall.as_secs()
+                ));
             }
         }
+        hasher.update(&buffer[..read]);
+        size += read as u64;
     }
-    sink.abort().await;
-    Err("the source stopped before its end".to_owned())
+    let finishing = Instant::now();
+    match tokio::time::timeout(stall, sink.finish()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(format!("completing {stored_as}: {error}")),
+        Err(_) => return Err(format!("completing {stored_as}: no answer within {}s", stall.as_secs())),
+    }
+    Ok(Written { stored_as, size, sha256: hex(&hasher.finalize()), finishing: finishing.elapsed() })
 }
 
 /// The summary as Tergum prints it: one row per backup and target, then the errors.

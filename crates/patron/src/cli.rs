@@ -69,48 +69,12 @@ enum Command {
     /// Declarative backups, configured by a tergum.yml (schema version 3).
     Backup {
         #[command(subcommand)]
-        command: BackupCommand,
+        command: crate::backup::BackupCommand,
     },
     /// Platform admins: who may inspect jobs (and later refunds and moderation).
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum BackupCommand {
-    /// Run every backup of the configuration: each source streamed through its middlewares to
-    /// all its targets at once. Prints Tergum's summary table; exits 1 when any backup or
-    /// target failed (the others still run), 2 when the configuration cannot be used.
-    Run {
-        /// The configuration (Tergum's tergum.yml, read strictly).
-        #[arg(short = 'c', long = "file", value_name = "FILE")]
-        file: PathBuf,
-        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
-        #[arg(long)]
-        expand_env: bool,
-    },
-    /// Apply each target's Retention now: delete the backups it no longer keeps (only objects
-    /// whose whole name is that backup's; never the newest). `run` does this after each
-    /// successful upload too.
-    Prune {
-        /// The configuration (Tergum's tergum.yml, read strictly).
-        #[arg(short = 'c', long = "file", value_name = "FILE")]
-        file: PathBuf,
-        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
-        #[arg(long)]
-        expand_env: bool,
-    },
-    /// Read and check a backup configuration without running anything: unknown keys and values
-    /// that cannot work are errors naming their place; exits 2 on any.
-    Validate {
-        /// The configuration (Tergum's tergum.yml, read strictly).
-        #[arg(short = 'c', long = "file", value_name = "FILE")]
-        file: PathBuf,
-        /// Replace $NAME and ${NAME} with environment variables first (an unset one is an error).
-        #[arg(long)]
-        expand_env: bool,
     },
 }
 
@@ -171,11 +135,7 @@ pub fn main() -> ExitCode {
     }
     // backups are configured by their own file, not by patron's settings
     if let Command::Backup { command } = cli.command {
-        return match command {
-            BackupCommand::Validate { file, expand_env } => validate_backup(&file, expand_env),
-            BackupCommand::Run { file, expand_env } => run_backup(&file, expand_env, true),
-            BackupCommand::Prune { file, expand_env } => run_backup(&file, expand_env, false),
-        };
+        return crate::backup::main(command);
     }
     let settings = match load_settings(cli.config) {
         Ok(settings) => settings,
@@ -284,91 +244,6 @@ fn probe(url: String, creator: Option<String>, email: Option<String>, timeout: u
         print!("{}", report.table());
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-/// Reads and checks a backup configuration, or says on stderr why it cannot be used.
-fn load_backup_config(file: &std::path::Path, expand_env: bool) -> Option<patron_backup::Config> {
-    let shown = file.display();
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("patron backup: cannot read {shown}: {error}");
-            return None;
-        }
-    };
-    let parsed = if expand_env {
-        patron_backup::expand_env(&text, |name| std::env::var(name).ok())
-            .and_then(|text| patron_backup::Config::parse(&text))
-    } else {
-        patron_backup::Config::parse(&text)
-    };
-    match parsed {
-        Ok(config) => Some(config),
-        Err(error) => {
-            eprintln!("patron backup: {shown} cannot be used:");
-            for line in error.to_string().lines() {
-                eprintln!("  {line}");
-            }
-            None
-        }
-    }
-}
-
-/// `backup run` (back up, then apply retention where the upload succeeded) or `backup prune`
-/// (only the retention).
-fn run_backup(file: &std::path::Path, expand_env: bool, back_up: bool) -> ExitCode {
-    let Some(config) = load_backup_config(file, expand_env) else { return ExitCode::from(2) };
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    patron_storage::install_tls_provider();
-    let mut ok = true;
-    let rows = if back_up { runtime.block_on(patron_backup::run::run(&config)) } else { Vec::new() };
-    if back_up {
-        print!("{}", patron_backup::run::table(&rows));
-        ok = rows.iter().all(patron_backup::run::Row::ok);
-    }
-    let succeeded = |backup: &str, target: &str| {
-        !back_up || rows.iter().any(|row| row.ok() && row.backup_id == backup && row.target_id == target)
-    };
-    let pruned = runtime.block_on(patron_backup::run::prune(&config, time::OffsetDateTime::now_utc(), succeeded));
-    if !pruned.is_empty() {
-        println!("\nRETENTION");
-    }
-    for target in &pruned {
-        match &target.result {
-            Ok(deleted) => {
-                println!(
-                    "{} → {}: deleted {}, kept {}",
-                    target.backup_id,
-                    target.target_id,
-                    deleted.len(),
-                    target.kept
-                );
-            }
-            Err(error) => {
-                ok = false;
-                println!("{} → {}: ERROR {error}", target.backup_id, target.target_id);
-            }
-        }
-    }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-fn validate_backup(file: &std::path::Path, expand_env: bool) -> ExitCode {
-    let shown = file.display();
-    let Some(config) = load_backup_config(file, expand_env) else { return ExitCode::from(2) };
-    println!("{shown}: {} backups, schema version {}", config.backups.len(), config.meta.schema_version);
-    for backup in &config.backups {
-        let targets: Vec<String> = backup
-            .targets
-            .iter()
-            .map(|target| format!("{} ({})", target.id, target.kind().map_or("?", |kind| kind.name())))
-            .collect();
-        println!("  {}: {} → {}", backup.id, backup.source.kind(), targets.join(", "));
-    }
-    ExitCode::SUCCESS
 }
 
 async fn migrate(settings: &Settings) -> ExitCode {

@@ -2,6 +2,7 @@
 //! application from settings ([`app::Application`]), `patron check`, and telemetry.
 
 pub mod app;
+pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod demo;

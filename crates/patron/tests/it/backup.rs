@@ -113,11 +113,15 @@ Backups:
     );
 
     // the File target's object has Tergum's name; nothing half-written is left
-    let names: Vec<String> = std::fs::read_dir(&out)
+    let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    // each stored backup has its manifest beside it
+    let manifests: Vec<String> = names.iter().filter(|name| name.ends_with(".manifest.json")).cloned().collect();
+    names.retain(|name| !name.ends_with(".manifest.json"));
     assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(manifests.len(), 2, "{manifests:?}");
     let stored = names.iter().find(|name| name.starts_with("media.")).unwrap();
     assert!(patron_backup::retention::parse_name("media", "tar.gz", stored).is_some(), "{stored}");
     // both copies are the same stream, and it restores to the folder without the excluded file
@@ -130,6 +134,17 @@ Backups:
     assert_eq!(std::fs::read(restored.join("photos/dog.jpg")).unwrap(), vec![7u8; 300_000]);
     assert_eq!(std::fs::read_to_string(restored.join("notes.txt")).unwrap(), "Na granulkey");
     assert!(!restored.join("upload.tmp").exists());
+
+    // the manifest describes exactly the stored bytes
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(format!("{stored}.manifest.json"))).unwrap()).unwrap();
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&folder).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(manifest["sha256"], digest.as_str(), "{manifest}");
+    assert_eq!(manifest["size"], folder.len(), "{manifest}");
+    assert_eq!(manifest["source"], "Dir", "{manifest}");
+    assert_eq!(manifest["middlewares"], serde_json::json!(["Gzip"]), "{manifest}");
+    assert!(manifest["tool"].as_str().unwrap().contains("tar"), "{manifest}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,22 +230,48 @@ Backups:
         },
     )
     .unwrap();
-    let listed = storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap();
-    assert_eq!(listed.len(), 1, "{listed:?}");
+    let mut listed = storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap();
+    listed.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(listed.len(), 2, "the dump and its manifest: {listed:?}");
+    assert!(listed[1].key.ends_with(".dump.manifest.json"), "{listed:?}");
     let bytes = storage.get(&patron_storage::ObjectKey::new(listed[0].key.clone()).unwrap()).await.unwrap();
     // the summary names the object and the SHA-256 of exactly these bytes
     use sha2::Digest;
     let digest: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(stored, format!("db → s3: {}  {digest}", listed[0].key), "{stdout}");
-    let work = tempfile::tempdir().unwrap();
-    let dump = work.path().join("db.dump");
-    std::fs::write(&dump, &bytes).unwrap();
-    let restore = std::process::Command::new("pg_restore")
-        .args(["--no-owner", "--dbname", &database_url(&admin, &copy)])
-        .arg(&dump)
-        .output()
-        .unwrap();
-    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    // verify reads it back, compares the digests and has pg_restore read the dump
+    let run_cli = |args: Vec<String>| {
+        let env = [("BACKUP_TEST_PASSWORD", password.clone())];
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            process::run(&args, &env)
+        })
+    };
+    let cli = |command: &str, extra: &[&str]| {
+        let mut args: Vec<String> =
+            ["backup", command, "-c", &path, "--expand-env"].iter().map(|s| s.to_string()).collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run_cli(args)
+    };
+    let (status, stdout, stderr) = cli("verify", &[]).await.unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with("OK  db → s3") && stdout.contains("stored") && stdout.contains("pg_restore --list reads it"),
+        "{stdout}"
+    );
+    let (status, stdout, stderr) = cli("list", &["--json"]).await.unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let list: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list["stored"][0]["name"], listed[0].key.as_str(), "{list}");
+    assert_eq!(list["stored"][0]["manifest"]["sha256"], digest.as_str(), "{list}");
+    assert!(list["stored"][0]["manifest"]["tool"].as_str().unwrap().starts_with("pg_dump"), "{list}");
+
+    // restore streams it into the empty database (a password would go to PGPASSWORD, not argv)
+    let target = database_url(&admin, &copy);
+    let (status, stdout, stderr) = cli("restore", &["--backup", "db", "--to", &target]).await.unwrap();
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("pg_restore into"), "{stdout}");
     let content = "SELECT (SELECT string_agg(id || ':' || name || ':' || price, ',' ORDER BY id) FROM tiers) \
                    || '/' || (SELECT md5(string_agg(body, ',' ORDER BY id)) FROM posts)";
     assert_eq!(psql(&database_url(&admin, &copy), content), psql(&original_url, content));
@@ -245,7 +286,7 @@ Backups:
     .unwrap();
     assert_eq!(status.code(), Some(1), "{stdout}");
     assert!(stdout.lines().any(|line| line.starts_with("ERROR") && line.contains("pg_dump")), "{stdout}");
-    assert_eq!(storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap().len(), 1);
+    assert_eq!(storage.list(&format!("backup-it-{}", &id[..12])).await.unwrap().len(), 2);
 
     storage.delete_all(&format!("backup-it-{}", &id[..12])).await.unwrap();
     psql(&admin, &format!("DROP DATABASE {original}"));
@@ -280,7 +321,7 @@ Backups:
         let mut names: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("key."))
+            .filter(|name| name.starts_with("key.") && !name.ends_with(".manifest.json"))
             .collect();
         names.sort();
         names
@@ -299,6 +340,12 @@ Backups:
     for name in &kept {
         assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), "k".repeat(40));
     }
+    // the deleted backups' manifests went with them
+    let manifests = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().ends_with(".manifest.json"))
+        .count();
+    assert_eq!(manifests, 2);
 
     // prune alone, with a stricter policy: only the newest stays
     let (_dir, path) = write(&config(1));
