@@ -551,6 +551,22 @@ fn port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
 /// `--expand-env` does; a variable that is not set is an error naming it and its line. A `$`
 /// not followed by a name is kept.
 pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    // comment lines are kept as written: a `${NAME}` explained in a comment is not a value
+    let mut out = String::with_capacity(text.len());
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        if line.trim_start().starts_with('#') {
+            out.push_str(line);
+        } else {
+            out.push_str(
+                &expand_line(line, &lookup).map_err(|name| ConfigError::MissingVariable { name, line: number + 1 })?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One line with its variables replaced, or the name of one that is not set.
+fn expand_line(text: &str, lookup: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find('$') {
@@ -573,11 +589,7 @@ pub fn expand_env(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
         }
         match lookup(name) {
             Some(value) => out.push_str(&value),
-            None => {
-                let line = text.len() - rest.len() + at;
-                let line = text[..line].matches('\n').count() + 1;
-                return Err(ConfigError::MissingVariable { name: name.to_owned(), line });
-            }
+            None => return Err(name.to_owned()),
         }
         rest = &after[consumed..];
     }

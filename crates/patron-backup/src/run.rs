@@ -313,15 +313,22 @@ async fn run_one(backup: &Backup, settings: &crate::config::Settings) -> Vec<Row
         error,
         total: started.elapsed(),
     };
+    let compressed_later = backup
+        .middlewares
+        .iter()
+        .chain(backup.targets.iter().flat_map(|t| &t.middlewares))
+        .any(|m| matches!(m, Middleware::Gzip(_) | Middleware::Zstd(_)));
     let failed = |error: String| backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect::<Vec<_>>();
-    let opened =
-        match tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + stall), source::open(&backup.source))
-            .await
-        {
-            Ok(Ok(opened)) => opened,
-            Ok(Err(error)) => return failed(error),
-            Err(_) => return failed(format!("the source did not start within {}s", stall.as_secs())),
-        };
+    let opened = match tokio::time::timeout_at(
+        deadline.min(tokio::time::Instant::now() + stall),
+        source::open(&backup.source, compressed_later),
+    )
+    .await
+    {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(error)) => return failed(error),
+        Err(_) => return failed(format!("the source did not start within {}s", stall.as_secs())),
+    };
     let Opened { reader, done, tool } = opened;
     let (reader, plain) = Hashing::new(reader);
     let mut reader = match apply(Box::pin(reader), &backup.middlewares).await {

@@ -94,12 +94,18 @@ async fn spawn(mut command: Command, program: &'static str) -> Result<Opened, St
     Ok(Opened { reader: Box::pin(stdout), done: Some(done), tool })
 }
 
-/// Starts the source.
-pub async fn open(source: &Source) -> Result<Opened, String> {
+/// Starts the source. `compressed_later`: a middleware compresses the stream, so pg_dump's
+/// own compression is turned off (unless its extra arguments choose one) rather than
+/// compressing twice.
+pub async fn open(source: &Source, compressed_later: bool) -> Result<Opened, String> {
     match source {
         Source::Postgres(s) => {
             let mut command = dump_command("pg_dump");
             command.args(["--format=custom", "--no-password"]).args(["--host", &s.host, "--username", &s.user]);
+            let chooses = s.pgdump_extra_args.iter().any(|arg| arg.starts_with("--compress") || arg.starts_with("-Z"));
+            if compressed_later && !chooses {
+                command.arg("--compress=0");
+            }
             command.args(["--port", s.port.as_deref().unwrap_or("5432")]);
             command.args(&s.pgdump_extra_args).arg("--dbname").arg(&s.database);
             command.env("PGPASSWORD", &s.password);
