@@ -313,11 +313,8 @@ async fn run_one(backup: &Backup, settings: &crate::config::Settings) -> Vec<Row
         error,
         total: started.elapsed(),
     };
-    let compressed_later = backup
-        .middlewares
-        .iter()
-        .chain(backup.targets.iter().flat_map(|t| &t.middlewares))
-        .any(|m| matches!(m, Middleware::Gzip(_) | Middleware::Zstd(_)));
+    // only the backup's own middlewares reach every target
+    let compressed_later = backup.middlewares.iter().any(|m| matches!(m, Middleware::Gzip(_) | Middleware::Zstd(_)));
     let failed = |error: String| backup.targets.iter().map(|t| row(t, Some(error.clone()))).collect::<Vec<_>>();
     let opened = match tokio::time::timeout_at(
         deadline.min(tokio::time::Instant::now() + stall),
