@@ -25,6 +25,18 @@ const CHUNK: usize = 64 * 1024;
 /// How many bytes of gpg's error output are kept for the error message.
 const STDERR_TAIL: usize = 2 * 1024;
 
+/// A new age identity: the identity file's text (keep it secret, away from the backups) and
+/// its public key (`age1…`, for `Age.Recipients`).
+pub fn age_keygen() -> (String, String) {
+    use age::secrecy::ExposeSecret;
+    let identity = x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let created =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let text = format!("# created: {created}\n# public key: {recipient}\n{}\n", identity.to_string().expose_secret());
+    (text, recipient)
+}
+
 /// Encrypts `reader` to the age X25519 `recipients` (`age1…`), streaming.
 ///
 /// The encryption runs in a spawned task (so this must be called within a Tokio runtime)

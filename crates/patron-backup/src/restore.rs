@@ -231,7 +231,9 @@ async fn verify_one(
         copied?;
         checks.push("pg_restore --list reads it".to_owned());
     } else {
-        tokio::io::copy(&mut plain, &mut tokio::io::sink()).await.map_err(|e| format!("reading: {e}"))?;
+        tokio::io::copy(&mut plain, &mut tokio::io::sink())
+            .await
+            .map_err(|e| format!("it does not read back (damaged, or not what the configuration says): {e}"))?;
     }
     checks.insert(0, compare_stored(manifest, &stored_digest)?);
     let (plain_sha256, plain_size) = digest_of(&plain_digest);

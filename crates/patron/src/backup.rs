@@ -106,6 +106,14 @@ pub enum BackupCommand {
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
     },
+    /// Make an age key pair for the Age middleware: the identity file (secret: keep it away
+    /// from the backups, it is what `verify` and `restore` need) is written to FILE, created
+    /// with mode 0600 and never overwritten; the public key for `Age.Recipients` is printed.
+    Keygen {
+        /// Where to write the identity file.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Apply each target's Retention now: delete the backups it no longer keeps (only objects
     /// whose whole name is that backup's, with their manifests; never the newest).
     Prune {
@@ -126,6 +134,7 @@ pub fn main(command: BackupCommand) -> ExitCode {
     patron_storage::install_tls_provider();
     match command {
         BackupCommand::Validate { config } => validate(&config),
+        BackupCommand::Keygen { output } => keygen(&output),
         BackupCommand::Run { config, extra_name, json } => {
             let Some(mut loaded) = load(&config) else { return ExitCode::from(2) };
             if let Some(extra_name) = extra_name {
@@ -202,6 +211,28 @@ pub fn main(command: BackupCommand) -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+fn keygen(output: &Path) -> ExitCode {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let (identity, recipient) = patron_backup::crypt::age_keygen();
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(output);
+    let written = file.and_then(|mut file| file.write_all(identity.as_bytes()).and_then(|()| file.sync_all()));
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "patron backup: wrote the identity to {} (keep it secret and apart from the backups)",
+                output.display()
+            );
+            println!("{recipient}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("patron backup keygen: cannot create {}: {error}", output.display());
+            ExitCode::from(2)
         }
     }
 }

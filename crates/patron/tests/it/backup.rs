@@ -588,3 +588,306 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
     storage.delete_all("database").await.unwrap();
     storage.delete_all("media").await.unwrap();
 }
+
+fn file_tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                found.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Encrypted backups (age to a public key on one target, Tergum's gpg passphrase on another)
+/// restore with their keys, verify reads what it can without the identity, and a corrupted
+/// byte in a stored backup is caught.
+#[test]
+fn encrypted_backups_restore_with_their_keys_and_verify_catches_a_corrupted_byte() {
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("documents");
+    std::fs::create_dir_all(source.join("contracts")).unwrap();
+    let pseudo_random: Vec<u8> = (0..400_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(source.join("contracts/2026.pdf"), &pseudo_random).unwrap();
+    std::fs::write(source.join("readme.txt"), "Smlouvy s podporovateli").unwrap();
+    let identity = work.path().join("backup.agekey");
+    let (status, recipient, stderr) = process::run(&["backup", "keygen", "-o", identity.to_str().unwrap()], &[]);
+    assert!(status.success(), "{stderr}");
+    let recipient = recipient.trim().to_owned();
+    assert!(recipient.starts_with("age1"), "{recipient}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&identity).unwrap().permissions().mode() & 0o777, 0o600);
+    let (status, _, stderr) = process::run(&["backup", "keygen", "-o", identity.to_str().unwrap()], &[]);
+    assert_eq!(status.code(), Some(2), "an identity is never overwritten: {stderr}");
+
+    let out = work.path().join("out");
+    let config = format!(
+        "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: documents
+    Source: {{Dir: {{Path: {source}}}}}
+    Middlewares: [{{Zstd: {{Level: 9}}}}]
+    Targets:
+      - ID: plain
+        File: {{Dir: {out}/plain, Prefix: documents, Suffix: tar.zst}}
+      - ID: sealed
+        Middlewares: [{{Age: {{Recipients: [{recipient}]}}}}]
+        File: {{Dir: {out}/sealed, Prefix: documents, Suffix: tar.zst.age}}
+  - ID: legacy
+    Source: {{SingleFile: {{Path: {source}/contracts/2026.pdf}}}}
+    Middlewares: [{{Gzip: {{}}}}, {{SymmetricEncryption: {{Passphrase: ${{BACKUP_TEST_PASSPHRASE}}}}}}]
+    Targets:
+      - ID: folder
+        File: {{Dir: {out}/legacy, Prefix: contract, Suffix: gz.gpg}}
+",
+        source = source.display(),
+        out = out.display(),
+    );
+    let (_dir, path) = write(&config);
+    let env = [("BACKUP_TEST_PASSPHRASE", "kost-pro-Gordíkeyho")];
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["backup", extra[0], "-c", path.as_str(), "--expand-env"];
+        args.extend_from_slice(&extra[1..]);
+        process::run(&args, &env)
+    };
+    let (status, stdout, stderr) = cli(&["run"]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("OK")).count(), 3, "{stdout}");
+    // nothing readable is stored: not the passphrase's file, not the age file
+    let sealed = file_tree(&out.join("sealed"));
+    let stored = sealed.iter().find(|(name, _)| name.ends_with(".age")).unwrap();
+    assert!(stored.1.starts_with(b"age-encryption.org/v1"), "an age file");
+    assert!(!stored.1.windows(10).any(|w| w == &pseudo_random[1000..1010]));
+
+    // without the identity, verify checks the stored bytes of the sealed copy and all of the others
+    let (status, stdout, stderr) = cli(&["verify"]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.lines().any(|l| l.starts_with("OK  documents → sealed") && l.contains("--identity")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("OK  legacy → folder") && l.contains("contents")), "{stdout}");
+    let (status, stdout, _) =
+        cli(&["verify", "--backup", "documents", "--target", "sealed", "--identity", identity.to_str().unwrap()]);
+    assert!(status.success() && stdout.contains("contents"), "{stdout}");
+
+    // restores: the sealed copy with the identity (and not without), the gpg one with the passphrase
+    let restored = work.path().join("restored");
+    let (status, _, stderr) =
+        cli(&["restore", "--backup", "documents", "--target", "sealed", "--to", restored.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("--identity"), "{stderr}");
+    let (status, stdout, stderr) = cli(&[
+        "restore",
+        "--backup",
+        "documents",
+        "--target",
+        "sealed",
+        "--to",
+        restored.to_str().unwrap(),
+        "--identity",
+        identity.to_str().unwrap(),
+    ]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert_eq!(file_tree(&restored), file_tree(&source));
+    let contract = work.path().join("contract.pdf");
+    let (status, stdout, stderr) = cli(&["restore", "--backup", "legacy", "--to", contract.to_str().unwrap()]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert_eq!(std::fs::read(&contract).unwrap(), pseudo_random);
+
+    // one flipped byte in the middle of the plain copy: verify fails, naming the difference
+    let plain = file_tree(&out.join("plain"));
+    let (name, mut bytes) = plain.into_iter().find(|(name, _)| name.ends_with(".tar.zst")).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(out.join("plain").join(&name), &bytes).unwrap();
+    let (status, stdout, _) = cli(&["verify", "--backup", "documents", "--target", "plain"]);
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    // (zstd's own checksum may notice first, or the digest)
+    assert!(stdout.starts_with("FAILED  documents → plain"), "{stdout}");
+    assert!(stdout.contains("differ") || stdout.contains("corruption"), "{stdout}");
+    // and restore refuses it rather than restoring something else
+    let (status, _, stderr) = cli(&[
+        "restore",
+        "--backup",
+        "documents",
+        "--target",
+        "plain",
+        "--to",
+        work.path().join("again").to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+}
+
+/// A bucket prefix (patron's media on S3) is archived object by object and restored into
+/// another prefix; restoring again writes nothing that is already there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_prefix_restores_object_by_object_and_again_only_what_is_missing() {
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let env = s3_env(&format!("backup-bucket-{id}"));
+    let (endpoint, bucket, key, secret) = (&env[0].1, &env[1].1, &env[2].1, &env[3].1);
+    let url = |prefix: &str| format!("s3://{bucket}/backup-bucket-{id}/{prefix}?endpoint={endpoint}&region=us-east-1");
+    let media = patron_backup::source::open_storage(&url("media"), key, secret).unwrap();
+    let mut objects = Vec::new();
+    for (index, size) in [0usize, 1, 5 * 1024 * 1024 + 7, 70_000].into_iter().enumerate() {
+        let name = format!("media/0192-{index}/{}.jpg", "long-name-".repeat(index * 4));
+        let body: Vec<u8> = (0..size).map(|i| (i * 31 + index) as u8).collect();
+        media
+            .put(&patron_storage::ObjectKey::new(name.clone()).unwrap(), body.clone().into(), "image/jpeg")
+            .await
+            .unwrap();
+        objects.push((name, body));
+    }
+    let out = tempfile::tempdir().unwrap();
+    let config = format!(
+        "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: media
+    Source:
+      Storage: {{URL: '{source}', AccessKey: $BACKUP_S3_ACCESS_KEY, SecretKey: $BACKUP_S3_SECRET_KEY}}
+    Targets:
+      - ID: disk
+        File: {{Dir: {out}, Prefix: media, Suffix: tar}}
+",
+        source = url("media"),
+        out = out.path().display()
+    );
+    let (_dir, path) = write(&config);
+    let (status, stdout, stderr) = patron_cli(args(&["backup", "run", "-c", &path, "--expand-env"]), env.clone()).await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+
+    let mut restore_env = env.clone();
+    restore_env.push(("PATRON_S3_ACCESS_KEY_ID", key.clone()));
+    restore_env.push(("PATRON_S3_SECRET_ACCESS_KEY", secret.clone()));
+    let copy = url("copy");
+    let restore = args(&["backup", "restore", "-c", &path, "--expand-env", "--backup", "media", "--to", &copy]);
+    let (status, stdout, stderr) = patron_cli(restore.clone(), restore_env.clone()).await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("4 objects written, 0 already there"), "{stdout}");
+    let copied = patron_backup::source::open_storage(&copy, key, secret).unwrap();
+    for (name, body) in &objects {
+        let got = copied.get(&patron_storage::ObjectKey::new(name.clone()).unwrap()).await.unwrap();
+        assert!(got.as_ref() == body.as_slice(), "{name}");
+    }
+    assert_eq!(copied.list_in(None).await.unwrap().len(), objects.len());
+    // one object lost in the copy: a second restore writes only that one
+    copied.delete(&patron_storage::ObjectKey::new(objects[2].0.clone()).unwrap()).await.unwrap();
+    let (status, stdout, stderr) = patron_cli(restore, restore_env).await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 objects written, 3 already there"), "{stdout}");
+
+    media.delete_all("media").await.unwrap();
+    copied.delete_all("media").await.unwrap();
+}
+
+/// A source that stops producing (a server that accepts and never answers) fails after
+/// Settings.StallTimeout instead of hanging the CronJob until its deadline.
+#[test]
+fn a_source_that_stalls_fails_after_the_stall_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let (connection, _) = silent.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(8));
+        drop(connection);
+    });
+    let out = tempfile::tempdir().unwrap();
+    let config = format!(
+        "Meta: {{SchemaVersion: 3}}
+Settings: {{StallTimeout: 2}}
+Backups:
+  - ID: cache
+    Source: {{Redis: {{Host: 127.0.0.1, Port: {port}}}}}
+    Targets:
+      - ID: disk
+        File: {{Dir: {out}, Prefix: cache, Suffix: rdb}}
+",
+        out = out.path().display()
+    );
+    let (_dir, path) = write(&config);
+    let started = std::time::Instant::now();
+    let (status, stdout, stderr) = process::run(&["backup", "run", "-c", &path], &[]);
+    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(7), "{:?}", started.elapsed());
+    assert!(stdout.contains("StallTimeout"), "{stdout}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing is left behind");
+    held.join().unwrap();
+}
+
+/// Runs one statement with the `mariadb`/`mysql` client; returns its output (tab-separated, no headers).
+fn mysql(url: &url::Url, database: Option<&str>, sql: &str) -> String {
+    let mut command = std::process::Command::new("mysql");
+    command.args(["--batch", "--skip-column-names", "--host", url.host_str().unwrap(), "--user", url.username()]);
+    command.args(["--port", &url.port().unwrap_or(3306).to_string()]);
+    if let Some(password) = url.password() {
+        command.env("MYSQL_PWD", password);
+    }
+    if let Some(database) = database {
+        command.arg(database);
+    }
+    let output = command.args(["-e", sql]).output().expect("the mysql client (mariadb-client) is needed");
+    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The MySQL/MariaDB drill, where a server is present (CI sets PATRON_TEST_MYSQL_URL; the
+/// machine it runs on has MariaDB): mysqldump → gzip → a folder → restored into a new
+/// database → the same rows.
+#[test]
+fn a_mysql_database_restores_equal_where_a_server_is_present() {
+    let Ok(server) = std::env::var("PATRON_TEST_MYSQL_URL") else {
+        eprintln!("PATRON_TEST_MYSQL_URL is not set: no MySQL/MariaDB to run the drill against");
+        return;
+    };
+    let server = url::Url::parse(&server).unwrap();
+    let id = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let (original, copy) = (format!("backup_src_{id}"), format!("backup_dst_{id}"));
+    mysql(&server, None, &format!("CREATE DATABASE {original}; CREATE DATABASE {copy}"));
+    mysql(
+        &server,
+        Some(&original),
+        "CREATE TABLE tiers (id INT PRIMARY KEY, name VARCHAR(100), price INT) CHARACTER SET utf8mb4; \
+         INSERT INTO tiers VALUES (1, 'Na granulkey', 59), (2, 'Na steaky', 99), (3, 'Na věčná loviště', 199); \
+         CREATE TABLE posts (id INT PRIMARY KEY, body TEXT); \
+         INSERT INTO posts SELECT seq, MD5(seq) FROM seq_1_to_3000",
+    );
+    let out = tempfile::tempdir().unwrap();
+    let config = format!(
+        "Meta: {{SchemaVersion: 3}}
+Backups:
+  - ID: shop
+    Source:
+      Mysql: {{Host: {host}, Port: {port}, User: {user}, Password: '{password}', Database: {original}}}
+    Middlewares: [{{Gzip: {{}}}}]
+    Targets:
+      - ID: disk
+        File: {{Dir: {out}, Prefix: shop, Suffix: sql.gz}}
+",
+        host = server.host_str().unwrap(),
+        port = server.port().unwrap_or(3306),
+        user = server.username(),
+        password = server.password().unwrap_or_default(),
+        out = out.path().display()
+    );
+    let (_dir, path) = write(&config);
+    let (status, stdout, stderr) = process::run(&["backup", "run", "-c", &path], &[]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let (status, stdout, stderr) = process::run(&["backup", "verify", "-c", &path], &[]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let mut to = server.clone();
+    to.set_path(&format!("/{copy}"));
+    let (status, stdout, stderr) =
+        process::run(&["backup", "restore", "-c", &path, "--backup", "shop", "--to", to.as_str()], &[]);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    let content = "SET SESSION group_concat_max_len = 1000000; SELECT (SELECT GROUP_CONCAT(id, ':', name, ':', price ORDER BY id) FROM tiers), \
+                   (SELECT MD5(GROUP_CONCAT(body ORDER BY id SEPARATOR ',')) FROM posts), (SELECT COUNT(*) FROM posts)";
+    let expected = mysql(&server, Some(&original), content);
+    assert!(expected.contains("Na věčná loviště") && expected.contains("3000"), "{expected}");
+    assert_eq!(mysql(&server, Some(&copy), content), expected);
+    mysql(&server, None, &format!("DROP DATABASE {original}; DROP DATABASE {copy}"));
+}
