@@ -56,6 +56,10 @@ pub struct Metrics {
     /// The `job` label; `patron-backup` when empty.
     #[serde(default)]
     pub job: String,
+    /// More labels for the Pushgateway group, e.g. `{namespace: patron}` so that the chart's
+    /// alerts, which select by namespace, see pushed metrics as the namespace's own.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -679,6 +683,16 @@ impl Config {
             {
                 problems
                     .push(format!("Metrics.PushgatewayURL: {:?} is not an http(s) address", metrics.pushgateway_url));
+            }
+            for name in metrics.labels.keys() {
+                let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with("__");
+                if !valid || ["job", "backup", "target"].contains(&name.as_str()) {
+                    problems.push(format!(
+                        "Metrics.Labels: {name:?} is not a label name patron can add (letters, digits, _; not job, backup or target)"
+                    ));
+                }
             }
         }
         if let Some(notification) = &self.notification {

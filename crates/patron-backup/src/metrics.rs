@@ -155,7 +155,8 @@ pub async fn publish(metrics: &Metrics, rows: &[Row], now: OffsetDateTime, timeo
     }
     if !metrics.pushgateway_url.is_empty() {
         let job = if metrics.job.is_empty() { DEFAULT_JOB } else { metrics.job.as_str() };
-        problems.extend(push(&metrics.pushgateway_url, job, &outcomes, timeout).await);
+        let labels: Vec<(&str, &str)> = metrics.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        problems.extend(push(&metrics.pushgateway_url, job, &labels, &outcomes, timeout).await);
     }
     problems
 }
@@ -260,7 +261,7 @@ fn needs_base64(value: &str) -> bool {
 
 /// The group's address: `<base>/metrics/job/<job>/backup/<id>`, each value percent-encoded,
 /// or `<label>@base64/<value>` where a plain segment cannot carry it.
-fn group_url(base: &str, job: &str, backup: &str) -> Result<url::Url, String> {
+fn group_url(base: &str, job: &str, backup: &str, labels: &[(&str, &str)]) -> Result<url::Url, String> {
     use base64::Engine as _;
     let mut url = url::Url::parse(base).map_err(|_| "is not a valid address".to_owned())?;
     url.set_query(None);
@@ -268,7 +269,7 @@ fn group_url(base: &str, job: &str, backup: &str) -> Result<url::Url, String> {
     {
         let mut segments = url.path_segments_mut().map_err(|()| "cannot take a path".to_owned())?;
         segments.pop_if_empty().push("metrics");
-        for (label, value) in [("job", job), ("backup", backup)] {
+        for &(label, value) in [("job", job), ("backup", backup)].iter().chain(labels) {
             if needs_base64(value) {
                 let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value);
                 // the Pushgateway writes an empty value as `=`
@@ -284,7 +285,13 @@ fn group_url(base: &str, job: &str, backup: &str) -> Result<url::Url, String> {
 
 /// Pushes each backup's group: a success replaces the group (PUT); a failure POSTs every
 /// metric but the last success, so the Pushgateway keeps the one stored before.
-async fn push(base: &str, job: &str, outcomes: &[BackupOutcome], timeout: Duration) -> Vec<String> {
+async fn push(
+    base: &str,
+    job: &str,
+    labels: &[(&str, &str)],
+    outcomes: &[BackupOutcome],
+    timeout: Duration,
+) -> Vec<String> {
     // the address may carry credentials (`https://user:password@…`): only its host is shown
     let host = url::Url::parse(base).ok().and_then(|url| url.host_str().map(str::to_owned)).unwrap_or_default();
     let at = format!("Metrics.PushgatewayURL ({host})");
@@ -295,7 +302,7 @@ async fn push(base: &str, job: &str, outcomes: &[BackupOutcome], timeout: Durati
     };
     let mut problems = Vec::new();
     for outcome in outcomes {
-        let url = match group_url(base, job, &outcome.backup) {
+        let url = match group_url(base, job, &outcome.backup, labels) {
             Ok(url) => url,
             Err(error) => {
                 problems.push(format!("{at}: {error}"));
@@ -369,7 +376,12 @@ mod tests {
     }
 
     fn textfile_only(path: &Path) -> Metrics {
-        Metrics { textfile: path.to_string_lossy().into_owned(), pushgateway_url: String::new(), job: String::new() }
+        Metrics {
+            textfile: path.to_string_lossy().into_owned(),
+            pushgateway_url: String::new(),
+            job: String::new(),
+            labels: Default::default(),
+        }
     }
 
     #[test]
@@ -454,7 +466,7 @@ mod tests {
 
     #[test]
     fn group_addresses_are_encoded_as_the_pushgateway_reads_them() {
-        let url = |base: &str, job: &str, backup: &str| group_url(base, job, backup).unwrap().to_string();
+        let url = |base: &str, job: &str, backup: &str| group_url(base, job, backup, &[]).unwrap().to_string();
         assert_eq!(url("http://pg:9091", "patron-backup", "db"), "http://pg:9091/metrics/job/patron-backup/backup/db");
         assert_eq!(url("http://pg:9091/", "j", "a b%c?"), "http://pg:9091/metrics/job/j/backup/a%20b%25c%3F");
         assert_eq!(url("http://pg/proxy/", "j", "db"), "http://pg/proxy/metrics/job/j/backup/db");
@@ -470,7 +482,12 @@ mod tests {
     #[tokio::test]
     async fn a_success_replaces_the_group_and_a_failure_keeps_the_last_success() {
         let server = HttpServer::start(&[]).await;
-        let metrics = Metrics { textfile: String::new(), pushgateway_url: server.base.clone(), job: String::new() };
+        let metrics = Metrics {
+            textfile: String::new(),
+            pushgateway_url: server.base.clone(),
+            job: String::new(),
+            labels: Default::default(),
+        };
         let rows = [row("db", "s3", None), row("media/eu", "s3", Some("refused"))];
 
         let problems = publish(&metrics, &rows, FIRST, Duration::from_secs(5)).await;
@@ -502,7 +519,8 @@ mod tests {
     async fn a_pushgateway_answering_500_is_a_problem_without_its_address() {
         let server = HttpServer::start(&[500]).await;
         let base = server.base.replace("http://", "http://pusher:s3cret@") + "/private-prefix";
-        let metrics = Metrics { textfile: String::new(), pushgateway_url: base, job: "nightly".to_owned() };
+        let labels = [("namespace".to_owned(), "patron".to_owned())].into_iter().collect();
+        let metrics = Metrics { textfile: String::new(), pushgateway_url: base, job: "nightly".to_owned(), labels };
 
         let problems = publish(&metrics, &[row("db", "s3", None)], FIRST, Duration::from_secs(5)).await;
 
@@ -512,7 +530,7 @@ mod tests {
         assert!(line.contains("500"), "{line}");
         assert!(!line.contains("s3cret") && !line.contains("private-prefix"), "the address leaked: {line}");
         let requests = server.requests();
-        assert_eq!(requests[0].path, "/private-prefix/metrics/job/nightly/backup/db");
+        assert_eq!(requests[0].path, "/private-prefix/metrics/job/nightly/backup/db/namespace/patron");
         assert!(requests[0].header("Authorization").is_some_and(|value| value.starts_with("Basic ")));
     }
 }

@@ -320,3 +320,57 @@ fn a_retention_with_no_rule_or_a_negative_one_is_refused() {
     let Some(TargetKind::File(file)) = config.backups[0].targets[0].kind() else { panic!("not File") };
     assert_eq!(file.retention.as_ref().and_then(|r| r.policy()), Some(Policy { keep_weekly: 4, ..Policy::default() }));
 }
+
+#[test]
+fn patrons_additions_read_and_their_bad_values_are_named() {
+    let good = r#"
+Meta: {SchemaVersion: 3}
+Settings: {StallTimeout: 60, BackupTimeout: 3600}
+Backups:
+  - ID: db
+    Source: {Sqlite: {Path: /data/patron.db}}
+    Middlewares: [{Zstd: {Level: 19}}, {Age: {Recipients: [age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq]}}]
+    Targets: [{ID: disk, File: {Dir: /b, Prefix: db, Suffix: db.zst.age}}]
+  - ID: media
+    Source: {Storage: {URL: "s3://media/prod?endpoint=http://127.0.0.1:8333"}}
+    Targets: [{ID: disk, Middlewares: [{Gzip: {}}], FilePath: {Path: /b/media.tar.gz}}]
+Metrics: {PushgatewayURL: "http://pg:9091", Labels: {namespace: patron}}
+"#;
+    let config = Config::parse(good).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.settings.stall_timeout(), std::time::Duration::from_secs(60));
+    assert_eq!(config.settings.backup_timeout(), std::time::Duration::from_secs(3600));
+    assert!(matches!(config.backups[0].source, Source::Sqlite(_)));
+    assert!(matches!(config.backups[0].middlewares[0], Middleware::Zstd(_)));
+    assert!(matches!(config.backups[1].targets[0].middlewares[0], Middleware::Gzip(_)));
+    assert_eq!(config.metrics.as_ref().unwrap().labels["namespace"], "patron");
+
+    let bad = r#"
+Meta: {SchemaVersion: 3}
+Settings: {StallTimeout: 0}
+Backups:
+  - ID: db
+    Source: {Storage: {URL: "ftp://media", AccessKey: half}}
+    Middlewares: [{Zstd: {Level: 30}}, {Age: {Recipients: [ssh-ed25519 AAAA]}}]
+    Targets: [{ID: disk, File: {Dir: /b}}]
+Metrics: {Labels: {job: x}}
+"#;
+    let message = problems(bad);
+    for expected in [
+        "Settings.StallTimeout: must be at least 1 second",
+        "Backups[0] (db).Source.Storage.URL: unknown scheme",
+        "Backups[0] (db).Source.Storage: give both AccessKey and SecretKey",
+        "Backups[0] (db).Middlewares[0].Zstd.Level: must be between 1 and 22",
+        "Backups[0] (db).Middlewares[1].Age.Recipients: \"ssh-ed25519 AAAA\" is not an age public key",
+        "Metrics: give Textfile, PushgatewayURL or both",
+        "Metrics.Labels: \"job\" is not a label name",
+    ] {
+        assert!(message.contains(expected), "missing {expected:?} in:\n{message}");
+    }
+}
+
+#[test]
+fn comment_lines_are_not_expanded() {
+    let lookup = |name: &str| (name == "SET").then(|| "v".to_owned());
+    let text = "# needs ${NOT_SET} set\n  # and $ALSO_NOT\nkey: $SET # trailing ${SET}\n";
+    assert_eq!(expand_env(text, lookup).unwrap(), "# needs ${NOT_SET} set\n  # and $ALSO_NOT\nkey: v # trailing v\n");
+}

@@ -891,3 +891,127 @@ Backups:
     assert_eq!(mysql(&server, Some(&copy), content), expected);
     mysql(&server, None, &format!("DROP DATABASE {original}; DROP DATABASE {copy}"));
 }
+
+/// The backup files shipped with patron are valid: examples/backup.yml and the chart's
+/// production example (its `backup.config`).
+#[test]
+fn the_shipped_example_configurations_validate() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let values = std::fs::read_to_string(format!("{root}/deploy/helm/examples/values-production.yaml")).unwrap();
+    // the block scalar under `backup:` → `config: |`, indented by four spaces
+    let after = &values[values.find("\nbackup:\n").expect("a backup section")..];
+    let block = &after[after.find("  config: |\n").expect("backup.config") + "  config: |\n".len()..];
+    let config: String = block
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with("    "))
+        .map(|line| format!("{}\n", line.get(4..).unwrap_or_default()))
+        .collect();
+    let (_dir, path) = write(&config);
+    let variables = [
+        "PGHOST",
+        "PGUSER",
+        "PGPASSWORD",
+        "BACKUP_S3_ACCESS_KEY",
+        "BACKUP_S3_SECRET_KEY",
+        "MEDIA_S3_ACCESS_KEY",
+        "MEDIA_S3_SECRET_KEY",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+    ];
+    let env: Vec<(&str, &str)> = variables.iter().map(|name| (*name, "x")).collect();
+    let (status, stdout, stderr) = process::run(&["backup", "validate", "-c", &path, "--expand-env"], &env);
+    assert!(status.success(), "{config}\n{stdout}\n{stderr}");
+    assert!(stdout.contains("patron-postgres: Postgres → spaces (S3)"), "{stdout}");
+    assert!(stdout.contains("patron-media: Storage → spaces (S3)"), "{stdout}");
+
+    let example = format!("{root}/examples/backup.yml");
+    let env = [
+        ("PATRON_DATA_DIR", "/var/lib/patron"),
+        ("BACKUP_S3_ENDPOINT", "https://fra1.digitaloceanspaces.com"),
+        ("BACKUP_S3_BUCKET", "backups"),
+        ("BACKUP_S3_PREFIX", "patron"),
+        ("BACKUP_S3_ACCESS_KEY", "x"),
+        ("BACKUP_S3_SECRET_KEY", "y"),
+    ];
+    let (status, stdout, stderr) = process::run(&["backup", "validate", "-c", &example, "--expand-env"], &env);
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("database: Sqlite → s3 (S3)") && stdout.contains("media: Storage → s3 (S3)"), "{stdout}");
+}
+
+/// After a run with a failed target: the summary mail goes out with Tergum's subject, the
+/// JSON report says what failed, and the metrics textfile records the failure while keeping
+/// the last success from the run before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_is_mailed_reported_as_json_and_recorded_in_the_metrics() {
+    let sink = patron_testkit::smtp::SmtpSink::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("settings.json");
+    std::fs::write(&file, "{\"tiers\": 3}").unwrap();
+    let metrics = work.path().join("patron_backup.prom");
+    let config = |broken: bool| {
+        format!(
+            "Meta: {{SchemaVersion: 3}}
+Settings: {{ExtraName: pickey-all}}
+Backups:
+  - ID: settings
+    Source: {{SingleFile: {{Path: {file}}}}}
+    Targets:
+      - ID: disk
+        FilePath: {{Path: {out}/settings.json}}
+      - ID: offsite
+        FilePath: {{Path: {offsite}/settings.json}}
+Notification:
+  Backend:
+    Email: {{SmtpHost: 127.0.0.1, SmtpPort: {port}, From: backups@example.com}}
+  Targets:
+    - Email: {{Emails: [ops@example.com], SendOK: false}}
+Metrics: {{Textfile: {metrics}}}
+",
+            file = file.display(),
+            out = work.path().display(),
+            offsite =
+                if broken { "/no/such/folder".to_owned() } else { work.path().join("offsite").display().to_string() },
+            port = sink.port(),
+            metrics = metrics.display(),
+        )
+    };
+    std::fs::create_dir_all(work.path().join("offsite")).unwrap();
+    let (_ok_dir, ok_path) = write(&config(false));
+    let (status, stdout, stderr) = patron_cli(args(&["backup", "run", "-c", &ok_path]), vec![]).await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(sink.received().is_empty(), "an OK run without SendOK mails no one");
+    let sample = |text: &str, name: &str| -> String {
+        let prefix = format!("{name}{{backup=\"settings\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .to_owned()
+    };
+    let first = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(sample(&first, "patron_backup_success"), "1");
+    let last_success = sample(&first, "patron_backup_last_success_timestamp_seconds");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_bad_dir, bad_path) = write(&config(true));
+    let (status, stdout, stderr) = patron_cli(args(&["backup", "run", "-c", &bad_path, "--json"]), vec![]).await;
+    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let rows = report["backups"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().any(|r| r["target"] == "disk" && r["ok"] == true && r["size"] == 12));
+    assert!(rows.iter().any(|r| r["target"] == "offsite"
+        && r["ok"] == false
+        && r["error"].as_str().unwrap().contains("cannot create")));
+
+    let mails = sink.received();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].header("Subject").as_deref(), Some("[tergum][pickey-all] Backup Summary -- ERR"));
+    let body = mails[0].decoded();
+    assert!(body.contains("SUCCESS") && body.contains("FilePath: offsite") && body.contains("cannot create"), "{body}");
+
+    let second = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(sample(&second, "patron_backup_success"), "0");
+    assert_eq!(sample(&second, "patron_backup_last_success_timestamp_seconds"), last_success, "{second}");
+    assert!(sample(&second, "patron_backup_last_run_timestamp_seconds") > last_success);
+}
