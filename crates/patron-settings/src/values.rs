@@ -73,7 +73,8 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    pub(crate) fn parse(value: &str) -> Result<Self, String> {
+    /// Reads a database URL (`sqlite://path/to/file.db` or `postgres://…`).
+    pub fn parse(value: &str) -> Result<Self, String> {
         if let Some(rest) = value.strip_prefix("sqlite://").or_else(|| value.strip_prefix("sqlite:")) {
             let path = rest.split(['?', '#']).next().unwrap_or_default();
             if path.is_empty() || path == ":memory:" {

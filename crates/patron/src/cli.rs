@@ -1,4 +1,4 @@
-//! The command line: `patron serve | migrate | check | run-job | jobs | probe | backup | admin`.
+//! The command line: `patron serve | migrate | check | run-job | jobs | probe | backup | relocate | admin`.
 
 use crate::app::{Application, Roles, StartupError, shutdown_signal};
 use clap::{Parser, Subcommand};
@@ -65,6 +65,27 @@ enum Command {
         /// Print the result as JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Move this install's embedded SQLite database and its media folder to PostgreSQL and
+    /// S3: copied, resumable, verified table by table and object by object; prints the
+    /// settings to use from then on. Exits 1 when anything differs.
+    Relocate {
+        /// The PostgreSQL database to move to: postgres://user:password@host:5432/database.
+        #[arg(long, value_name = "URL")]
+        to_database: Option<String>,
+        /// The storage to move the media to: s3://bucket/prefix?endpoint=…&region=… (credentials
+        /// from PATRON_S3_ACCESS_KEY_ID / PATRON_S3_SECRET_ACCESS_KEY or the AWS environment).
+        #[arg(long, value_name = "URL")]
+        to_storage: Option<String>,
+        /// Continue a relocation that was interrupted (Ctrl-C, a killed process, a lost connection).
+        #[arg(long)]
+        resume: bool,
+        /// Rows per batch; each batch commits with its checkpoint.
+        #[arg(long, value_name = "ROWS", default_value_t = 500)]
+        batch_rows: usize,
+        /// Objects copied at the same time.
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        parallel: usize,
     },
     /// Declarative backups, configured by a tergum.yml (schema version 3).
     Backup {
@@ -183,6 +204,19 @@ pub fn main() -> ExitCode {
             let code = migrate(&settings).await;
             telemetry.shutdown();
             code
+        }),
+        Command::Relocate { to_database, to_storage, resume, batch_rows, parallel } => runtime.block_on(async {
+            let options = crate::relocate::Options { to_database, to_storage, resume, batch_rows, parallel };
+            match crate::relocate::run(&settings, &options).await {
+                Ok(report) => {
+                    print!("{}", crate::relocate::summary(&report, &settings, &options));
+                    if report.verified() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                }
+                Err(error) => {
+                    eprintln!("patron relocate: {error}");
+                    ExitCode::from(error.exit_code())
+                }
+            }
         }),
         Command::Probe { .. } | Command::Backup { .. } => {
             unreachable!("patron probe and patron backup return before settings are loaded")

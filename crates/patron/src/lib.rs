@@ -8,6 +8,7 @@ pub mod cli;
 pub mod demo;
 pub mod jobs;
 pub mod probe;
+pub mod relocate;
 pub mod telemetry;
 
 pub use app::{Application, Roles, StartupError};

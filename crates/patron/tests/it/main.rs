@@ -26,6 +26,7 @@ mod posts;
 mod probe;
 mod process;
 mod rate_limit;
+mod relocate;
 mod sessions;
 mod shutdown;
 mod telemetry;
