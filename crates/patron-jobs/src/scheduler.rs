@@ -152,6 +152,10 @@ impl Scheduler {
     /// names this instance ran. Each job runs in isolation: one failing does not stop others.
     pub async fn tick(&self, now: Timestamp) -> Vec<&'static str> {
         let mut fired = Vec::new();
+        // writes are paused (a live relocation): the missed ticks fire once it is over
+        if self.context.db.is_read_only() {
+            return fired;
+        }
         for entry in &self.entries {
             let Some(cron) = &entry.cron else { continue };
             let Ok(due) = cron.find_previous_occurrence(&to_chrono(now), true) else { continue };

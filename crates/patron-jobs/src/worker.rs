@@ -141,7 +141,8 @@ impl Worker {
         while !stop.is_cancelled() {
             while running.try_join_next().is_some() {}
             let free = permits.available_permits();
-            let claimed = if free == 0 {
+            // while writes are paused (a live relocation) nothing new is claimed
+            let claimed = if free == 0 || self.context.db.is_read_only() {
                 Vec::new()
             } else {
                 let db = &self.context.db;

@@ -19,6 +19,9 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Whether the install is read-only now (`patron_flags.read_only`), as [`Db::refresh_flags`]
+    /// last read it; shared by every clone of this pool.
+    read_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Connection counts of the pool, for metrics.
@@ -78,7 +81,25 @@ impl Db {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(options).await?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, read_only: Default::default() })
+    }
+
+    /// Whether writes are paused (`patron relocate --live` is copying the last changes): the
+    /// web refuses changes and workers claim no jobs. Cheap: reads what [`Db::refresh_flags`]
+    /// last saw.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads the install's flags from the database; returns whether it is read-only.
+    pub async fn refresh_flags(&self) -> Result<bool, StoreError> {
+        crate::count::statement();
+        let found: Option<String> = sqlx::query_scalar("SELECT value FROM patron_flags WHERE name = 'read_only'")
+            .fetch_optional(&self.pool)
+            .await?;
+        let read_only = found.is_some();
+        self.read_only.store(read_only, std::sync::atomic::Ordering::Relaxed);
+        Ok(read_only)
     }
 
     /// The backend in use.

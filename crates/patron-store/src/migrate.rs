@@ -55,6 +55,7 @@ migrations! {
     4 "sign_in_links" "0004_sign_in_links.sql";
     5 "media" "0005_media.sql";
     6 "payments" "0006_payments.sql";
+    7 "flags" "0007_flags.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

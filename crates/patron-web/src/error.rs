@@ -103,6 +103,17 @@ impl ApiError {
         error
     }
 
+    /// 503, with `Retry-After`: changes are paused while the install moves (a live relocation).
+    pub fn read_only() -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read_only",
+            "Changes are paused for a moment while patron moves to a new database; reading works. Try again shortly.",
+        );
+        error.retry_after_secs = Some(30);
+        error
+    }
+
     /// 500 for a failure that is not the client's fault. The cause is logged with the
     /// request id; the client sees only that something failed.
     pub fn internal(cause: impl std::fmt::Display) -> Self {

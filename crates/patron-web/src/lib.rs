@@ -84,6 +84,21 @@ pub struct Parts {
     pub metrics: bool,
 }
 
+/// While the install is read-only (a live relocation copies its last changes), requests that
+/// would change something get 503 with `Retry-After`; reading goes on.
+async fn refuse_writes_when_read_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let safe =
+        matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    if !safe && state.db.is_read_only() {
+        return error::ApiError::read_only().into_response();
+    }
+    next.run(request).await
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     // the panic message is printed by the panic hook; the client learns nothing internal
     error::ApiError::internal("a request handler panicked").into_response()
@@ -105,6 +120,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
             .merge(api::media::files_router())
             .merge(pages::router())
             .layer(from_fn_with_state(state.clone(), csrf::middleware))
+            .layer(from_fn_with_state(state.clone(), refuse_writes_when_read_only))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),

@@ -296,6 +296,9 @@ impl Application {
             metrics: job_metrics,
         };
         let mut background = tokio::task::JoinSet::new();
+        // the install's flags (read-only during a live relocation), read every second
+        let _ = state.db.refresh_flags().await;
+        background.spawn(watch_flags(state.db.clone(), stop_background.clone()));
         if let Some(registry) = registry {
             let options = patron_jobs::WorkerOptions {
                 concurrency: usize::try_from(settings.worker_concurrency).unwrap_or(4),
@@ -402,5 +405,29 @@ mod tests {
         assert_eq!(Roles::parse(" web "), Ok(Roles { web: true, worker: false, scheduler: false }));
         assert!(Roles::parse("web,cron").is_err());
         assert!(Roles::parse("").is_err());
+    }
+}
+
+/// Re-reads the install's flags every second until `stop`, so every process of the install
+/// notices within a second when writes are paused or resumed.
+async fn watch_flags(db: patron_store::Db, stop: CancellationToken) {
+    let mut was_read_only = db.is_read_only();
+    while !stop.is_cancelled() {
+        match db.refresh_flags().await {
+            Ok(read_only) if read_only != was_read_only => {
+                was_read_only = read_only;
+                if read_only {
+                    tracing::warn!("the install is read-only: changes are refused and no jobs are claimed");
+                } else {
+                    tracing::info!("the install is writable again");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "cannot read the install's flags"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = stop.cancelled() => {}
+        }
     }
 }

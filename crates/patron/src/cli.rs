@@ -86,6 +86,14 @@ enum Command {
         /// Objects copied at the same time.
         #[arg(long, value_name = "N", default_value_t = 4)]
         parallel: usize,
+        /// Copy while patron keeps serving; then pause its writes (patron answers changes with
+        /// 503 and claims no jobs) only while the last changes are copied and verified. patron
+        /// stays read-only on the old database until it is restarted with the new settings.
+        #[arg(long)]
+        live: bool,
+        /// Resume writes on the current database after a live relocation (to stay on it).
+        #[arg(long, conflicts_with_all = ["to_database", "to_storage", "resume", "live"])]
+        unfreeze: bool,
     },
     /// Declarative backups, configured by a tergum.yml (schema version 3).
     Backup {
@@ -205,12 +213,15 @@ pub fn main() -> ExitCode {
             telemetry.shutdown();
             code
         }),
-        Command::Relocate { to_database, to_storage, resume, batch_rows, parallel } => runtime.block_on(async {
-            let options = crate::relocate::Options { to_database, to_storage, resume, batch_rows, parallel };
-            match crate::relocate::run(&settings, &options).await {
-                Ok(report) => {
-                    print!("{}", crate::relocate::summary(&report, &settings, &options));
-                    if report.verified() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        Command::Relocate { unfreeze: true, .. } => runtime.block_on(async {
+            match crate::relocate::unfreeze(&settings).await {
+                Ok(true) => {
+                    println!("writes resumed on {}", settings.database_url.redacted());
+                    ExitCode::SUCCESS
+                }
+                Ok(false) => {
+                    println!("{} was not read-only", settings.database_url.redacted());
+                    ExitCode::SUCCESS
                 }
                 Err(error) => {
                     eprintln!("patron relocate: {error}");
@@ -218,6 +229,20 @@ pub fn main() -> ExitCode {
                 }
             }
         }),
+        Command::Relocate { to_database, to_storage, resume, batch_rows, parallel, live, unfreeze: false } => runtime
+            .block_on(async {
+                let options = crate::relocate::Options { to_database, to_storage, resume, batch_rows, parallel, live };
+                match crate::relocate::run(&settings, &options).await {
+                    Ok(report) => {
+                        print!("{}", crate::relocate::summary(&report, &settings, &options));
+                        if report.verified() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    }
+                    Err(error) => {
+                        eprintln!("patron relocate: {error}");
+                        ExitCode::from(error.exit_code())
+                    }
+                }
+            }),
         Command::Probe { .. } | Command::Backup { .. } => {
             unreachable!("patron probe and patron backup return before settings are loaded")
         }

@@ -295,3 +295,105 @@ async fn a_relocation_killed_halfway_resumes_and_verifies() {
     assert!(stdout.contains("Verified"), "{stdout}");
     psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
 }
+
+/// `--live` while a client keeps writing: the first copy runs while patron serves, writes
+/// then pause briefly (503 `read_only`, with Retry-After) for the last changes, and every
+/// write that succeeded is on the target. The old install stays read-only until
+/// `--unfreeze` (or a restart on the new settings).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_relocation_loses_no_write_while_a_client_keeps_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let server = blocking({
+        let data = data.clone();
+        move || {
+            process::Server::start_with(
+                &["serve", "--demo"],
+                &[("PATRON_DATA_DIR", data.as_str()), ("PATRON_LISTEN", "127.0.0.1:0")],
+            )
+        }
+    })
+    .await;
+    let base = server.url("");
+    let owner = login(&base, "gordikey@demo.patron.example").await;
+    let post = {
+        let (base, owner) = (base.clone(), owner.clone());
+        move |title: String| {
+            let (base, owner) = (base.clone(), owner.clone());
+            async move {
+                let response = reqwest::Client::new()
+                .post(format!("{base}/api/v1/creators/gordikey/posts"))
+                .bearer_auth(&owner)
+                .json(&json!({"kind": "text", "title": title, "body": "…", "visibility": "public", "status": "published"}))
+                .send()
+                .await
+                .unwrap();
+                let status = response.status().as_u16();
+                let retry_after = response.headers().get("retry-after").is_some();
+                (status, retry_after, response.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        }
+    };
+    let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = tokio::spawn({
+        let (writing, post) = (writing.clone(), post.clone());
+        async move {
+            let (mut written, mut paused) = (Vec::new(), 0);
+            let mut n = 0;
+            while writing.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                let (status, retry_after, body) = post(format!("Zápisek {n}")).await;
+                match status {
+                    201 => written.push(body["id"].as_str().unwrap().to_owned()),
+                    503 => {
+                        assert_eq!(body["error"]["code"], "read_only", "{body}");
+                        assert!(retry_after);
+                        paused += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    other => panic!("{other}: {body}"),
+                }
+            }
+            (written, paused)
+        }
+    });
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (database, admin, name) = fresh_database();
+    let env = vec![("PATRON_DATA_DIR", data.clone())];
+    let (status, stdout, stderr) = blocking({
+        let (database, env) = (database.clone(), env.clone());
+        move || process::run(&["relocate", "--to-database", &database, "--live"], &borrowed(&env))
+    })
+    .await;
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("writes were paused for") && stdout.contains("Verified"), "{stdout}");
+    assert!(stdout.contains("stays read-only"), "{stdout}");
+    // the old install keeps refusing changes until it is restarted on the new settings
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(post("after".to_owned()).await.0, 503);
+    writing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (written, paused) = writer.await.unwrap();
+    assert!(!written.is_empty() && paused > 0, "{} written, {paused} paused", written.len());
+
+    // every write that succeeded is on the target
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-q", "-A", "-t", &database, "-c", "SELECT id FROM posts"])
+        .output()
+        .unwrap();
+    let on_target = String::from_utf8_lossy(&output.stdout).into_owned();
+    let missing: Vec<&String> = written.iter().filter(|id| !on_target.contains(id.as_str())).collect();
+    assert!(missing.is_empty(), "{} of {} writes lost: {missing:?}", missing.len(), written.len());
+
+    // staying after all: --unfreeze resumes writes on the old database
+    let (status, stdout, stderr) = blocking({
+        let env = env.clone();
+        move || process::run(&["relocate", "--unfreeze"], &borrowed(&env))
+    })
+    .await;
+    assert!(status.success() && stdout.contains("writes resumed"), "{stdout}\n{stderr}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(post("again".to_owned()).await.0, 201);
+    drop(server);
+    psql(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+}
