@@ -395,19 +395,6 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_parse_subsets_and_refuse_unknown_ones() {
-        assert_eq!(Roles::parse("web,worker,scheduler"), Ok(Roles::ALL));
-        assert_eq!(Roles::parse(" web "), Ok(Roles { web: true, worker: false, scheduler: false }));
-        assert!(Roles::parse("web,cron").is_err());
-        assert!(Roles::parse("").is_err());
-    }
-}
-
 /// Re-reads the install's flags every second until `stop`, so every process of the install
 /// notices within a second when writes are paused or resumed.
 async fn watch_flags(db: patron_store::Db, stop: CancellationToken) {
@@ -429,5 +416,18 @@ async fn watch_flags(db: patron_store::Db, stop: CancellationToken) {
             () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
             () = stop.cancelled() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_subsets_and_refuse_unknown_ones() {
+        assert_eq!(Roles::parse("web,worker,scheduler"), Ok(Roles::ALL));
+        assert_eq!(Roles::parse(" web "), Ok(Roles { web: true, worker: false, scheduler: false }));
+        assert!(Roles::parse("web,cron").is_err());
+        assert!(Roles::parse("").is_err());
     }
 }
