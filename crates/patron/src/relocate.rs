@@ -340,7 +340,7 @@ async fn verify(
     progress.step("verifying: row counts and checksums of every table on both sides");
     for (table, report) in tables.iter().zip(reports.iter_mut()) {
         let (source_rows, source_sum) = checksum_source(&mut *snapshot, table).await?;
-        let (target_rows, target_sum) = checksum_target(&target, table).await?;
+        let (target_rows, target_sum) = checksum_target(target, table).await?;
         report.source_rows = source_rows;
         report.target_rows = target_rows;
         report.checksums_match = source_rows == target_rows && source_sum == target_sum;
