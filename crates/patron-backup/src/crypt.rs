@@ -314,14 +314,14 @@ type Outcome = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// A reader whose end is only passed on once `outcome` — the task or process that produced
 /// the bytes — says they are complete; otherwise its end is a read error.
-struct CheckedEnd<R> {
+pub(crate) struct CheckedEnd<R> {
     inner: R,
     outcome: Option<Outcome>,
     failure: Option<String>,
 }
 
 impl<R> CheckedEnd<R> {
-    fn new(inner: R, outcome: impl Future<Output = Result<(), String>> + Send + 'static) -> Self {
+    pub(crate) fn new(inner: R, outcome: impl Future<Output = Result<(), String>> + Send + 'static) -> Self {
         CheckedEnd { inner, outcome: Some(Box::pin(outcome)), failure: None }
     }
 }

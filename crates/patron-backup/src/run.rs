@@ -7,7 +7,6 @@ use crate::config::{Backup, Config, Middleware, Target, TargetKind};
 use crate::manifest::{self, Manifest};
 use crate::retention::{Policy, object_name, parse_name, to_delete};
 use crate::source::{self, Hashing, Opened, Reader, hex};
-use async_compression::tokio::bufread::{GzipEncoder, ZstdEncoder};
 use bytes::Bytes;
 use patron_settings::StorageUrl;
 use patron_storage::{ObjectKey, S3Credentials, Storage, Upload};
@@ -15,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Bytes read from the source at a time; each target buffers at most a few of them.
@@ -61,10 +60,9 @@ pub async fn run(config: &Config) -> Vec<Row> {
 pub(crate) async fn apply(mut reader: Reader, middlewares: &[Middleware]) -> Result<Reader, String> {
     for middleware in middlewares {
         reader = match middleware {
-            Middleware::Gzip(_) => Box::pin(GzipEncoder::new(BufReader::new(reader))),
+            Middleware::Gzip(_) => compress(reader, Compression::Gzip),
             Middleware::Zstd(zstd) => {
-                let level = async_compression::Level::Precise(zstd.level.map_or(3, |level| level.clamp(1, 22) as i32));
-                Box::pin(ZstdEncoder::with_quality(BufReader::new(reader), level))
+                compress(reader, Compression::Zstd(zstd.level.map_or(3, |level| level.clamp(1, 22) as i32)))
             }
             Middleware::Prefix(prefix) => {
                 Box::pin(std::io::Cursor::new(prefix.prefix.clone().into_bytes()).chain(reader))
@@ -79,6 +77,41 @@ pub(crate) async fn apply(mut reader: Reader, middlewares: &[Middleware]) -> Res
         };
     }
     Ok(reader)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Compression {
+    Gzip,
+    Zstd(i32),
+}
+
+/// Compresses a stream in a task of its own (on another core than the one reading and
+/// fanning out), fed in large chunks and flushed only at the end: a compressor that flushed
+/// whenever its input was momentarily empty would cut the stream into many small blocks,
+/// costing size and time. A failure of the input is a read error at the end, never a clean
+/// end of a shorter stream.
+fn compress(mut input: Reader, compression: Compression) -> Reader {
+    use async_compression::tokio::write;
+    let (pipe_in, pipe_out) = tokio::io::duplex(CHUNK);
+    let task = tokio::spawn(async move {
+        let mut encoder: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>> = match compression {
+            Compression::Gzip => Box::pin(write::GzipEncoder::new(pipe_in)),
+            Compression::Zstd(level) => {
+                Box::pin(write::ZstdEncoder::with_quality(pipe_in, async_compression::Level::Precise(level)))
+            }
+        };
+        let mut buffer = vec![0u8; CHUNK];
+        loop {
+            let read = input.read(&mut buffer).await.map_err(|e| format!("reading the source: {e}"))?;
+            if read == 0 {
+                break;
+            }
+            encoder.write_all(&buffer[..read]).await.map_err(|e| format!("compressing: {e}"))?;
+        }
+        encoder.shutdown().await.map_err(|e| format!("compressing: {e}"))
+    });
+    let outcome = async move { task.await.map_err(|e| format!("the compression stopped: {e}"))? };
+    Box::pin(crate::crypt::CheckedEnd::new(pipe_out, outcome))
 }
 
 /// What a target's task receives: the stream's bytes, then whether it was complete.
