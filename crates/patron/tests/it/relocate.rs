@@ -368,6 +368,7 @@ async fn a_live_relocation_loses_no_write_while_a_client_keeps_writing() {
     .await;
     assert!(status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("writes were paused for") && stdout.contains("Verified"), "{stdout}");
+    eprintln!("{stdout}");
     assert!(stdout.contains("stays read-only"), "{stdout}");
     // the old install keeps refusing changes until it is restarted on the new settings
     tokio::time::sleep(Duration::from_millis(1500)).await;
