@@ -112,7 +112,7 @@ def png(width, height, levels, rng):
 
 # PNG bytes a pixel by noise levels (measured), and what patron stores of such an upload
 # (its JPEG renditions, the original is dropped): 2 levels ≈ 4.6× the upload, 4 ≈ 2.7×,
-# 8 ≈ 2.2×, 256 ≈ 0.7× — about 2.5× on average, 300 uploads ≈ 340 MB of objects
+# 8 ≈ 2.2×, 256 ≈ 0.7× — 2.7–2.9× over a run, 300 uploads (≈130 MiB) ≈ 345–375 MiB of objects
 PNG_BYTES_PER_PIXEL = {2: 0.48, 4: 0.88, 8: 1.28, 256: 3.0}
 
 
