@@ -194,7 +194,39 @@ pub async fn run(settings: &Settings, options: &Options) -> Result<Report, Reloc
     }
     let mut progress = Progress::new();
     let mut report = Report::default();
-    if let Some(target) = &target_database {
+    // live: a first pass over the objects while patron serves; the second, while writes are
+    // paused, only copies what arrived since
+    if options.live
+        && let Some(target) = &target_storage
+    {
+        progress.step("objects, first pass (patron keeps serving)");
+        relocate_objects(settings, target, options, &mut progress).await?;
+    }
+    let result =
+        relocate_all(settings, options, target_database.as_ref(), target_storage.as_ref(), &mut report, &mut progress)
+            .await;
+    // a live relocation that did not end verified must not leave the site read-only
+    if report.frozen.is_some() && (result.is_err() || !report.verified()) {
+        match unfreeze(settings).await {
+            Ok(_) => progress.step("writes resumed on the current database: the relocation did not end verified"),
+            Err(error) => {
+                progress.step(&format!("could not resume writes ({error}): run `patron relocate --unfreeze`"))
+            }
+        }
+        report.frozen = None;
+    }
+    result.map(|()| report)
+}
+
+async fn relocate_all(
+    settings: &Settings,
+    options: &Options,
+    target_database: Option<&DatabaseUrl>,
+    target_storage: Option<&StorageUrl>,
+    report: &mut Report,
+    progress: &mut Progress,
+) -> Result<(), RelocateError> {
+    if let Some(target) = target_database {
         let DatabaseUrl::Sqlite { path } = &settings.database_url else {
             return Err(RelocateError::Usage(
                 "the database is already PostgreSQL (PATRON_DATABASE_URL); relocate moves an embedded SQLite one"
@@ -202,16 +234,20 @@ pub async fn run(settings: &Settings, options: &Options) -> Result<Report, Reloc
             ));
         };
         let started = Instant::now();
-        (report.tables, report.frozen) = relocate_database(path, target, options, &mut progress).await?;
+        (report.tables, report.frozen) = relocate_database(path, target, options, progress).await?;
         report.rows_copied = report.tables.iter().map(|t| t.copied).sum();
         report.database_time = started.elapsed();
     }
-    if let Some(target) = &target_storage {
+    if let Some(target) = target_storage {
         let started = Instant::now();
-        report.objects = Some(relocate_objects(settings, target, options, &mut progress).await?);
+        report.objects = Some(relocate_objects(settings, target, options, progress).await?);
         report.objects_time = started.elapsed();
+        // the objects' last pass ran while writes were paused, too
+        if let Some((paused, _)) = report.frozen.as_mut() {
+            *paused += report.objects_time;
+        }
     }
-    Ok(report)
+    Ok(())
 }
 
 async fn relocate_database(
