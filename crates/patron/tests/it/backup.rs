@@ -383,27 +383,6 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-async fn login(base: &str, email: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": patron::demo::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
-}
-
-async fn get_json(url: &str, token: Option<&str>) -> serde_json::Value {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200, "{url}");
-    response.json().await.unwrap()
-}
-
 /// The acceptance drill: the demo install, serving writes, is backed up with the example file
 /// to a real S3 server; restored into an empty data folder it shows the same creator, posts
 /// and image, and its accounts still log in.
@@ -424,7 +403,7 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
     .await
     .unwrap();
     let base = server.url("");
-    let owner = login(&base, "gordikey@demo.patron.example").await;
+    let owner = process::demo_login(&base, "gordikey@demo.patron.example").await;
 
     // a photo post, processed by the worker
     let part = reqwest::multipart::Part::bytes(crate::media::phone_photo())
@@ -441,7 +420,7 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
     assert_eq!(response.status(), 201);
     let media_id = response.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     for _ in 0..600 {
-        let media = get_json(&format!("{base}/api/v1/media/{media_id}"), Some(&owner)).await;
+        let media = process::get_json(&format!("{base}/api/v1/media/{media_id}"), Some(&owner)).await;
         if media["status"] != "processing" {
             assert_eq!(media["status"], "ready", "{media}");
             break;
@@ -469,10 +448,10 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
         "visibility": "public", "status": "published", "media": [media_id]}))
     .await;
     let post_path = format!("/api/v1/creators/gordikey/posts/{photo_post}");
-    let before = get_json(&format!("{base}{post_path}"), None).await;
+    let before = process::get_json(&format!("{base}{post_path}"), None).await;
     let image_url = before["media"][0]["url"].as_str().unwrap().to_owned();
     let image = reqwest::get(format!("{base}{image_url}")).await.unwrap().bytes().await.unwrap();
-    let posts_before = get_json(&format!("{base}/api/v1/creators/gordikey/posts"), Some(&owner)).await;
+    let posts_before = process::get_json(&format!("{base}/api/v1/creators/gordikey/posts"), Some(&owner)).await;
 
     // the creator keeps writing while the backup runs
     let writing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -546,21 +525,22 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
     // the same creator and tiers
     for path in ["/api/v1/creators/gordikey", "/api/v1/creators/gordikey/tiers"] {
         assert_eq!(
-            get_json(&format!("{restored_base}{path}"), None).await,
-            get_json(&format!("{base}{path}"), None).await,
+            process::get_json(&format!("{restored_base}{path}"), None).await,
+            process::get_json(&format!("{base}{path}"), None).await,
             "{path}"
         );
     }
     // the same photo post, and its image loads with the same bytes
-    assert_eq!(get_json(&format!("{restored_base}{post_path}"), None).await, before);
+    assert_eq!(process::get_json(&format!("{restored_base}{post_path}"), None).await, before);
     let response = reqwest::get(format!("{restored_base}{image_url}")).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
     assert_eq!(response.bytes().await.unwrap(), image);
     // the posts are those of one moment during the backup: all from before it, and each one
     // identical to the live install's
-    let owner_again = login(&restored_base, "gordikey@demo.patron.example").await;
-    let restored_posts = get_json(&format!("{restored_base}/api/v1/creators/gordikey/posts"), Some(&owner_again)).await;
+    let owner_again = process::demo_login(&restored_base, "gordikey@demo.patron.example").await;
+    let restored_posts =
+        process::get_json(&format!("{restored_base}/api/v1/creators/gordikey/posts"), Some(&owner_again)).await;
     let restored_posts = restored_posts["posts"].as_array().unwrap();
     let ids = |posts: &[serde_json::Value]| -> Vec<String> {
         posts.iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
@@ -571,8 +551,8 @@ async fn the_demo_install_backed_up_while_serving_writes_restores_into_an_empty_
     for post in restored_posts {
         let path = format!("/api/v1/creators/gordikey/posts/{}", post["id"].as_str().unwrap());
         assert_eq!(
-            get_json(&format!("{restored_base}{path}"), Some(&owner_again)).await,
-            get_json(&format!("{base}{path}"), Some(&owner)).await
+            process::get_json(&format!("{restored_base}{path}"), Some(&owner_again)).await,
+            process::get_json(&format!("{base}{path}"), Some(&owner)).await
         );
     }
     drop(restored);

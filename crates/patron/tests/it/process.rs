@@ -134,3 +134,26 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Logs in to a running patron as a demo account; returns its API token.
+pub async fn demo_login(base: &str, email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": patron::demo::PASSWORD}))
+        .send()
+        .await
+        .expect("log in");
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.expect("a JSON answer")["token"].as_str().expect("a token").to_owned()
+}
+
+/// GETs JSON from a running patron, with a bearer token when given; asserts 200.
+pub async fn get_json(url: &str, token: Option<&str>) -> Value {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    assert_eq!(response.status(), 200, "{url}");
+    response.json().await.expect("a JSON answer")
+}

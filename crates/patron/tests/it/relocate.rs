@@ -51,27 +51,6 @@ fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-async fn login(base: &str, email: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": patron::demo::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
-}
-
-async fn get(url: &str, token: Option<&str>) -> Value {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200, "{url}");
-    response.json().await.unwrap()
-}
-
 /// Media addresses differ by backend (a local path, a presigned S3 URL): everything else of a
 /// post must be equal.
 fn without_addresses(mut value: Value) -> Value {
@@ -113,7 +92,7 @@ async fn seeded_install() -> Seeded {
     })
     .await;
     let base = server.url("");
-    let owner = login(&base, "gordikey@demo.patron.example").await;
+    let owner = process::demo_login(&base, "gordikey@demo.patron.example").await;
     let part = reqwest::multipart::Part::bytes(crate::media::phone_photo())
         .file_name("IMG_0001.jpg")
         .mime_str("image/jpeg")
@@ -128,7 +107,7 @@ async fn seeded_install() -> Seeded {
     assert_eq!(response.status(), 201);
     let media_id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     for _ in 0..600 {
-        if get(&format!("{base}/api/v1/media/{media_id}"), Some(&owner)).await["status"] != "processing" {
+        if process::get_json(&format!("{base}/api/v1/media/{media_id}"), Some(&owner)).await["status"] != "processing" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -144,8 +123,8 @@ async fn seeded_install() -> Seeded {
     assert_eq!(response.status(), 201);
     let post = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let photo_path = format!("/api/v1/creators/gordikey/posts/{post}");
-    let fan_token = login(&base, "fan3@demo.patron.example").await;
-    let seen = get(&format!("{base}{photo_path}"), Some(&fan_token)).await;
+    let fan_token = process::demo_login(&base, "fan3@demo.patron.example").await;
+    let seen = process::get_json(&format!("{base}{photo_path}"), Some(&fan_token)).await;
     let image_url = seen["media"][0]["url"].as_str().expect("the fan sees the photo").to_owned();
     let image = reqwest::get(format!("{base}{image_url}")).await.unwrap().bytes().await.unwrap().to_vec();
     let mut reads = Vec::new();
@@ -157,7 +136,7 @@ async fn seeded_install() -> Seeded {
         (photo_path.clone(), Some(fan_token.clone())),
         ("/api/v1/me".to_owned(), Some(fan_token.clone())),
     ] {
-        let value = get(&format!("{base}{path}"), token.as_deref()).await;
+        let value = process::get_json(&format!("{base}{path}"), token.as_deref()).await;
         reads.push((path, token, without_addresses(value)));
     }
     server.signal("TERM");
@@ -212,10 +191,10 @@ async fn an_embedded_install_moves_to_postgres_and_s3_and_serves_the_same_site_a
     let server = blocking(move || process::Server::start_with(&["serve"], &borrowed(&serve_env))).await;
     let base = server.url("");
     for (path, token, before) in &seeded.reads {
-        let after = without_addresses(get(&format!("{base}{path}"), token.as_deref()).await);
+        let after = without_addresses(process::get_json(&format!("{base}{path}"), token.as_deref()).await);
         assert_eq!(&after, before, "{path}");
     }
-    let seen = get(&format!("{base}{}", seeded.photo_path), Some(&seeded.fan_token)).await;
+    let seen = process::get_json(&format!("{base}{}", seeded.photo_path), Some(&seeded.fan_token)).await;
     let image_url = seen["media"][0]["url"].as_str().unwrap().to_owned();
     let full = if image_url.starts_with('/') { format!("{base}{image_url}") } else { image_url };
     let response = reqwest::get(&full).await.unwrap();
@@ -315,7 +294,7 @@ async fn a_live_relocation_loses_no_write_while_a_client_keeps_writing() {
     })
     .await;
     let base = server.url("");
-    let owner = login(&base, "gordikey@demo.patron.example").await;
+    let owner = process::demo_login(&base, "gordikey@demo.patron.example").await;
     let post = {
         let (base, owner) = (base.clone(), owner.clone());
         move |title: String| {
