@@ -309,8 +309,20 @@ impl Storage {
     /// Every object under the folder `prefix` (e.g. `media/0192…`), in no particular order.
     pub async fn list(&self, prefix: &str) -> Result<Vec<Listed>, StorageError> {
         let prefix = ObjectKey::new(prefix)?;
+        self.collect(Some(&prefix.path())).await
+    }
+
+    /// Every object directly or indirectly under `folder`, or in the whole store when `None`.
+    pub async fn list_in(&self, folder: Option<&str>) -> Result<Vec<Listed>, StorageError> {
+        match folder {
+            Some(folder) => self.list(folder).await,
+            None => self.collect(None).await,
+        }
+    }
+
+    async fn collect(&self, prefix: Option<&object_store::path::Path>) -> Result<Vec<Listed>, StorageError> {
         let mut found = Vec::new();
-        let mut listing = self.store.list(Some(&prefix.path()));
+        let mut listing = self.store.list(prefix);
         while let Some(meta) = listing.next().await {
             let meta = meta?;
             found.push(Listed {
@@ -320,26 +332,6 @@ impl Storage {
             });
         }
         Ok(found)
-    }
-
-    /// Every object directly or indirectly under `folder`, or in the whole store when `None`.
-    pub async fn list_in(&self, folder: Option<&str>) -> Result<Vec<Listed>, StorageError> {
-        match folder {
-            Some(folder) => self.list(folder).await,
-            None => {
-                let mut found = Vec::new();
-                let mut listing = self.store.list(None);
-                while let Some(meta) = listing.next().await {
-                    let meta = meta?;
-                    found.push(Listed {
-                        key: meta.location.to_string(),
-                        size: meta.size,
-                        modified: meta.last_modified.timestamp(),
-                    });
-                }
-                Ok(found)
-            }
-        }
     }
 
     /// Deletes every object under the folder `prefix`; returns how many there were.

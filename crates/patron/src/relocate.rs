@@ -821,13 +821,7 @@ async fn relocate_objects(
         .map_err(|e| RelocateError::Usage(format!("--to-storage {}: {e}", target_url.display())))?;
     let mut objects = source.list_in(None).await.map_err(|e| RelocateError::Failed(format!("listing: {e}")))?;
     objects.sort_by(|a, b| a.key.cmp(&b.key));
-    let existing: BTreeMap<String, u64> = target
-        .list_in(None)
-        .await
-        .map_err(|e| RelocateError::Failed(format!("listing {}: {e}", target.describe())))?
-        .into_iter()
-        .map(|o| (o.key, o.size))
-        .collect();
+    let existing = sizes(&target).await?;
     progress.step(&format!(
         "copying {} objects ({} MiB) to {}",
         objects.len(),
@@ -851,13 +845,7 @@ async fn relocate_objects(
     drop(copies);
     progress.step(&format!("objects: {} copied, {} already there; verifying", report.copied, report.skipped));
 
-    let on_target: BTreeMap<String, u64> = target
-        .list_in(None)
-        .await
-        .map_err(|e| RelocateError::Failed(format!("listing {}: {e}", target.describe())))?
-        .into_iter()
-        .map(|o| (o.key, o.size))
-        .collect();
+    let on_target = sizes(&target).await?;
     report.target_objects = objects.iter().filter(|o| on_target.contains_key(&o.key)).count() as u64;
     let mut checks = futures::stream::iter(objects.iter().map(|object| {
         let (source, target, size) = (source.clone(), target.clone(), on_target.get(&object.key).copied());
@@ -879,10 +867,24 @@ async fn relocate_objects(
     Ok(report)
 }
 
+/// Every object of a storage with its size.
+async fn sizes(storage: &Storage) -> Result<BTreeMap<String, u64>, RelocateError> {
+    let listed = storage
+        .list_in(None)
+        .await
+        .map_err(|e| RelocateError::Failed(format!("listing {}: {e}", storage.describe())))?;
+    Ok(listed.into_iter().map(|o| (o.key, o.size)).collect())
+}
+
+/// One object, to be read as a stream.
+async fn open_object(storage: &Storage, key: &str) -> Result<patron_storage::ObjectRead, RelocateError> {
+    let object = ObjectKey::new(key.to_owned()).map_err(|e| RelocateError::Failed(format!("{key}: {e}")))?;
+    storage.read(&object, None).await.map_err(|e| RelocateError::Failed(format!("reading {key}: {e}")))
+}
+
 async fn copy_object(source: &Storage, target: &Storage, key: &str) -> Result<u64, RelocateError> {
     let object = ObjectKey::new(key.to_owned()).map_err(|e| RelocateError::Failed(format!("{key}: {e}")))?;
-    let read = source.read(&object, None).await.map_err(|e| RelocateError::Failed(format!("reading {key}: {e}")))?;
-    let mut stream = read.stream;
+    let mut stream = open_object(source, key).await?.stream;
     let first = stream.try_next().await.map_err(|e| RelocateError::Failed(format!("reading {key}: {e}")))?;
     let content_type =
         first.as_deref().and_then(infer::get).map_or("application/octet-stream", |kind| kind.mime_type());
@@ -912,10 +914,8 @@ async fn copy_object(source: &Storage, target: &Storage, key: &str) -> Result<u6
 }
 
 async fn digest(storage: &Storage, key: &str) -> Result<[u8; 32], RelocateError> {
-    let object = ObjectKey::new(key.to_owned()).map_err(|e| RelocateError::Failed(format!("{key}: {e}")))?;
-    let read = storage.read(&object, None).await.map_err(|e| RelocateError::Failed(format!("reading {key}: {e}")))?;
+    let mut stream = open_object(storage, key).await?.stream;
     let mut hasher = Sha256::new();
-    let mut stream = read.stream;
     while let Some(chunk) = stream.try_next().await.map_err(|e| RelocateError::Failed(format!("reading {key}: {e}")))? {
         hasher.update(&chunk);
     }
