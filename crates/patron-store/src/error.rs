@@ -13,6 +13,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database is out of reach (rather than a statement being wrong): trying
+    /// again later may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
+    }
+
     /// Whether the error is a unique-constraint violation (the same on both backends).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())

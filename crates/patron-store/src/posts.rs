@@ -10,32 +10,7 @@ use patron_domain::{Id, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// Who may see a poll's results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PollResults {
-    /// Everyone who sees the poll.
-    Always,
-    /// Those who voted.
-    AfterVote,
-    /// Everyone, once the poll has closed.
-    AfterClose,
-}
-
-impl PollResults {
-    /// Stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PollResults::Always => "always",
-            PollResults::AfterVote => "after_vote",
-            PollResults::AfterClose => "after_close",
-        }
-    }
-
-    /// From stored or submitted text.
-    pub fn parse(text: &str) -> Option<Self> {
-        [PollResults::Always, PollResults::AfterVote, PollResults::AfterClose].into_iter().find(|r| r.as_str() == text)
-    }
-}
+pub use patron_domain::post::PollResults;
 
 /// A post.
 #[derive(Debug, Clone, PartialEq, Eq)]

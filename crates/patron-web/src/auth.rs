@@ -2,13 +2,14 @@
 //! Both are rows in the database, so any replica can answer (lesson 2).
 
 use crate::AppState;
+use crate::cookies::{read_cookie, set_cookie};
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use patron_domain::{SecretToken, Timestamp};
-use patron_store::sessions::{self, Session, SessionKind};
-use patron_store::users::User;
+use patron_app::User;
+use patron_app::sessions::{self, Session, SessionKind};
+use patron_domain::SecretToken;
 use std::sync::Arc;
 
 /// How the current request authenticated.
@@ -36,29 +37,11 @@ pub struct CurrentUser {
 #[derive(Clone, Debug)]
 pub struct MaybeUser(pub Option<CurrentUser>);
 
-/// The value of cookie `name` in the request, if present.
-pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim_matches('"'))
-}
-
-/// A `Set-Cookie` value with patron's attributes: HttpOnly, SameSite=Lax, Path=/, and Secure
-/// when the public URL is https.
-pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: Option<u64>) -> HeaderValue {
-    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
-    if let Some(seconds) = max_age_secs {
-        cookie.push_str(&format!("; Max-Age={seconds}"));
+impl MaybeUser {
+    /// The account, when someone is logged in: the actor of a use case.
+    pub fn user(&self) -> Option<&User> {
+        self.0.as_ref().map(|current| &current.user)
     }
-    if state.cookies.secure {
-        cookie.push_str("; Secure");
-    }
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("patron_invalid=1"))
 }
 
 /// How long browsers keep the session cookie: as long as they allow (400 days). The server
@@ -87,7 +70,6 @@ pub(crate) fn has_authorization(headers: &HeaderMap) -> bool {
 }
 
 async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, ApiError> {
-    let now = Timestamp::now();
     let (token, kind, via) = if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -108,21 +90,13 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>,
         return Ok(None);
     };
 
-    let found = sessions::find_active(state.db.pool(), &token, kind, now).await?;
-    let Some((session, user)) = found else {
+    let Some((session, user)) = sessions::authenticate(&state.app, &token, kind).await? else {
         return match via {
-            AuthVia::Bearer => Err(ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "The API token is unknown, expired or revoked. Log in again.",
-            )),
+            AuthVia::Bearer => Err(sessions::token_not_valid().into()),
             // a stale cookie just means "not logged in"
             AuthVia::Cookie => Ok(None),
         };
     };
-    if now.since(session.last_seen_at) >= sessions::TOUCH_INTERVAL {
-        sessions::touch(state.db.pool(), &session.id, now, state.settings.session_ttl).await?;
-    }
     Ok(Some(CurrentUser { user, session, via }))
 }
 
@@ -149,20 +123,5 @@ impl FromRequestParts<AppState> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         resolve_cached(parts, state).await.map(MaybeUser)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_a_cookie_among_several_headers() {
-        let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("a=1; patron_session=abc"));
-        headers.append(header::COOKIE, HeaderValue::from_static("other=2"));
-        assert_eq!(read_cookie(&headers, "patron_session"), Some("abc"));
-        assert_eq!(read_cookie(&headers, "other"), Some("2"));
-        assert_eq!(read_cookie(&headers, "missing"), None);
     }
 }

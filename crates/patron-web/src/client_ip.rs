@@ -49,7 +49,7 @@ pub async fn middleware(State(state): State<AppState>, mut request: Request, nex
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
         let forwarded: Vec<&str> =
             request.headers().get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();
-        let ip = resolve(peer.ip(), &forwarded, &state.settings.trusted_proxies);
+        let ip = resolve(peer.ip(), &forwarded, &state.app.settings.trusted_proxies);
         request.extensions_mut().insert(ClientIp(ip));
     }
     next.run(request).await

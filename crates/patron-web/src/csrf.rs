@@ -7,7 +7,8 @@
 //! and neither do API requests without a session cookie (they carry no ambient authority).
 
 use crate::AppState;
-use crate::auth::{has_authorization, read_cookie, session_cookie_token, set_cookie};
+use crate::auth::{has_authorization, session_cookie_token};
+use crate::cookies::{read_cookie, set_cookie};
 use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -31,7 +32,7 @@ pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";
 
 fn sign(state: &AppState, binding: &str) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(state.secret_key.expose().as_bytes()) {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(state.app.secret_key.expose().as_bytes()) {
         Ok(mac) => mac,
         Err(_) => return String::new(), // HMAC accepts keys of any length; never reached
     };
@@ -69,7 +70,7 @@ fn reject(request_path: &str) -> Response {
         )
         .into_response()
     } else {
-        crate::pages::error_page(
+        crate::html::error_page(
             StatusCode::FORBIDDEN,
             "This form has expired",
             "The form was too old or came from another site, so nothing was changed. Go back, reload the page and try again. (Cookies must be enabled.)",
@@ -110,12 +111,12 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     if needs_check {
         let mut supplied = parts.headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if supplied.is_none() && is_form(&parts.headers) {
-            let bytes = match axum::body::to_bytes(body, state.settings.body_limit).await {
+            let bytes = match axum::body::to_bytes(body, state.app.settings.body_limit).await {
                 Ok(bytes) => bytes,
                 Err(_) if parts.uri.path().starts_with("/api/") => {
                     return ApiError::payload_too_large().into_response();
                 }
-                Err(_) => return crate::pages::page_error(&ApiError::payload_too_large()),
+                Err(_) => return crate::error::page_error(ApiError::payload_too_large()),
             };
             supplied = url::form_urlencoded::parse(&bytes)
                 .find(|(key, _)| key == FORM_FIELD)

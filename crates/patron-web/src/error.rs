@@ -1,9 +1,11 @@
 //! One error type for the HTTP layer, mapped once to a status code and a stable machine code.
 //! JSON clients get `{"error": {"code", "message"}}`; pages render the same error as HTML.
+//! The use cases' errors ([`AppError`]) become HTTP here, in one table.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use patron_app::AppError;
 use patron_domain::ValidationError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -175,17 +177,53 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<patron_store::StoreError> for ApiError {
-    fn from(error: patron_store::StoreError) -> Self {
-        match &error {
-            patron_store::StoreError::Database(sqlx_error) if is_unavailable(sqlx_error) => Self::unavailable(error),
-            _ => Self::internal(error),
+/// The one table from what went wrong in a use case to HTTP.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        let with = |status: StatusCode, problem: patron_app::Problem| Self::new(status, problem.code, problem.message);
+        match error {
+            AppError::NotFound(problem) => with(StatusCode::NOT_FOUND, problem),
+            AppError::Unauthenticated(problem) => with(StatusCode::UNAUTHORIZED, problem),
+            AppError::Forbidden(problem) => with(StatusCode::FORBIDDEN, problem),
+            AppError::Conflict(problem) => with(StatusCode::CONFLICT, problem),
+            AppError::Invalid(errors) => Self::validation(errors),
+            AppError::Malformed(problem) => with(StatusCode::BAD_REQUEST, problem),
+            AppError::TooLarge(problem) => with(StatusCode::PAYLOAD_TOO_LARGE, problem),
+            AppError::Unsupported(problem) => with(StatusCode::UNSUPPORTED_MEDIA_TYPE, problem),
+            AppError::Stalled(problem) => with(StatusCode::REQUEST_TIMEOUT, problem),
+            AppError::RateLimited { retry_after } => Self::rate_limited(retry_after),
+            AppError::Declined(reason) => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_declined",
+                format!("The payment was declined: {reason}"),
+            ),
+            AppError::Unavailable { problem, cause } => {
+                tracing::warn!(error = %cause, "dependency unavailable");
+                with(StatusCode::SERVICE_UNAVAILABLE, problem)
+            }
+            AppError::Internal(cause) => Self::internal(cause),
         }
     }
 }
 
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+impl From<patron_store::StoreError> for ApiError {
+    fn from(error: patron_store::StoreError) -> Self {
+        AppError::from(error).into()
+    }
+}
+
+/// An error rendered as an HTML page, with `Retry-After` when it has one.
+pub(crate) fn page_error(error: impl Into<ApiError>) -> Response {
+    let error: ApiError = error.into();
+    let heading = match error.status() {
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        status if status.is_server_error() => "Something went wrong",
+        _ => "This did not work",
+    };
+    let mut response = crate::html::error_page(error.status(), heading, error.message());
+    error.retry_after_header(&mut response);
+    response
 }
 
 /// Gives error responses that the framework produces without a body — 405 from routing,
@@ -222,7 +260,7 @@ pub async fn fill_error_bodies(request: axum::extract::Request, next: axum::midd
     let mut filled = if is_api {
         ApiError::new(status, code, message).into_response()
     } else {
-        crate::pages::error_page(status, title, message)
+        crate::html::error_page(status, title, message)
     };
     for name in [header::ALLOW, header::RETRY_AFTER] {
         if let Some(value) = parts.headers.get(&name) {

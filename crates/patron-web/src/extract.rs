@@ -66,10 +66,10 @@ where
 fn form_rejection(rejection: FormRejection) -> Response {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return crate::pages::error_page(status, "Too much data", "The form sent more data than patron accepts.");
+        return crate::html::error_page(status, "Too much data", "The form sent more data than patron accepts.");
     }
     tracing::info!(%status, reason = %rejection.body_text(), "form rejected");
-    crate::pages::error_page(
+    crate::html::error_page(
         StatusCode::BAD_REQUEST,
         "The form could not be read",
         "Some fields were missing or malformed. Go back, reload the page and try again.",

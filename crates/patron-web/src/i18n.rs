@@ -56,7 +56,7 @@ impl Lang {
 
     /// The language for a request: the cookie, else the best `Accept-Language` match.
     pub fn negotiate(headers: &HeaderMap) -> Lang {
-        if let Some(chosen) = crate::auth::read_cookie(headers, COOKIE).and_then(Lang::from_code) {
+        if let Some(chosen) = crate::cookies::read_cookie(headers, COOKIE).and_then(Lang::from_code) {
             return chosen;
         }
         let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");

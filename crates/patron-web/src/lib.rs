@@ -1,28 +1,24 @@
 //! patron's HTTP layer: the JSON API under `/api/v1/` (with its OpenAPI document), the
 //! server-rendered web UI, and the operations endpoints (`/healthz`, `/readyz`, `/metrics`).
 //!
-//! Handlers live one module per resource; [`router`] assembles them with the request
-//! pipeline (request id, client IP, telemetry, timeout, compression, body limit, CSRF).
+//! Handlers live one module per resource under `api/` and `pages/`; each extracts the
+//! request, calls one use case of `patron-app` and presents its result. [`router`] assembles
+//! them with the request pipeline (request id, client IP, telemetry, timeout, compression,
+//! body limit, CSRF).
 
-pub mod accounts;
-pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod client_ip;
-pub mod comments;
-pub mod creators;
+pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;
-pub mod feed;
+mod html;
 pub mod i18n;
-pub mod media;
 pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod pages;
-pub mod payments;
-pub mod posts;
 mod state;
 
 pub use metrics::Metrics;
@@ -47,10 +43,10 @@ async fn deadline(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if media::is_upload(&request) {
+    if api::media::is_upload(&request) {
         return next.run(request).await;
     }
-    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+    match tokio::time::timeout(state.app.settings.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!("request timed out");
@@ -62,7 +58,7 @@ async fn deadline(
 /// The pages' Content-Security-Policy: our own scripts and styles only; images and media also
 /// from the S3 service that presigned URLs point at.
 fn content_security_policy(state: &AppState) -> HeaderValue {
-    let storage = match &state.settings.storage_url {
+    let storage = match &state.app.settings.storage_url {
         patron_settings::StorageUrl::S3 { endpoint: Some(endpoint), .. } if endpoint.scheme() == "http" => {
             format!(" {}", endpoint.origin().ascii_serialization())
         }
@@ -93,7 +89,7 @@ async fn refuse_writes_when_read_only(
 ) -> axum::response::Response {
     let safe =
         matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
-    if !safe && state.db.is_read_only() {
+    if !safe && state.app.db.is_read_only() {
         return error::ApiError::read_only().into_response();
     }
     next.run(request).await
@@ -139,7 +135,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
         routes = routes.fallback(|| async { error::ApiError::not_found() });
     }
 
-    let settings = &state.settings;
+    let settings = &state.app.settings;
     // The last layer added runs first: request id, client IP, telemetry, error bodies,
     // timeout, compression, then panics turned into 500s inside all of them, so even those
     // are logged with their id.

@@ -52,9 +52,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         let body = Readiness { status: "draining", checks: BTreeMap::new() };
         return (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response();
     }
-    let database = timed(state.db.ping());
+    let database = timed(state.app.db.ping());
     let migrations = timed(async {
-        let status = patron_store::migrate::status(&state.db).await?;
+        let status = patron_store::migrate::status(&state.app.db).await?;
         if status.is_current() {
             Ok(())
         } else {
@@ -65,8 +65,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             )))
         }
     });
-    let storage = timed(state.storage.check_reachable());
-    let cache = timed(state.cache.ping());
+    let storage = timed(state.app.storage.check_reachable());
+    let cache = timed(state.app.cache.ping());
     let (database, migrations, storage, cache) = tokio::join!(database, migrations, storage, cache);
     let checks =
         BTreeMap::from([("database", database), ("migrations", migrations), ("storage", storage), ("cache", cache)]);
@@ -87,11 +87,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     // the queue is read at scrape time; without the database the rest still renders
-    match patron_store::jobs::stats(&state.db).await {
+    match patron_store::jobs::stats(&state.app.db).await {
         Ok(stats) => state.metrics.set_queue(&stats, patron_domain::Timestamp::now()),
         Err(error) => tracing::warn!(%error, "metrics: cannot read the job queue"),
     }
-    match state.metrics.render(state.db.stats()) {
+    match state.metrics.render(state.app.db.stats()) {
         Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
         Err(error) => crate::error::ApiError::internal(format!("rendering metrics: {error}")).into_response(),
     }

@@ -233,15 +233,19 @@ impl Application {
         let metrics = patron_web::Metrics::new(&settings, |registry| job_metrics.register(registry));
         let payments = patron_payments::Payments::from_settings(&settings, &secret_key)
             .map_err(|e| StartupError::Settings(e.to_string()))?;
-        let state = AppState::new(Arc::new(settings), payments, db, storage, cache, bus, metrics, secret_key);
+        let app = patron_app::App::new(Arc::new(settings), db, storage, cache, bus, payments, secret_key);
+        let state = AppState::new(app, metrics);
         let registry = if roles.worker {
+            let app = &state.app;
             let context = patron_jobs::JobContext {
-                db: state.db.clone(),
-                settings: state.settings.clone(),
-                bus: state.bus.clone(),
+                db: app.db.clone(),
+                settings: app.settings.clone(),
+                bus: app.bus.clone(),
                 metrics: job_metrics.clone(),
             };
-            Some(crate::jobs::registry(&context, &state.secret_key, &state.storage)?)
+            let registry = crate::jobs::registry(&context, &app.secret_key, &app.storage)
+                .map_err(|e| StartupError::Settings(e.to_string()))?;
+            Some(registry)
         } else {
             None
         };
@@ -268,7 +272,8 @@ impl Application {
     /// `PATRON_SHUTDOWN_GRACE` to finish (lesson 8).
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartupError> {
         let Application { state, roles, registry, job_metrics, listener, ops_listener } = self;
-        let settings = state.settings.clone();
+        let app = state.app.clone();
+        let settings = app.settings.clone();
         let parts = Parts { web: roles.web, metrics: ops_listener.is_none() };
         let router = patron_web::router(state.clone(), parts);
         let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -290,15 +295,15 @@ impl Application {
         // background work in this process: the worker and the scheduler, when their roles are on
         let stop_background = CancellationToken::new();
         let context = patron_jobs::JobContext {
-            db: state.db.clone(),
+            db: app.db.clone(),
             settings: settings.clone(),
-            bus: state.bus.clone(),
+            bus: app.bus.clone(),
             metrics: job_metrics,
         };
         let mut background = tokio::task::JoinSet::new();
         // the install's flags (read-only during a live relocation), read every second
-        let _ = state.db.refresh_flags().await;
-        background.spawn(watch_flags(state.db.clone(), stop_background.clone()));
+        let _ = app.db.refresh_flags().await;
+        background.spawn(watch_flags(app.db.clone(), stop_background.clone()));
         if let Some(registry) = registry {
             let options = patron_jobs::WorkerOptions {
                 concurrency: usize::try_from(settings.worker_concurrency).unwrap_or(4),
@@ -309,8 +314,7 @@ impl Application {
             background.spawn(worker.run(stop_background.clone(), settings.shutdown_grace));
         }
         if roles.scheduler {
-            background
-                .spawn(crate::jobs::scheduler(context, &state.storage, &state.payments).run(stop_background.clone()));
+            background.spawn(crate::jobs::scheduler(context, &app.storage, &app.payments).run(stop_background.clone()));
         }
 
         tracing::info!(
@@ -319,7 +323,7 @@ impl Application {
             public_url = %settings.public_url,
             roles = ?roles.names(),
             database = %settings.database_url.redacted(),
-            storage = %state.storage.describe(),
+            storage = %app.storage.describe(),
             "patron is ready"
         );
 
@@ -359,7 +363,7 @@ impl Application {
         if let Some(task) = ops_task {
             let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), state.db.close()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), app.db.close()).await;
         tracing::info!("stopped");
         Ok(())
     }

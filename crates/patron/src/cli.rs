@@ -330,10 +330,10 @@ async fn migrate(settings: &Settings) -> ExitCode {
 
 /// Seeds the demo data and prints the logins; false when seeding failed.
 async fn seed_demo(app: &Application) -> bool {
-    let state = app.state();
-    match crate::demo::seed(&state.db).await {
+    let app = &app.state().app;
+    match crate::demo::seed(app).await {
         Ok(Some(logins)) => {
-            let base = state.settings.public_url.as_str().trim_end_matches('/');
+            let base = app.settings.public_url.as_str().trim_end_matches('/');
             println!("\nDemo data is ready: open {base}/gordikey");
             println!("Every demo account's password is {:?}:", crate::demo::PASSWORD);
             for login in logins {

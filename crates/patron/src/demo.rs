@@ -1,17 +1,23 @@
 //! `patron serve --demo`: on an empty database, seeds the creator from the Pickey.cz talk —
 //! Gordíkey, a labrador-ridgeback with five contributors and three tiers in CZK — with posts
 //! of every kind and mixed visibility, and a few demo fans with memberships.
+//!
+//! Everything goes through the use cases people use, so the demo is valid by the same rules
+//! as their input; only the mails are left out (seeded posts are not announced, seeded
+//! accounts get no confirmation mail).
 
-use patron_domain::membership::MembershipStatus;
-use patron_domain::post::{PostKind, Visibility};
-use patron_domain::{DisplayName, Email, Id, Password, PasswordHash, Timestamp};
-use patron_store::posts::{PollResults, PostFields};
-use patron_store::{Db, StoreError};
+use patron_app::accounts::{self, Registration};
+use patron_app::creators::{self, PageAccess, PageInput};
+use patron_app::posts::{self, PostDraft, PostInput, Publish};
+use patron_app::{App, AppError, User};
+use patron_domain::tier::TierDraft;
+use patron_domain::{Id, Timestamp};
 use std::time::Duration;
 
 /// The password of every demo account (printed at start; demo data only).
 pub const PASSWORD: &str = "patron-demo";
 const DAY: Duration = Duration::from_secs(24 * 3600);
+const SLUG: &str = "gordikey";
 
 /// A demo login to print.
 pub struct DemoLogin {
@@ -21,380 +27,333 @@ pub struct DemoLogin {
     pub email: String,
 }
 
-/// Why the demo could not be seeded.
+/// Why the demo could not be seeded: a use case refused or failed.
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Seeding hit data it did not expect.
-    #[error("{0}")]
-    Unexpected(String),
+#[error("{0}")]
+pub struct DemoError(#[from] AppError);
+
+async fn account(app: &App, email: &str, name: &str) -> Result<User, DemoError> {
+    Ok(accounts::provision(app, Registration { email, password: PASSWORD, display_name: Some(name) }).await?)
 }
 
-async fn user(db: &Db, email: &str, name: &str, hash: &PasswordHash) -> Result<Id, DemoError> {
-    let email = Email::parse(email).map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    let name = DisplayName::parse(name).map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    match patron_store::users::insert(db.pool(), &email, &name, hash).await {
-        Ok(user) => Ok(user.id),
-        Err(error) => Err(DemoError::Unexpected(format!("creating {email}: {error}"))),
+/// The page as `user` sees it (the team's own view, or a fan's).
+async fn page_as(app: &App, user: &User) -> Result<PageAccess, DemoError> {
+    Ok(creators::load(app, SLUG, Some(user)).await?)
+}
+
+/// Seeds the demo when the database has no users; returns the logins to print, or `None`
+/// when the database already holds data (it is never changed then).
+pub async fn seed(app: &App) -> Result<Option<Vec<DemoLogin>>, DemoError> {
+    if accounts::count(app).await? > 0 {
+        return Ok(None);
     }
+    let mut logins = Vec::new();
+    let owner = account(app, "gordikey@demo.patron.example", "Gordíkey's human").await?;
+    logins.push(DemoLogin { role: "creator (owner)", email: owner.email.clone() });
+    let bio = "Ahoj! I am **Gordíkey**, a labrador-ridgeback from Prague. I eat, I sleep, I go on long walks \
+               and my humans post about it here. Your support buys my granules, steaks and the occasional \
+               trip to the happy hunting grounds of the Šumava forest.";
+    let page = PageInput { slug: SLUG.to_owned(), name: "Gordíkey".to_owned(), bio: bio.to_owned() };
+    creators::create_page(app, owner.id, &page).await?;
+    let owned = page_as(app, &owner).await?;
+
+    // five contributors, as in the talk
+    let mut team = vec![owner.clone()];
+    for (index, name) in ["Petra", "Martin", "Jana", "Tomáš", "Eva"].iter().enumerate() {
+        let member = account(app, &format!("contributor{}@demo.patron.example", index + 1), name).await?;
+        patron_app::team::add_contributor(app, &owned, member.id).await?;
+        if index == 0 {
+            logins.push(DemoLogin { role: "contributor", email: member.email.clone() });
+        }
+        team.push(member);
+    }
+    let tiers = seed_tiers(app, &owned).await?;
+    let posts = seed_posts(app, &team, &tiers).await?;
+    let fans = seed_fans(app, &owned, &tiers, &mut logins).await?;
+
+    // a platform admin, who sees the job queue at /admin/jobs
+    let admin = account(app, "admin@demo.patron.example", "Platform admin").await?;
+    patron_app::admin::set_platform_admin(app, &admin.email, true).await?;
+    logins.push(DemoLogin { role: "platform admin", email: admin.email });
+
+    seed_votes_and_comments(app, &fans, &posts).await?;
+    Ok(Some(logins))
 }
 
-fn text_post(
-    title: &str,
-    body: &str,
-    visibility: Visibility,
-    min_tier: Option<Id>,
-    published_at: Option<Timestamp>,
-) -> PostFields {
-    PostFields {
-        kind: PostKind::Text,
+/// The talk's three tiers, lowest first: their ids.
+async fn seed_tiers(app: &App, owned: &PageAccess) -> Result<[Id; 3], DemoError> {
+    let tiers = [
+        (
+            "Na granulkey",
+            "Keeps the bowl full.",
+            &["Supporters-only posts", "Your name on the thank-you wall"][..],
+            5_900,
+        ),
+        (
+            "Na steaky",
+            "Friday is steak day.",
+            &["Everything from Na granulkey", "Videos and early access", "Vote on the next walk"][..],
+            9_900,
+        ),
+        (
+            "Na věčná loviště",
+            "For the truest friends of the pack.",
+            &["Everything", "Live streams", "A paw-signed postcard each year"][..],
+            19_900,
+        ),
+    ];
+    let mut ids = [Id::new(); 3];
+    for (slot, (name, description, benefits, monthly)) in ids.iter_mut().zip(tiers) {
+        let draft = TierDraft {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            benefits: benefits.iter().map(|b| (*b).to_owned()).collect(),
+            monthly_price: monthly,
+            yearly_price: Some(monthly * 10),
+            currency: "CZK".to_owned(),
+            member_cap: None,
+        };
+        *slot = patron_app::tiers::create_tier(app, owned, draft).await?.id;
+    }
+    Ok(ids)
+}
+
+fn draft(kind: &str, title: &str, body: &str, visibility: &str, min_tier: Option<Id>, publish: Publish) -> PostDraft {
+    PostDraft {
+        kind: kind.to_owned(),
         title: title.to_owned(),
         body: body.to_owned(),
-        body_html: patron_domain::markdown::render(body),
-        visibility,
-        min_tier_id: min_tier,
+        visibility: visibility.to_owned(),
+        min_tier_id: min_tier.map(|id| id.to_string()),
         public_from: None,
-        published_at,
+        publish,
         live_url: None,
         live_starts_at: None,
         live_ends_at: None,
+        poll_options: Vec::new(),
         poll_multiple: false,
         poll_closes_at: None,
         poll_results: None,
     }
 }
 
-/// Seeds the demo when the database has no users; returns the logins to print, or `None`
-/// when the database already holds data (it is never changed then).
-pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
-    if patron_store::users::count(db.pool()).await? > 0 {
-        return Ok(None);
-    }
-    let password = Password::parse(PASSWORD).map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    let hash = tokio::task::spawn_blocking(move || PasswordHash::hash(&password))
-        .await
-        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    let mut logins = Vec::new();
-
-    let owner = user(db, "gordikey@demo.patron.example", "Gordíkey's human", &hash).await?;
-    logins.push(DemoLogin { role: "creator (owner)", email: "gordikey@demo.patron.example".into() });
-    let bio = "Ahoj! I am **Gordíkey**, a labrador-ridgeback from Prague. I eat, I sleep, I go on long walks \
-               and my humans post about it here. Your support buys my granules, steaks and the occasional \
-               trip to the happy hunting grounds of the Šumava forest.";
-    let mut transaction = db.begin_write().await?;
-    let creator = patron_store::creators::insert(&mut transaction, owner, "gordikey", "Gordíkey", bio)
-        .await
-        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    transaction.commit().await.map_err(StoreError::from)?;
-
-    // five contributors, as in the talk
-    let mut team = Vec::new();
-    for (index, name) in ["Petra", "Martin", "Jana", "Tomáš", "Eva"].iter().enumerate() {
-        let email = format!("contributor{}@demo.patron.example", index + 1);
-        let member = user(db, &email, name, &hash).await?;
-        patron_store::creators::add_contributor(db.pool(), creator.id, member).await?;
-        team.push(member);
-        if index == 0 {
-            logins.push(DemoLogin { role: "contributor", email });
-        }
-    }
-
-    let tier =
-        |name: &str, description: &str, benefits: &[&str], monthly: i64, yearly: i64| patron_store::tiers::TierFields {
-            name: name.to_owned(),
-            description: description.to_owned(),
-            benefits: benefits.iter().map(|b| (*b).to_owned()).collect(),
-            monthly_price: monthly,
-            yearly_price: Some(yearly),
-            currency: "CZK".to_owned(),
-            member_cap: None,
-        };
-    let granulky = patron_store::tiers::insert(
-        db.pool(),
-        creator.id,
-        &tier(
-            "Na granulkey",
-            "Keeps the bowl full.",
-            &["Supporters-only posts", "Your name on the thank-you wall"],
-            5_900,
-            59_000,
-        ),
-    )
-    .await?;
-    let steaky = patron_store::tiers::insert(
-        db.pool(),
-        creator.id,
-        &tier(
-            "Na steaky",
-            "Friday is steak day.",
-            &["Everything from Na granulkey", "Videos and early access", "Vote on the next walk"],
-            9_900,
-            99_000,
-        ),
-    )
-    .await?;
-    let loviste = patron_store::tiers::insert(
-        db.pool(),
-        creator.id,
-        &tier(
-            "Na věčná loviště",
-            "For the truest friends of the pack.",
-            &["Everything", "Live streams", "A paw-signed postcard each year"],
-            19_900,
-            199_000,
-        ),
-    )
-    .await?;
-
-    let now = Timestamp::now();
-    let ago = |days: u64| Some(now.minus(DAY * u32::try_from(days).unwrap_or(0)));
-    let author = |n: usize| team.get(n).copied().unwrap_or(owner);
-    let mut posts: Vec<(Id, PostFields)> = vec![
+/// Posts of every kind and visibility, each by one of the team (an index into `team`).
+fn demo_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
+    let ago = |days: u32| Publish::At(now.minus(DAY * days));
+    let [_, steaky, loviste] = tiers.map(Some);
+    vec![
         (
-            owner,
-            text_post(
+            0,
+            draft(
+                "text",
                 "Vítejte! Welcome to my page",
                 "This is where my humans post **everything** about me: walks, food, naps.\n\nFollow for free, or pick a tier to unlock more.",
-                Visibility::Public,
+                "public",
                 None,
                 ago(30),
             ),
         ),
         (
-            author(0),
-            text_post(
+            1,
+            draft(
+                "text",
                 "My morning routine",
                 "1. Wake up at 6:00.\n2. Demand breakfast.\n3. Nap.\n\nSupporters get the full diary.",
-                Visibility::Supporters,
+                "supporters",
                 None,
                 ago(25),
             ),
         ),
         (
-            author(1),
-            PostFields {
-                kind: PostKind::Photo,
-                ..text_post(
-                    "Photos from the Šumava trip",
-                    "The best stick I ever found. Photos for supporters.",
-                    Visibility::Supporters,
-                    None,
-                    ago(21),
-                )
-            },
+            2,
+            draft(
+                "photo",
+                "Photos from the Šumava trip",
+                "The best stick I ever found. Photos for supporters.",
+                "supporters",
+                None,
+                ago(21),
+            ),
         ),
+        (3, draft("video", "Video: learning to swim", "Three attempts, one very wet human.", "tier", steaky, ago(18))),
         (
-            author(2),
-            PostFields {
-                kind: PostKind::Video,
-                ..text_post(
-                    "Video: learning to swim",
-                    "Three attempts, one very wet human.",
-                    Visibility::Tier,
-                    Some(steaky),
-                    ago(18),
-                )
-            },
-        ),
-        (
-            author(3),
-            text_post(
+            4,
+            draft(
+                "text",
                 "The secret steak recipe",
                 "Medium rare. No salt. Share with the dog.",
-                Visibility::Tier,
-                Some(steaky),
+                "tier",
+                steaky,
                 ago(14),
             ),
         ),
         (
-            owner,
-            text_post(
+            0,
+            draft(
+                "text",
                 "Behind the scenes: the vet visit",
                 "Everything went fine — and I got a treat.",
-                Visibility::Tier,
-                Some(loviste),
+                "tier",
+                loviste,
                 ago(9),
             ),
         ),
         (
-            author(4),
-            PostFields {
+            5,
+            PostDraft {
                 public_from: Some(now.plus(DAY * 3)),
-                ..text_post(
+                ..draft(
+                    "text",
                     "Early access: my birthday party",
                     "Steak cake! Public for everyone in three days.",
-                    Visibility::Tier,
-                    Some(steaky),
+                    "tier",
+                    steaky,
                     ago(2),
                 )
             },
         ),
         (
-            owner,
-            text_post(
+            0,
+            draft(
+                "text",
                 "Plans for next month (scheduled)",
                 "A trip to the mountains.",
-                Visibility::Public,
+                "public",
                 None,
-                Some(now.plus(DAY * 5)),
+                Publish::At(now.plus(DAY * 5)),
             ),
         ),
-        (owner, text_post("Draft: new tier ideas", "Maybe a Na kosti tier?", Visibility::Public, None, None)),
+        (0, draft("text", "Draft: new tier ideas", "Maybe a Na kosti tier?", "public", None, Publish::Draft)),
         (
-            author(0),
-            PostFields {
-                kind: PostKind::Live,
+            1,
+            PostDraft {
                 live_url: Some("https://example.com/gordikey/live".to_owned()),
                 live_starts_at: Some(now.plus(DAY * 2)),
-                ..text_post(
+                ..draft(
+                    "live",
                     "Live: bath time",
                     "Join us for the weekly bath. Bring a towel.",
-                    Visibility::Public,
+                    "public",
                     None,
                     ago(1),
                 )
             },
         ),
         (
-            author(1),
-            PostFields {
-                kind: PostKind::Live,
+            2,
+            PostDraft {
                 live_url: Some("https://example.com/gordikey/walk".to_owned()),
-                live_starts_at: ago(7),
+                live_starts_at: Some(now.minus(DAY * 7)),
                 live_ends_at: Some(now.minus(DAY * 7).plus(Duration::from_secs(3600))),
-                ..text_post(
+                ..draft(
+                    "live",
                     "Live: the big forest walk (recording)",
                     "The recording stays here for our truest friends.",
-                    Visibility::Tier,
-                    Some(loviste),
+                    "tier",
+                    loviste,
                     ago(7),
                 )
             },
         ),
-    ];
-    let poll_public = PostFields {
-        kind: PostKind::Poll,
-        poll_results: Some(PollResults::Always),
-        poll_closes_at: Some(now.plus(DAY * 7)),
-        ..text_post("Where should we walk on Sunday?", "Vote and we will go!", Visibility::Public, None, ago(3))
-    };
-    let poll_members = PostFields {
-        kind: PostKind::Poll,
-        poll_results: Some(PollResults::AfterVote),
-        poll_multiple: true,
-        ..text_post(
-            "Which treats should we test next?",
-            "Pick as many as you like.",
-            Visibility::Supporters,
-            None,
-            ago(5),
-        )
-    };
-    posts.push((author(2), poll_public));
-    posts.push((author(3), poll_members));
+        (
+            3,
+            PostDraft {
+                poll_options: ["Stromovka", "Divoká Šárka", "Along the Vltava"].map(str::to_owned).to_vec(),
+                poll_results: Some("always".to_owned()),
+                poll_closes_at: Some(now.plus(DAY * 7)),
+                ..draft("poll", "Where should we walk on Sunday?", "Vote and we will go!", "public", None, ago(3))
+            },
+        ),
+        (
+            4,
+            PostDraft {
+                poll_options: ["Duck jerky", "Carrot sticks", "Cheese cubes", "Mystery biscuit"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                poll_results: Some("after_vote".to_owned()),
+                poll_multiple: true,
+                ..draft(
+                    "poll",
+                    "Which treats should we test next?",
+                    "Pick as many as you like.",
+                    "supporters",
+                    None,
+                    ago(5),
+                )
+            },
+        ),
+    ]
+}
 
+/// The posts written: the welcome (pinned) and the polls.
+struct Seeded {
+    welcome: Id,
+    polls: Vec<Id>,
+}
+
+/// Writes the demo posts, each by its author, and pins the welcome.
+async fn seed_posts(app: &App, team: &[User], tiers: &[Id; 3]) -> Result<Seeded, DemoError> {
     let mut ids = Vec::new();
-    for (author, fields) in &posts {
-        let id = patron_store::posts::insert(db.pool(), creator.id, *author, fields).await?;
-        ids.push((id, fields.kind, fields.title.clone()));
+    let mut polls = Vec::new();
+    for (author, draft) in demo_posts(tiers, Timestamp::now()) {
+        let page = page_as(app, &team[author % team.len()]).await?;
+        let is_poll = draft.kind == "poll";
+        // seeded, not published by anyone: nobody is mailed about it
+        let input = PostInput { draft, media: None, announce: false };
+        let id = posts::create(app, &page, &input).await?;
+        ids.push(id);
+        if is_poll {
+            polls.push(id);
+        }
     }
-    let welcome = ids[0].0;
-    patron_store::posts::set_pinned(db.pool(), creator.id, welcome, true).await?;
+    let welcome = ids[0];
+    posts::set_pinned(app, &page_as(app, &team[0]).await?, welcome, true).await?;
+    Ok(Seeded { welcome, polls })
+}
 
-    // demo fans: one per tier and one who only follows
-    let mut fans = Vec::new();
-    for (index, (name, tier_id)) in
-        [("Anna", Some(granulky)), ("Karel", Some(steaky)), ("Lucie", Some(loviste)), ("Ondřej", None)]
-            .into_iter()
-            .enumerate()
-    {
-        let email = format!("fan{}@demo.patron.example", index + 1);
-        let fan = user(db, &email, name, &hash).await?;
-        let mut transaction = db.begin_write().await?;
+/// Demo fans: one member per tier and one who only follows.
+async fn seed_fans(
+    app: &App,
+    owned: &PageAccess,
+    tiers: &[Id; 3],
+    logins: &mut Vec<DemoLogin>,
+) -> Result<Vec<User>, DemoError> {
+    let now = Timestamp::now();
+    let fans = [
+        ("Anna", Some(tiers[0]), "fan, tier Na granulkey"),
+        ("Karel", Some(tiers[1]), "fan, tier Na steaky"),
+        ("Lucie", Some(tiers[2]), "fan, tier Na věčná loviště"),
+        ("Ondřej", None, "fan, following only"),
+    ];
+    let mut users = Vec::new();
+    for (index, (name, tier_id, role)) in fans.into_iter().enumerate() {
+        let fan = account(app, &format!("fan{}@demo.patron.example", index + 1), name).await?;
         match tier_id {
             Some(tier_id) => {
-                let price = match index {
-                    0 => 5_900,
-                    1 => 9_900,
-                    _ => 19_900,
-                };
-                let membership = patron_store::memberships::NewMembership {
-                    user_id: fan,
-                    creator_id: creator.id,
-                    tier_id,
-                    status: MembershipStatus::Active,
-                    price,
-                    currency: "CZK".to_owned(),
-                    billing_interval: "month",
-                    period: Some((now.minus(DAY * 10), now.plus(DAY * 20))),
-                    grace_until: None,
-                };
-                let membership_id = patron_store::memberships::insert(&mut transaction, &membership)
-                    .await
-                    .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-                // the ledger the dashboard's revenue comes from
-                if let Some(billing) = patron_store::payments::billing(&mut *transaction, membership_id).await? {
-                    let monthly = billing.interval.monthly(billing.price);
-                    patron_store::payments::record_event(
-                        &mut transaction,
-                        &billing,
-                        "created",
-                        monthly,
-                        None,
-                        now.minus(DAY * 10),
-                    )
-                    .await?;
-                }
+                let period = (now.minus(DAY * 10), now.plus(DAY * 20));
+                patron_app::memberships::grant(app, owned, fan.id, tier_id, period).await?;
             }
-            None => {
-                patron_store::follows::follow(&mut transaction, fan, creator.id).await?;
-            }
+            None => creators::set_following(app, &page_as(app, &fan).await?, true).await?,
         }
-        transaction.commit().await.map_err(StoreError::from)?;
-        fans.push(fan);
-        let role = match index {
-            0 => "fan, tier Na granulkey",
-            1 => "fan, tier Na steaky",
-            2 => "fan, tier Na věčná loviště",
-            _ => "fan, following only",
-        };
-        logins.push(DemoLogin { role, email });
+        logins.push(DemoLogin { role, email: fan.email.clone() });
+        users.push(fan);
     }
+    Ok(users)
+}
 
-    // a platform admin, who sees the job queue at /admin/jobs
-    let admin_email = "admin@demo.patron.example";
-    user(db, admin_email, "Platform admin", &hash).await?;
-    let parsed = Email::parse(admin_email).map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    patron_store::users::set_platform_admin(db.pool(), &parsed, true).await?;
-    logins.push(DemoLogin { role: "platform admin", email: admin_email.to_owned() });
-
-    // poll options, some votes and a few comments
-    for (post_id, kind, title) in &ids {
-        if *kind != PostKind::Poll {
-            continue;
-        }
-        let labels: Vec<String> = if title.starts_with("Where") {
-            vec!["Stromovka".into(), "Divoká Šárka".into(), "Along the Vltava".into()]
-        } else {
-            vec!["Duck jerky".into(), "Carrot sticks".into(), "Cheese cubes".into(), "Mystery biscuit".into()]
-        };
-        let mut transaction = db.begin_write().await?;
-        patron_store::polls::set_options(&mut transaction, *post_id, &labels).await?;
-        transaction.commit().await.map_err(StoreError::from)?;
-        let options = patron_store::polls::options_for(db.pool(), &[*post_id]).await?;
-        for (n, fan) in fans.iter().take(3).enumerate() {
-            let choice = options[n % options.len()].id;
-            let mut transaction = db.begin_write().await?;
-            patron_store::polls::vote(&mut transaction, *post_id, *fan, &[choice]).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+/// Some votes in the polls by the members and a few comments under the welcome.
+async fn seed_votes_and_comments(app: &App, fans: &[User], posts: &Seeded) -> Result<(), DemoError> {
+    for (n, fan) in fans.iter().take(3).enumerate() {
+        let page = page_as(app, fan).await?;
+        for poll_id in &posts.polls {
+            let view = posts::one_post(app, &page, *poll_id).await?;
+            let Some(poll) = view.poll else { continue };
+            let choice = poll.options[n % poll.options.len()].id;
+            posts::vote(app, &page, *poll_id, &[choice]).await?;
         }
     }
     for (fan, body) in fans.iter().zip(["So cute! 🐾", "Which forest was that?", "Gordíkey for president."]) {
-        let mut transaction = db.begin_write().await?;
-        patron_store::comments::insert(&mut transaction, welcome, *fan, None, body).await?;
-        transaction.commit().await.map_err(StoreError::from)?;
+        patron_app::comments::add(app, &page_as(app, fan).await?, posts.welcome, body, None).await?;
     }
-    Ok(Some(logins))
+    Ok(())
 }

@@ -1,6 +1,5 @@
 //! The job handlers this build runs. Each feature adds its handlers here.
 
-use crate::app::StartupError;
 use patron_jobs::JobContext;
 use patron_settings::SecretString;
 use patron_storage::Storage;
@@ -11,9 +10,8 @@ pub fn registry(
     context: &JobContext,
     secret_key: &SecretString,
     storage: &Storage,
-) -> Result<patron_jobs::Registry, StartupError> {
-    let mailer = patron_mail::Mailer::from_settings(&context.settings, context.db.clone())
-        .map_err(|e| StartupError::Settings(e.to_string()))?;
+) -> Result<patron_jobs::Registry, patron_mail::MailError> {
+    let mailer = patron_mail::Mailer::from_settings(&context.settings, context.db.clone())?;
     Ok(patron_jobs::Registry::new()
         .with(patron_mail::jobs::SendEmail::new(mailer, secret_key.clone()))
         .with(patron_mail::jobs::PostFanOut)

@@ -1,13 +1,12 @@
 //! `/api/v1/admin/…`: platform administration (the job queue).
 
 use crate::AppState;
-use crate::admin;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use patron_domain::Id;
+use patron_app::admin;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -80,8 +79,8 @@ async fn list_jobs(
     current: CurrentUser,
     Query(query): Query<JobsQuery>,
 ) -> Result<Json<JobsResponse>, ApiError> {
-    admin::require_admin(&current.user)?;
-    let (stats, jobs) = admin::jobs_overview(&state, query.status.as_deref().unwrap_or("dead")).await?;
+    let (stats, jobs) =
+        admin::jobs_overview(&state.app, &current.user, query.status.as_deref().unwrap_or("dead")).await?;
     Ok(Json(JobsResponse {
         queue: stats
             .into_iter()
@@ -109,10 +108,6 @@ async fn list_jobs(
     }))
 }
 
-fn job_id(text: &str) -> Result<Id, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found())
-}
-
 /// Put a dead job back in the queue with fresh attempts (platform admins).
 #[utoipa::path(
     post, path = "/api/v1/admin/jobs/{id}/retry", tag = "admin", params(("id" = String, Path)),
@@ -124,8 +119,7 @@ async fn retry_job(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin::require_admin(&current.user)?;
-    admin::retry_job(&state, &current.user, job_id(&id)?).await?;
+    admin::retry_job(&state.app, &current.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -140,7 +134,6 @@ async fn discard_job(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    admin::require_admin(&current.user)?;
-    admin::discard_job(&state, &current.user, job_id(&id)?).await?;
+    admin::discard_job(&state.app, &current.user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

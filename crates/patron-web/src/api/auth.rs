@@ -2,7 +2,6 @@
 
 use super::UserResponse;
 use crate::AppState;
-use crate::accounts::{self, Registration};
 use crate::auth::{AuthVia, CurrentUser, clear_session_cookie};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ErrorBody};
@@ -11,7 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use patron_store::sessions::{self, SessionKind};
+use patron_app::accounts::{self, Registration};
+use patron_app::sessions::{self, SessionKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -86,9 +86,9 @@ async fn register(
     let registration =
         Registration { email: &input.email, password: &input.password, display_name: input.display_name.as_deref() };
     let ip = client_ip.map(|ip| ip.0.0);
-    let user = accounts::register(&state, registration, ip).await?;
+    let user = accounts::register(&state.app, registration, ip).await?;
     let (token, session) =
-        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+        sessions::open(&state.app, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
     let body = TokenResponse {
         token: token.expose().to_owned(),
         token_type: "Bearer",
@@ -115,9 +115,9 @@ async fn login(
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let ip = client_ip.map(|ip| ip.0.0);
-    let user = accounts::log_in(&state, &input.email, &input.password, ip).await?;
+    let user = accounts::log_in(&state.app, &input.email, &input.password, ip).await?;
     let (token, session) =
-        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+        sessions::open(&state.app, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
     Ok(Json(TokenResponse {
         token: token.expose().to_owned(),
         token_type: "Bearer",
@@ -133,7 +133,7 @@ async fn login(
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn logout(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
-    sessions::delete(state.db.pool(), &current.session.id).await?;
+    sessions::end(&state.app, &current.session).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if current.via == AuthVia::Cookie {
         response.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state));
@@ -148,7 +148,7 @@ async fn logout(State(state): State<AppState>, current: CurrentUser) -> Result<R
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn logout_everywhere(State(state): State<AppState>, current: CurrentUser) -> Result<Response, ApiError> {
-    let ended = sessions::delete_all_for_user(state.db.pool(), current.user.id).await?;
+    let ended = sessions::end_all(&state.app, current.user.id).await?;
     tracing::info!(user_id = %current.user.id, ended, "logged out everywhere");
     let mut response = StatusCode::NO_CONTENT.into_response();
     if current.via == AuthVia::Cookie {
@@ -191,7 +191,7 @@ async fn verify_email(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LinkTokenRequest>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::verify_email(&state, &input.token).await?;
+    accounts::verify_email(&state.app, &input.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -206,7 +206,7 @@ async fn request_password_reset(
     client_ip: Option<axum::Extension<ClientIp>>,
     ApiJson(input): ApiJson<EmailRequest>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::request_password_reset(&state, &input.email, client_ip.map(|ip| ip.0.0)).await?;
+    accounts::request_password_reset(&state.app, &input.email, client_ip.map(|ip| ip.0.0)).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -220,7 +220,7 @@ async fn confirm_password_reset(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<PasswordResetRequest>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::reset_password(&state, &input.token, &input.password).await?;
+    accounts::reset_password(&state.app, &input.token, &input.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -235,7 +235,7 @@ async fn request_sign_in_link(
     client_ip: Option<axum::Extension<ClientIp>>,
     ApiJson(input): ApiJson<EmailRequest>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::request_sign_in_link(&state, &input.email, client_ip.map(|ip| ip.0.0)).await?;
+    accounts::request_sign_in_link(&state.app, &input.email, client_ip.map(|ip| ip.0.0)).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -249,10 +249,10 @@ async fn confirm_sign_in_link(
     client_ip: Option<axum::Extension<ClientIp>>,
     ApiJson(input): ApiJson<LinkTokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let user = accounts::sign_in_with_link(&state, &input.token).await?;
+    let user = accounts::sign_in_with_link(&state.app, &input.token).await?;
     let ip = client_ip.map(|ip| ip.0.0);
     let (token, session) =
-        accounts::open_session(&state, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
+        sessions::open(&state.app, &user, SessionKind::Bearer, input.token_name.as_deref(), ip).await?;
     Ok(Json(TokenResponse {
         token: token.expose().to_owned(),
         token_type: "Bearer",

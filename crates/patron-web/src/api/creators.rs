@@ -3,18 +3,17 @@
 use crate::AppState;
 use crate::api::MoneyResponse;
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::creators::{self, PageAccess, PageInput};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use patron_app::creators::{self, Creator, PageAccess, PageInput, ViewerRelation};
+use patron_app::tiers::Tier;
 use patron_domain::creator::TeamRole;
 use patron_domain::money::{Currency, Money};
 use patron_domain::tier::TierDraft;
 use patron_domain::{Id, Timestamp};
-use patron_store::creators::{Creator, ViewerRelation};
-use patron_store::tiers::Tier;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -98,7 +97,7 @@ pub struct ViewerMembershipResponse {
 
 /// The public address of a page's avatar or cover (`<media id>/<file>`).
 pub(crate) fn image_url(state: &AppState, key: &str) -> String {
-    format!("{}/media/{key}", state.settings.public_url.as_str().trim_end_matches('/'))
+    format!("{}/media/{key}", state.app.settings.public_url.as_str().trim_end_matches('/'))
 }
 
 pub(crate) fn creator_response(
@@ -116,7 +115,7 @@ pub(crate) fn creator_response(
         supporters_count: creator.supporters_count,
         followers_count: creator.followers_count,
         created_at: creator.created_at.to_rfc3339(),
-        url: format!("{}/{}", state.settings.public_url.as_str().trim_end_matches('/'), creator.slug),
+        url: format!("{}/{}", state.app.settings.public_url.as_str().trim_end_matches('/'), creator.slug),
         avatar_url: creator.avatar_key.as_ref().map(|key| image_url(state, key)),
         cover_url: creator.cover_key.as_ref().map(|key| image_url(state, key)),
         viewer: relation.map(|r| ViewerResponse {
@@ -200,9 +199,14 @@ async fn discover(
     State(state): State<AppState>,
     Query(query): Query<DiscoverQuery>,
 ) -> Result<Json<CreatorList>, ApiError> {
-    let list =
-        creators::discover(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), DISCOVER_PAGE)
-            .await?;
+    let list = creators::discover(
+        &state.app,
+        query.sort.as_deref(),
+        query.q.as_deref(),
+        query.cursor.as_deref(),
+        DISCOVER_PAGE,
+    )
+    .await?;
     Ok(Json(CreatorList {
         creators: list.creators.iter().map(|c| creator_response(&state, c, None)).collect(),
         next_cursor: list.next_cursor,
@@ -232,13 +236,13 @@ async fn create_creator(
     ApiJson(input): ApiJson<CreateCreatorRequest>,
 ) -> Result<(StatusCode, Json<CreatorResponse>), ApiError> {
     let page = PageInput { slug: input.slug, name: input.name, bio: input.bio };
-    let creator = creators::create_page(&state, user.user.id, &page).await?;
+    let creator = creators::create_page(&state.app, user.user.id, &page).await?;
     let relation = ViewerRelation { team_role: Some(TeamRole::Owner), follows: false, membership: None };
     Ok((StatusCode::CREATED, Json(creator_response(&state, &creator, Some(&relation)))))
 }
 
 async fn page(state: &AppState, slug: &str, user: &MaybeUser) -> Result<PageAccess, ApiError> {
-    creators::load(state, slug, user.0.as_ref()).await
+    Ok(creators::load(&state.app, slug, user.user()).await?)
 }
 
 /// A creator page, with how the current user relates to it.
@@ -275,12 +279,12 @@ async fn update_creator(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<UpdateCreatorRequest>,
 ) -> Result<Json<CreatorResponse>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let name = input.name.unwrap_or_else(|| access.creator.name.clone());
     let bio = input.bio.unwrap_or_else(|| access.creator.bio.clone());
     let hidden = input.is_hidden.unwrap_or(access.creator.is_hidden);
-    creators::update_page(&state, &access, &name, &bio, hidden).await?;
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    creators::update_page(&state.app, &access, &name, &bio, hidden).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     Ok(Json(creator_response(&state, &access.creator, Some(&access.relation))))
 }
 
@@ -292,8 +296,8 @@ async fn delete_creator(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    creators::delete_page(&state, &access).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    creators::delete_page(&state.app, &access).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,8 +310,8 @@ async fn follow(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    creators::set_following(&state, &access, true).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    creators::set_following(&state.app, &access, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -319,8 +323,8 @@ async fn unfollow(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    creators::set_following(&state, &access, false).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    creators::set_following(&state.app, &access, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -337,7 +341,7 @@ pub struct MyCreator {
 #[utoipa::path(get, path = "/api/v1/me/creators", tag = "me",
     responses((status = 200, body = Vec<MyCreator>), (status = 401, body = ErrorBody)), security(("bearer" = []), ("session_cookie" = [])))]
 async fn my_creators(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<MyCreator>>, ApiError> {
-    let pages = patron_store::creators::list_for_member(state.db.pool(), user.user.id).await?;
+    let pages = creators::of_member(&state.app, user.user.id).await?;
     Ok(Json(
         pages.iter().map(|(c, role)| MyCreator { creator: creator_response(&state, c, None), role: *role }).collect(),
     ))
@@ -352,7 +356,7 @@ async fn list_tiers(
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<TierResponse>>, ApiError> {
     let access = page(&state, &slug, &user).await?;
-    let tiers = creators::visible_tiers(&state, &access).await?;
+    let tiers = patron_app::tiers::visible_tiers(&state.app, &access).await?;
     Ok(Json(tiers.iter().map(tier_response).collect()))
 }
 
@@ -392,14 +396,6 @@ impl From<TierRequest> for TierDraft {
     }
 }
 
-fn parse_id(text: &str, not_found: fn() -> ApiError) -> Result<Id, ApiError> {
-    text.parse().map_err(|_| not_found())
-}
-
-fn tier_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "tier_not_found", "This page has no such tier.")
-}
-
 /// Add a tier above the highest one (owner).
 #[utoipa::path(post, path = "/api/v1/creators/{slug}/tiers", tag = "tiers", params(("slug" = String, Path)),
     request_body = TierRequest,
@@ -411,8 +407,8 @@ async fn create_tier(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<TierRequest>,
 ) -> Result<(StatusCode, Json<TierResponse>), ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    let tier = creators::create_tier(&state, &access, input.into()).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let tier = patron_app::tiers::create_tier(&state.app, &access, input.into()).await?;
     Ok((StatusCode::CREATED, Json(tier_response(&tier))))
 }
 
@@ -427,8 +423,10 @@ async fn update_tier(
     Path((slug, tier_id)): Path<(String, String)>,
     ApiJson(input): ApiJson<TierRequest>,
 ) -> Result<Json<TierResponse>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    let tier = creators::update_tier(&state, &access, parse_id(&tier_id, tier_not_found)?, input.into()).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let tier =
+        patron_app::tiers::update_tier(&state.app, &access, patron_app::tiers::parse_id(&tier_id)?, input.into())
+            .await?;
     Ok(Json(tier_response(&tier)))
 }
 
@@ -441,8 +439,8 @@ async fn archive_tier(
     user: CurrentUser,
     Path((slug, tier_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    creators::set_tier_archived(&state, &access, parse_id(&tier_id, tier_not_found)?, true).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    patron_app::tiers::set_tier_archived(&state.app, &access, patron_app::tiers::parse_id(&tier_id)?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -455,8 +453,8 @@ async fn unarchive_tier(
     user: CurrentUser,
     Path((slug, tier_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    creators::set_tier_archived(&state, &access, parse_id(&tier_id, tier_not_found)?, false).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    patron_app::tiers::set_tier_archived(&state.app, &access, patron_app::tiers::parse_id(&tier_id)?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -477,12 +475,12 @@ async fn reorder_tiers(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<TierOrderRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let ids: Vec<Id> = input.tier_ids.iter().filter_map(|t| t.parse().ok()).collect();
     if ids.len() != input.tier_ids.len() {
         return Err(ApiError::validation(vec![patron_domain::ValidationError::new("tier_ids", "must be tier ids")]));
     }
-    creators::reorder_tiers(&state, &access, &ids).await?;
+    patron_app::tiers::reorder_tiers(&state.app, &access, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -509,16 +507,15 @@ async fn team(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<TeamMemberResponse>>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    let role = access.require_team()?;
-    let members = patron_store::creators::team(state.db.pool(), access.creator.id).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let members = patron_app::team::members(&state.app, &access).await?;
     Ok(Json(
         members
             .into_iter()
             .map(|m| TeamMemberResponse {
                 user_id: m.user_id.to_string(),
                 display_name: m.display_name,
-                email: (role == TeamRole::Owner).then_some(m.email),
+                email: m.email,
                 role: m.role,
                 joined_at: m.joined_at.to_rfc3339(),
             })
@@ -535,9 +532,9 @@ async fn remove_member(
     user: CurrentUser,
     Path((slug, member)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let member = member.parse().map_err(|_| ApiError::not_found())?;
-    creators::remove_member(&state, &access, member).await?;
+    patron_app::team::remove_member(&state.app, &access, member).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -558,9 +555,9 @@ async fn transfer_ownership(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<TransferRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let new_owner = input.user_id.parse().map_err(|_| ApiError::conflict("not_in_team", "No such team member."))?;
-    creators::transfer_ownership(&state, &access, new_owner).await?;
+    patron_app::team::transfer_ownership(&state.app, &access, new_owner).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -600,8 +597,8 @@ async fn invite(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, Json<InvitationResponse>), ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    let (_, invitation, link) = creators::invite(&state, &access, &input.email).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let (_, invitation, link) = patron_app::team::invite(&state.app, &access, &input.email).await?;
     Ok((
         StatusCode::CREATED,
         Json(InvitationResponse {
@@ -623,9 +620,8 @@ async fn list_invitations(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<InvitationResponse>>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    access.require_owner()?;
-    let open = patron_store::creators::open_invitations(state.db.pool(), access.creator.id, Timestamp::now()).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let open = patron_app::team::open_invitations(&state.app, &access).await?;
     Ok(Json(
         open.into_iter()
             .map(|i| InvitationResponse {
@@ -649,13 +645,9 @@ async fn revoke_invitation(
     user: CurrentUser,
     Path((slug, invitation_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    access.require_owner()?;
-    if patron_store::creators::revoke_invitation(state.db.pool(), access.creator.id, &invitation_id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    patron_app::team::revoke_invitation(&state.app, &access, &invitation_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Accept an invitation with the token from its link; the current user joins the team.
@@ -667,6 +659,6 @@ async fn accept_invitation(
     user: CurrentUser,
     Path(token): Path<String>,
 ) -> Result<Json<CreatorResponse>, ApiError> {
-    let creator = creators::accept_invitation(&state, &user, &token).await?;
+    let creator = patron_app::team::accept_invitation(&state.app, &user.user, &token).await?;
     Ok(Json(creator_response(&state, &creator, None)))
 }

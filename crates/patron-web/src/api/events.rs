@@ -46,9 +46,8 @@ async fn events(
     let user_id = current.user.id;
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     // subscribe before reading the creators, so nothing published in between is lost
-    let subscription = state.bus.subscribe(last_event_id.as_deref());
-    let creators: HashSet<Id> =
-        patron_store::follows::creators_of_interest(state.db.pool(), user_id).await?.into_iter().collect();
+    let subscription = state.app.bus.subscribe(last_event_id.as_deref());
+    let creators: HashSet<Id> = patron_app::creators::of_interest(&state.app, user_id).await?.into_iter().collect();
     let (sender, receiver) = tokio::sync::mpsc::channel::<SseEvent>(64);
     let connections = state.metrics.track_event_stream();
     tokio::spawn(async move {
@@ -77,7 +76,7 @@ async fn events(
                 () = &mut drained => return,
             };
             if refreshed.elapsed() > REFRESH {
-                if let Ok(fresh) = patron_store::follows::creators_of_interest(state.db.pool(), user_id).await {
+                if let Ok(fresh) = patron_app::creators::of_interest(&state.app, user_id).await {
                     creators = fresh.into_iter().collect();
                 }
                 refreshed = Instant::now();

@@ -53,7 +53,7 @@ async fn feed(
     user: CurrentUser,
     Query(query): Query<FeedQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
-    let (items, next_cursor) = crate::feed::feed(&state, &user, query.cursor.as_deref()).await?;
+    let (items, next_cursor) = patron_app::feed::feed(&state.app, &user.user, query.cursor.as_deref()).await?;
     Ok(Json(FeedPage {
         items: items
             .iter()
@@ -96,7 +96,8 @@ async fn create_feed(
     user: CurrentUser,
     ApiJson(input): ApiJson<CreateFeedRequest>,
 ) -> Result<(StatusCode, Json<PrivateFeed>), ApiError> {
-    let (id, url, slug) = crate::feed::create_private_feed(&state, &user, input.creator_slug.as_deref()).await?;
+    let (id, url, slug) =
+        patron_app::feed::create_private_feed(&state.app, &user.user, input.creator_slug.as_deref()).await?;
     Ok((
         StatusCode::CREATED,
         Json(PrivateFeed {
@@ -112,7 +113,7 @@ async fn create_feed(
 #[utoipa::path(get, path = "/api/v1/me/feeds", tag = "feed",
     responses((status = 200, body = Vec<PrivateFeed>)), security(("bearer" = []), ("session_cookie" = [])))]
 async fn list_feeds(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<PrivateFeed>>, ApiError> {
-    let feeds = patron_store::feed_tokens::list(state.db.pool(), user.user.id).await?;
+    let feeds = patron_app::feed::private_feeds(&state.app, user.user.id).await?;
     Ok(Json(
         feeds
             .into_iter()
@@ -134,9 +135,6 @@ async fn revoke_feed(
     user: CurrentUser,
     Path(feed_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if patron_store::feed_tokens::revoke(state.db.pool(), user.user.id, &feed_id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    patron_app::feed::revoke_private_feed(&state.app, user.user.id, &feed_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

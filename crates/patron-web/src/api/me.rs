@@ -7,8 +7,7 @@ use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use patron_domain::Timestamp;
-use patron_store::sessions::{self, SessionKind};
+use patron_app::sessions::{self, SessionKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -65,7 +64,7 @@ async fn list_sessions(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Json<Vec<SessionResponse>>, ApiError> {
-    let list = sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await?;
+    let list = sessions::list(&state.app, current.user.id).await?;
     Ok(Json(
         list.into_iter()
             .map(|s| SessionResponse {
@@ -97,11 +96,8 @@ async fn revoke_session(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if sessions::delete_for_user(state.db.pool(), &id, current.user.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    sessions::revoke(&state.app, current.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// One-click unsubscribe (RFC 8058): the address in a mail's `List-Unsubscribe` header. Mail
@@ -112,7 +108,7 @@ async fn revoke_session(
     responses((status = 204, description = "Unsubscribed (again, if it was done before)"), (status = 404, body = ErrorBody))
 )]
 async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Result<StatusCode, ApiError> {
-    crate::accounts::unsubscribe(&state, &token).await?;
+    patron_app::accounts::unsubscribe(&state.app, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,7 +119,7 @@ async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn resend_verification(State(state): State<AppState>, current: CurrentUser) -> Result<StatusCode, ApiError> {
-    crate::accounts::send_verification(&state, &current.user).await?;
+    patron_app::accounts::send_verification(&state.app, &current.user).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -138,7 +134,7 @@ async fn get_email_preferences(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<Json<std::collections::BTreeMap<String, bool>>, ApiError> {
-    let list = crate::accounts::email_preferences(&state, current.user.id).await?;
+    let list = patron_app::accounts::email_preferences(&state.app, current.user.id).await?;
     Ok(Json(list.into_iter().map(|(c, on)| (c.to_owned(), on)).collect()))
 }
 
@@ -155,7 +151,7 @@ async fn put_email_preferences(
     crate::extract::ApiJson(input): crate::extract::ApiJson<std::collections::BTreeMap<String, bool>>,
 ) -> Result<Json<std::collections::BTreeMap<String, bool>>, ApiError> {
     let choices: Vec<(String, bool)> = input.into_iter().collect();
-    crate::accounts::set_email_preferences(&state, current.user.id, &choices).await?;
-    let list = crate::accounts::email_preferences(&state, current.user.id).await?;
+    patron_app::accounts::set_email_preferences(&state.app, current.user.id, &choices).await?;
+    let list = patron_app::accounts::email_preferences(&state.app, current.user.id).await?;
     Ok(Json(list.into_iter().map(|(c, on)| (c.to_owned(), on)).collect()))
 }

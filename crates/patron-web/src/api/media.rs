@@ -4,21 +4,27 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::{ApiError, ErrorBody};
-use crate::media::{self, MediaView, UploadTarget};
 use axum::Json;
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use patron_app::media::{self, MediaView};
+use patron_app::uploads::{self, DirectUpload, DirectUploadRequest, Purpose, UploadSource, UploadTarget};
+use patron_app::{AppError, Problem};
 use patron_domain::Id;
-use patron_store::media::Purpose;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub(super) fn router(state: &AppState) -> OpenApiRouter<AppState> {
     // an upload may be as large as the largest kind allows (checked per kind while it streams)
-    let limit = usize::try_from(media::largest_upload(state)).unwrap_or(usize::MAX).saturating_add(1 << 20);
+    let limit = usize::try_from(uploads::largest_upload(&state.app)).unwrap_or(usize::MAX).saturating_add(1 << 20);
     OpenApiRouter::new()
         .routes(routes!(upload).layer(DefaultBodyLimit::max(limit)))
         .routes(routes!(get_media, delete_media))
@@ -35,13 +41,68 @@ pub fn files_router() -> axum::Router<AppState> {
     axum::Router::new().route("/media/{id}/{*file}", axum::routing::get(serve))
 }
 
+/// The upload route, which the request deadline leaves alone (see `deadline` in lib.rs): a
+/// large file takes as long as the client's line needs.
+pub fn is_upload(request: &axum::extract::Request) -> bool {
+    request.method() == Method::POST && request.uri().path() == "/api/v1/media"
+}
+
+/// `GET /media/{id}/{*file}`: a file, by a signed address or, for public files, a plain one;
+/// byte ranges for players; HLS playlists with their addresses signed for the viewer.
 async fn serve(
     State(state): State<AppState>,
     Path((id, file)): Path<(String, String)>,
     Query(signed): Query<media::Signed>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    media::serve(&state, &id, &file, signed, &headers, false).await
+    let grant = media::open_file(&state.app, &id, &file, &signed).await?;
+    if grant.is_playlist() {
+        let body = media::playlist(&state.app, &grant).await?;
+        let mut response = (StatusCode::OK, body).into_response();
+        set(&mut response, header::CONTENT_TYPE, &grant.content_type);
+        set(&mut response, header::CACHE_CONTROL, &grant.cache_control);
+        return Ok(response);
+    }
+    let storage = &state.app.storage;
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(text) => Some(parse_range(text).ok_or_else(range_not_satisfiable)?),
+    };
+    let range = match range {
+        Some(ByteRange::Suffix(0)) => return Err(range_not_satisfiable()),
+        Some(ByteRange::Suffix(n)) => {
+            let size = storage.size(&grant.key).await.map_err(media::storage_error)?.ok_or_else(ApiError::not_found)?;
+            Some((size.saturating_sub(n), None))
+        }
+        Some(ByteRange::From(start, end)) => Some((start, end.map(|e| e + 1))),
+        None => None,
+    };
+    let read = match storage.read(&grant.key, range).await {
+        Ok(read) => read,
+        Err(patron_storage::StorageError::BadRange) => return Err(range_not_satisfiable()),
+        Err(other) => return Err(media::storage_error(other).into()),
+    };
+    if let Some((start, _)) = range
+        && start >= read.size
+    {
+        return Err(range_not_satisfiable());
+    }
+    let length = read.range.end - read.range.start;
+    let mut response = Response::new(Body::from_stream(read.stream.map(|chunk| chunk.map_err(std::io::Error::other))));
+    if range.is_some() {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        set(
+            &mut response,
+            header::CONTENT_RANGE,
+            &format!("bytes {}-{}/{}", read.range.start, read.range.end.saturating_sub(1), read.size),
+        );
+    }
+    set(&mut response, header::CONTENT_TYPE, &grant.content_type);
+    set(&mut response, header::CONTENT_LENGTH, &length.to_string());
+    set(&mut response, header::ACCEPT_RANGES, "bytes");
+    set(&mut response, header::CACHE_CONTROL, &grant.cache_control);
+    set(&mut response, header::CONTENT_DISPOSITION, "inline");
+    Ok(response)
 }
 
 /// What an upload is for.
@@ -71,11 +132,19 @@ async fn upload(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(query): Query<UploadQuery>,
-    multipart: Multipart,
+    mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<MediaView>), ApiError> {
     let target = upload_target(&state, &current, &query).await?;
-    let stored = media::upload(&state, current.user.id, target, multipart).await?;
-    Ok((StatusCode::CREATED, Json(media::view(&state, &stored, Some(current.user.id), false, true).await?)))
+    // the client must keep sending: a stalled upload ends after the request timeout
+    let idle = state.app.settings.request_timeout;
+    let field = loop {
+        if let NextField::File(field) = next_field(&mut multipart, idle).await? {
+            break field;
+        }
+    };
+    let name = field.file_name().map(str::to_owned);
+    let stored = uploads::upload(&state.app, current.user.id, target, name, FileField { field, idle }).await?;
+    Ok((StatusCode::CREATED, Json(media::view(&state.app, &stored, Some(current.user.id), false, true).await?)))
 }
 
 async fn upload_target(state: &AppState, current: &CurrentUser, query: &UploadQuery) -> Result<UploadTarget, ApiError> {
@@ -89,7 +158,7 @@ async fn upload_target(state: &AppState, current: &CurrentUser, query: &UploadQu
         .creator
         .as_deref()
         .ok_or_else(|| ApiError::bad_request("creator_required", "Name the creator page: ?creator=slug."))?;
-    let page = crate::creators::load(state, slug, Some(current)).await?;
+    let page = patron_app::creators::load(&state.app, slug, Some(&current.user)).await?;
     page.require_team()?;
     if matches!(purpose, Purpose::Avatar | Purpose::Cover) {
         page.require_owner()?;
@@ -105,9 +174,9 @@ fn parse_id(text: &str) -> Result<Id, ApiError> {
 /// bytes to `upload_url` with the given `Content-Type`, then confirm with
 /// `POST /api/v1/media/{id}/complete`.
 #[utoipa::path(
-    post, path = "/api/v1/media/direct", tag = "media", request_body = media::DirectUploadRequest,
+    post, path = "/api/v1/media/direct", tag = "media", request_body = DirectUploadRequest,
     responses(
-        (status = 201, body = media::DirectUpload),
+        (status = 201, body = DirectUpload),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "storage is not S3"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)
@@ -117,11 +186,11 @@ fn parse_id(text: &str) -> Result<Id, ApiError> {
 async fn direct_upload(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(request): Json<media::DirectUploadRequest>,
-) -> Result<(StatusCode, Json<media::DirectUpload>), ApiError> {
+    Json(request): Json<DirectUploadRequest>,
+) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
     let query = UploadQuery { purpose: request.purpose.clone(), creator: request.creator.clone() };
     let target = upload_target(&state, &current, &query).await?;
-    let granted = media::grant_direct_upload(&state, current.user.id, target, &request).await?;
+    let granted = uploads::grant_direct_upload(&state.app, current.user.id, target, &request).await?;
     Ok((StatusCode::CREATED, Json(granted)))
 }
 
@@ -140,12 +209,12 @@ async fn complete_upload(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<MediaView>, ApiError> {
-    let file = media::managed(&state, current.user.id, parse_id(&id)?).await?;
+    let file = media::managed(&state.app, current.user.id, parse_id(&id)?).await?;
     if file.owner_id != current.user.id {
         return Err(ApiError::not_found());
     }
-    let arrived = media::complete_direct_upload(&state, &file).await?;
-    Ok(Json(media::view(&state, &arrived, Some(current.user.id), false, true).await?))
+    let arrived = uploads::complete_direct_upload(&state.app, &file).await?;
+    Ok(Json(media::view(&state.app, &arrived, Some(current.user.id), false, true).await?))
 }
 
 /// A file you uploaded, or one of a page whose team you are in, with its state.
@@ -159,8 +228,8 @@ async fn get_media(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<MediaView>, ApiError> {
-    let file = media::managed(&state, current.user.id, parse_id(&id)?).await?;
-    Ok(Json(media::view(&state, &file, Some(current.user.id), false, true).await?))
+    let file = media::managed(&state.app, current.user.id, parse_id(&id)?).await?;
+    Ok(Json(media::view(&state.app, &file, Some(current.user.id), false, true).await?))
 }
 
 /// Deletes a file: it leaves its posts at once; its objects are removed shortly after.
@@ -174,8 +243,8 @@ async fn delete_media(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let file = media::managed(&state, current.user.id, parse_id(&id)?).await?;
-    media::delete(&state, &file).await?;
+    let file = media::managed(&state.app, current.user.id, parse_id(&id)?).await?;
+    media::delete(&state.app, &file).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -190,8 +259,8 @@ async fn retry_media(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let file = media::managed(&state, current.user.id, parse_id(&id)?).await?;
-    media::retry(&state, &file).await?;
+    let file = media::managed(&state.app, current.user.id, parse_id(&id)?).await?;
+    media::retry(&state.app, &file).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -209,7 +278,7 @@ pub struct MediaList {
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn my_documents(State(state): State<AppState>, current: CurrentUser) -> Result<Json<MediaList>, ApiError> {
-    Ok(Json(MediaList { media: media::documents(&state, &current.user, current.user.id).await? }))
+    Ok(Json(MediaList { media: media::documents(&state.app, &current.user, current.user.id).await? }))
 }
 
 /// A user's private documents (platform admins; every look is audit-logged).
@@ -223,9 +292,9 @@ async fn user_documents(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<MediaList>, ApiError> {
-    crate::admin::require_admin(&current.user)?;
+    patron_app::admin::require_admin(&current.user)?;
     let owner = parse_id(&id)?;
-    Ok(Json(MediaList { media: media::documents(&state, &current.user, owner).await? }))
+    Ok(Json(MediaList { media: media::documents(&state.app, &current.user, owner).await? }))
 }
 
 /// A creator page's files and the storage they use.
@@ -251,13 +320,97 @@ async fn creator_media(
     Path(slug): Path<String>,
 ) -> Result<Json<CreatorMedia>, ApiError> {
     let current = user.0.ok_or_else(ApiError::unauthenticated)?;
-    let page = crate::creators::load(&state, &slug, Some(&current)).await?;
-    page.require_team()?;
-    let (files, stored_bytes) = patron_store::media::usage(state.db.pool(), page.creator.id).await?;
-    let list = patron_store::media::of_creator(state.db.pool(), page.creator.id, 100).await?;
-    let mut views = Vec::with_capacity(list.len());
-    for file in &list {
-        views.push(media::view(&state, file, Some(current.user.id), false, true).await?);
-    }
+    let page = patron_app::creators::load(&state.app, &slug, Some(&current.user)).await?;
+    let (files, stored_bytes) = media::usage(&state.app, &page).await?;
+    let views = media::of_page(&state.app, &page, 100).await?;
     Ok(Json(CreatorMedia { files, stored_bytes, media: views }))
+}
+
+// ---- receiving an upload ----
+
+/// The `file` field of a multipart upload as an [`UploadSource`]: a client that stops sending
+/// for the request timeout or sends more than the body limit gets a clear error.
+struct FileField<'a> {
+    field: Field<'a>,
+    idle: Duration,
+}
+
+fn stalled() -> AppError {
+    AppError::Stalled(Problem { code: "upload_stalled", message: "The upload stopped arriving.".to_owned() })
+}
+
+fn multipart_error(error: MultipartError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(Problem { code: "payload_too_large", message: "The request body is too large.".to_owned() })
+    } else {
+        AppError::malformed("bad_upload", format!("The upload could not be read: {}", error.body_text()))
+    }
+}
+
+/// What the next field of a multipart upload is.
+enum NextField<'a> {
+    /// The file.
+    File(Field<'a>),
+    /// Some other field, to skip.
+    Other,
+}
+
+/// The next field, or why there is none.
+async fn next_field(multipart: &mut Multipart, idle: Duration) -> Result<NextField<'_>, AppError> {
+    match tokio::time::timeout(idle, multipart.next_field()).await {
+        Err(_) => Err(stalled()),
+        Ok(Err(error)) => Err(multipart_error(error)),
+        Ok(Ok(None)) => Err(AppError::malformed("no_file", "Send the file in a multipart field named \"file\".")),
+        Ok(Ok(Some(field))) if field.name() == Some("file") => Ok(NextField::File(field)),
+        Ok(Ok(Some(_))) => Ok(NextField::Other),
+    }
+}
+
+impl UploadSource for FileField<'_> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, AppError> {
+        match tokio::time::timeout(self.idle, self.field.chunk()).await {
+            Err(_) => Err(stalled()),
+            Ok(Err(error)) => Err(multipart_error(error)),
+            Ok(Ok(chunk)) => Ok(chunk),
+        }
+    }
+}
+
+// ---- serving files ----
+
+fn set(response: &mut Response, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+fn range_not_satisfiable() -> ApiError {
+    ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", "The requested range is not in the file.")
+}
+
+/// A single byte range of a `Range` header.
+#[derive(Debug, PartialEq, Eq)]
+enum ByteRange {
+    /// `bytes=a-` or `bytes=a-b` (inclusive end).
+    From(u64, Option<u64>),
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+fn parse_range(text: &str) -> Option<ByteRange> {
+    let spec = text.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // several ranges: not supported, and players never ask for them
+    }
+    let (start, end) = spec.split_once('-')?;
+    let (start, end) = (start.trim(), end.trim());
+    if start.is_empty() {
+        return end.parse().ok().map(ByteRange::Suffix);
+    }
+    let start: u64 = start.parse().ok()?;
+    let end: Option<u64> = if end.is_empty() { None } else { Some(end.parse().ok()?) };
+    if end.is_some_and(|e| e < start) {
+        return None;
+    }
+    Some(ByteRange::From(start, end))
 }

@@ -14,7 +14,7 @@ pub(crate) mod posts;
 use crate::AppState;
 use crate::error::ApiError;
 use axum::routing::get;
-use patron_store::users::User;
+use patron_app::User;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};

@@ -4,13 +4,13 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::{ApiError, ErrorBody};
-use crate::payments;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use memberships::{Billing, Payment};
+use patron_app::{memberships, payments};
 use patron_domain::Timestamp;
-use patron_store::payments::{Billing, Payment};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -63,7 +63,7 @@ pub struct CheckoutResponse {
     pub failure: Option<String>,
 }
 
-fn checkout_response(checkout: &patron_store::payments::Checkout, redirect_url: Option<String>) -> CheckoutResponse {
+fn checkout_response(checkout: &memberships::Checkout, redirect_url: Option<String>) -> CheckoutResponse {
     CheckoutResponse {
         id: checkout.id.to_string(),
         status: checkout.status.clone(),
@@ -88,9 +88,9 @@ async fn create_checkout(
     Path(slug): Path<String>,
     Json(request): Json<CheckoutRequest>,
 ) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
-    let page = crate::creators::load(&state, &slug, Some(&current)).await?;
+    let page = patron_app::creators::load(&state.app, &slug, Some(&current.user)).await?;
     let (checkout, url) =
-        payments::start_checkout(&state, &page, &request.tier_id, request.interval.as_deref()).await?;
+        memberships::start_checkout(&state.app, &page, &request.tier_id, request.interval.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(checkout_response(&checkout, Some(url)))))
 }
 
@@ -105,11 +105,7 @@ async fn get_checkout(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<CheckoutResponse>, ApiError> {
-    let id = id.parse().map_err(|_| ApiError::not_found())?;
-    let checkout = patron_store::payments::find_checkout(state.db.pool(), id)
-        .await?
-        .filter(|c| c.user_id == current.user.id)
-        .ok_or_else(ApiError::not_found)?;
+    let checkout = memberships::own_checkout(&state.app, &current.user, &id).await?;
     Ok(Json(checkout_response(&checkout, None)))
 }
 
@@ -176,7 +172,7 @@ pub struct MembershipList {
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn my_memberships(State(state): State<AppState>, current: CurrentUser) -> Result<Json<MembershipList>, ApiError> {
-    let list = patron_store::payments::of_user(state.db.pool(), current.user.id).await?;
+    let list = memberships::of_user(&state.app, current.user.id).await?;
     Ok(Json(MembershipList { memberships: list.iter().map(membership_response).collect() }))
 }
 
@@ -214,13 +210,7 @@ async fn set_cancelled(
     id: &str,
     cancel: bool,
 ) -> Result<Json<MembershipResponse>, ApiError> {
-    let membership = payments::own_membership(state, current, id).await?;
-    state
-        .payments
-        .set_cancelled(&state.db, &membership, cancel)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let membership = payments::own_membership(state, current, id).await?;
+    let membership = memberships::set_cancelled(&state.app, &current.user, id, cancel).await?;
     Ok(Json(membership_response(&membership)))
 }
 
@@ -255,14 +245,14 @@ async fn change_tier(
     Path(id): Path<String>,
     Json(request): Json<TierChangeRequest>,
 ) -> Result<Json<TierChangeResponse>, ApiError> {
-    let membership = payments::own_membership(&state, &current, &id).await?;
-    let outcome = payments::change_tier(&state, &membership, &request.tier_id).await?;
+    let membership = memberships::own_membership(&state.app, &current.user, &id).await?;
+    let outcome = memberships::change_tier(&state.app, &membership, &request.tier_id).await?;
     let (change, charged) = match outcome {
-        patron_payments::TierChange::Upgraded { charged } => ("upgraded", charged),
-        patron_payments::TierChange::DowngradeScheduled => ("downgrade_scheduled", 0),
-        patron_payments::TierChange::Unchanged => ("unchanged", 0),
+        memberships::TierChange::Upgraded { charged } => ("upgraded", charged),
+        memberships::TierChange::DowngradeScheduled => ("downgrade_scheduled", 0),
+        memberships::TierChange::Unchanged => ("unchanged", 0),
     };
-    let membership = payments::own_membership(&state, &current, &id).await?;
+    let membership = memberships::own_membership(&state.app, &current.user, &id).await?;
     Ok(Json(TierChangeResponse { change, charged, membership: membership_response(&membership) }))
 }
 
@@ -324,7 +314,7 @@ pub struct PaymentList {
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn my_payments(State(state): State<AppState>, current: CurrentUser) -> Result<Json<PaymentList>, ApiError> {
-    let list = patron_store::payments::payments(state.db.pool(), None, Some(current.user.id), 500).await?;
+    let list = payments::of_user(&state.app, current.user.id, 500).await?;
     Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
 }
 
@@ -375,17 +365,12 @@ async fn dashboard(
     Path(slug): Path<String>,
 ) -> Result<Json<DashboardResponse>, ApiError> {
     let page = team_page(&state, &user, &slug).await?;
-    Ok(Json(dashboard_of(&state, page.creator.id).await?))
+    let numbers = payments::dashboard(&state.app, &page).await?;
+    Ok(Json(dashboard_response(&numbers)))
 }
 
-/// The dashboard numbers of a page.
-pub(crate) async fn dashboard_of(
-    state: &AppState,
-    creator_id: patron_domain::Id,
-) -> Result<DashboardResponse, ApiError> {
-    let numbers =
-        patron_store::payments::dashboard(state.db.pool(), creator_id, payments::month_start(Timestamp::now())).await?;
-    Ok(DashboardResponse {
+fn dashboard_response(numbers: &payments::Dashboard) -> DashboardResponse {
+    DashboardResponse {
         monthly_revenue: numbers
             .mrr
             .iter()
@@ -402,12 +387,16 @@ pub(crate) async fn dashboard_of(
             .collect(),
         new_this_month: numbers.new_since,
         churned_this_month: numbers.churned_since,
-    })
+    }
 }
 
-async fn team_page(state: &AppState, user: &MaybeUser, slug: &str) -> Result<crate::creators::PageAccess, ApiError> {
-    let current = user.0.as_ref().ok_or_else(ApiError::unauthenticated)?;
-    let page = crate::creators::load(state, slug, Some(current)).await?;
+async fn team_page(
+    state: &AppState,
+    user: &MaybeUser,
+    slug: &str,
+) -> Result<patron_app::creators::PageAccess, ApiError> {
+    let current = user.user().ok_or_else(ApiError::unauthenticated)?;
+    let page = patron_app::creators::load(&state.app, slug, Some(current)).await?;
     page.require_team()?;
     Ok(page)
 }
@@ -424,7 +413,7 @@ async fn creator_payments(
     Path(slug): Path<String>,
 ) -> Result<Json<PaymentList>, ApiError> {
     let page = team_page(&state, &user, &slug).await?;
-    let list = patron_store::payments::payments(state.db.pool(), Some(page.creator.id), None, 500).await?;
+    let list = payments::of_page(&state.app, &page, 500).await?;
     Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
 }
 
@@ -462,7 +451,7 @@ async fn payments_csv(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let page = team_page(&state, &user, &slug).await?;
-    let list = patron_store::payments::payments(state.db.pool(), Some(page.creator.id), None, 100_000).await?;
+    let list = payments::of_page(&state.app, &page, 100_000).await?;
     let rows = list
         .iter()
         .map(|p| {
@@ -496,8 +485,7 @@ async fn supporters_csv(
     Path(slug): Path<String>,
 ) -> Result<Response, ApiError> {
     let page = team_page(&state, &user, &slug).await?;
-    page.require_owner()?;
-    let list = patron_store::payments::supporters(state.db.pool(), page.creator.id).await?;
+    let list = payments::supporters(&state.app, &page).await?;
     let rows = list
         .iter()
         .map(|s| {
@@ -526,8 +514,7 @@ async fn supporters_csv(
     security(("bearer" = []), ("session_cookie" = []))
 )]
 async fn admin_payments(State(state): State<AppState>, current: CurrentUser) -> Result<Json<PaymentList>, ApiError> {
-    crate::admin::require_admin(&current.user)?;
-    let list = patron_store::payments::payments(state.db.pool(), None, None, 500).await?;
+    let list = payments::all(&state.app, &current.user, 500).await?;
     Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
 }
 
@@ -543,7 +530,7 @@ async fn admin_refund(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentResponse>, ApiError> {
-    let payment = payments::refund(&state, &current.user, &id).await?;
+    let payment = payments::refund(&state.app, &current.user, &id).await?;
     Ok(Json(payment_response(&payment)))
 }
 
@@ -571,9 +558,7 @@ async fn admin_membership_history(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
-    crate::admin::require_admin(&current.user)?;
-    let membership_id = id.parse().map_err(|_| ApiError::not_found())?;
-    let history = patron_store::payments::history(state.db.pool(), membership_id).await?;
+    let history = payments::history(&state.app, &current.user, &id).await?;
     Ok(Json(
         history
             .into_iter()

@@ -3,18 +3,19 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::creators::{self, PageAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
-use crate::posts::{self, PollView, PostInput, PostView, Publish};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use patron_app::comments::Comment;
+use patron_app::creators::{self, PageAccess};
+use patron_app::polls::PollView;
+use patron_app::posts::Post;
+use patron_app::posts::{self, PostDraft, PostInput, PostView, Publish};
 use patron_domain::entitlement::Access;
 use patron_domain::post::{LiveStatus, PostKind, PostState, Visibility};
 use patron_domain::{Id, Timestamp, ValidationError};
-use patron_store::comments::Comment;
-use patron_store::posts::Post;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -149,7 +150,7 @@ pub struct PostResponse {
     pub url: String,
     /// The attached files with short-lived addresses (with access only; a locked post shows
     /// none).
-    pub media: Vec<crate::media::MediaView>,
+    pub media: Vec<patron_app::media::MediaView>,
 }
 
 pub(crate) fn post_response(state: &AppState, slug: &str, view: &PostView, for_team: bool) -> PostResponse {
@@ -180,7 +181,7 @@ pub(crate) fn post_response(state: &AppState, slug: &str, view: &PostView, for_t
             status: view.live,
         }),
         comments_count: post.comments_count,
-        url: format!("{}/{}/posts/{}", state.settings.public_url.as_str().trim_end_matches('/'), slug, post.id),
+        url: format!("{}/{}/posts/{}", state.app.settings.public_url.as_str().trim_end_matches('/'), slug, post.id),
         media: if full { view.media.clone() } else { Vec::new() },
     }
 }
@@ -207,15 +208,12 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-/// Posts per page.
-pub const PAGE_SIZE: i64 = 20;
-
 async fn page(state: &AppState, slug: &str, user: &MaybeUser) -> Result<PageAccess, ApiError> {
-    creators::load(state, slug, user.0.as_ref()).await
+    Ok(creators::load(&state.app, slug, user.user()).await?)
 }
 
 fn post_id(text: &str) -> Result<Id, ApiError> {
-    text.parse().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "post_not_found", "There is no such post."))
+    Ok(posts::parse_id(text)?)
 }
 
 /// A creator's published posts for the viewer: full posts they may see, teasers of the rest.
@@ -228,12 +226,12 @@ async fn list_posts(
     Query(query): Query<PageQuery>,
 ) -> Result<Json<PostList>, ApiError> {
     let access = page(&state, &slug, &user).await?;
-    let after = posts::decode_cursor(query.cursor.as_deref())?;
-    let (views, next) = posts::page_of_posts(&state, &access, after, PAGE_SIZE).await?;
+    let after = patron_app::cursor::decode_cursor(query.cursor.as_deref())?;
+    let (views, next) = posts::page_of_posts(&state.app, &access, after, posts::PAGE_SIZE).await?;
     let for_team = access.relation.team_role.is_some();
     Ok(Json(PostList {
         posts: views.iter().map(|v| post_response(&state, &slug, v, for_team)).collect(),
-        next_cursor: next.map(posts::encode_cursor),
+        next_cursor: next.map(patron_app::cursor::encode_cursor),
     }))
 }
 
@@ -245,8 +243,8 @@ async fn all_posts(
     user: CurrentUser,
     Path(slug): Path<String>,
 ) -> Result<Json<Vec<PostResponse>>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    let list = posts::team_posts(&state, &access).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let list = posts::team_posts(&state.app, &access).await?;
     Ok(Json(list.iter().map(|p| team_post_response(&state, &slug, p)).collect()))
 }
 
@@ -260,7 +258,7 @@ async fn get_post(
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Json<PostResponse>, ApiError> {
     let access = page(&state, &slug, &user).await?;
-    let view = posts::one_post(&state, &access, post_id(&id)?).await?;
+    let view = posts::one_post(&state.app, &access, post_id(&id)?).await?;
     Ok(Json(post_response(&state, &slug, &view, access.relation.team_role.is_some())))
 }
 
@@ -345,27 +343,30 @@ impl PostRequest {
             return Err(ApiError::validation(errors));
         }
         Ok(PostInput {
-            kind: self.kind,
-            title: self.title,
-            body: self.body,
-            visibility: self.visibility,
-            min_tier_id: self.min_tier_id,
-            public_from,
-            publish,
-            live_url: self.live_url,
-            live_starts_at,
-            live_ends_at,
-            poll_options: self.poll_options,
-            poll_multiple: self.poll_multiple,
-            poll_closes_at,
-            poll_results: self.poll_results,
+            draft: PostDraft {
+                kind: self.kind,
+                title: self.title,
+                body: self.body,
+                visibility: self.visibility,
+                min_tier_id: self.min_tier_id,
+                public_from,
+                publish,
+                live_url: self.live_url,
+                live_starts_at,
+                live_ends_at,
+                poll_options: self.poll_options,
+                poll_multiple: self.poll_multiple,
+                poll_closes_at,
+                poll_results: self.poll_results,
+            },
             media: self.media,
+            announce: true,
         })
     }
 }
 
 async fn team_view(state: &AppState, access: &PageAccess, slug: &str, id: Id) -> Result<PostResponse, ApiError> {
-    let view = posts::one_post(state, access, id).await?;
+    let view = posts::one_post(&state.app, access, id).await?;
     Ok(post_response(state, slug, &view, true))
 }
 
@@ -380,9 +381,9 @@ async fn create_post(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<PostRequest>,
 ) -> Result<(StatusCode, Json<PostResponse>), ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     access.require_team()?;
-    let id = posts::create(&state, &access, &input.into_input()?).await?;
+    let id = posts::create(&state.app, &access, &input.into_input()?).await?;
     Ok((StatusCode::CREATED, Json(team_view(&state, &access, &slug, id).await?)))
 }
 
@@ -397,10 +398,10 @@ async fn update_post(
     Path((slug, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<PostRequest>,
 ) -> Result<Json<PostResponse>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let id = post_id(&id)?;
     access.require_team()?;
-    posts::update(&state, &access, id, &input.into_input()?).await?;
+    posts::update(&state.app, &access, id, &input.into_input()?).await?;
     Ok(Json(team_view(&state, &access, &slug, id).await?))
 }
 
@@ -413,8 +414,8 @@ async fn delete_post(
     user: CurrentUser,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    posts::delete(&state, &access, post_id(&id)?).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    posts::delete(&state.app, &access, post_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -427,8 +428,8 @@ async fn pin_post(
     user: CurrentUser,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    posts::set_pinned(&state, &access, post_id(&id)?, true).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    posts::set_pinned(&state.app, &access, post_id(&id)?, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -441,8 +442,8 @@ async fn unpin_post(
     user: CurrentUser,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
-    posts::set_pinned(&state, &access, post_id(&id)?, false).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    posts::set_pinned(&state.app, &access, post_id(&id)?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -464,12 +465,12 @@ async fn vote(
     Path((slug, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<VoteRequest>,
 ) -> Result<Json<PostResponse>, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let options: Vec<Id> = input.option_ids.iter().filter_map(|o| o.parse().ok()).collect();
     if options.len() != input.option_ids.len() {
         return Err(ApiError::validation(vec![ValidationError::new("option_ids", "must be option ids of the poll")]));
     }
-    let view = posts::vote(&state, &access, post_id(&id)?, &options).await?;
+    let view = posts::vote(&state.app, &access, post_id(&id)?, &options).await?;
     Ok(Json(post_response(&state, &slug, &view, access.relation.team_role.is_some())))
 }
 
@@ -529,7 +530,7 @@ async fn list_comments(
         }
         None => None,
     };
-    let list = crate::comments::list(&state, &access, post_id(&id)?, after).await?;
+    let list = patron_app::comments::list(&state.app, &access, post_id(&id)?, after).await?;
     Ok(Json(list.iter().map(comment_response).collect()))
 }
 
@@ -553,14 +554,14 @@ async fn add_comment(
     Path((slug, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<CommentRequest>,
 ) -> Result<(StatusCode, Json<CommentResponse>), ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let parent = match input.parent_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(text) => Some(text.parse().map_err(|_| {
             ApiError::validation(vec![ValidationError::new("parent_id", "is not a comment of this post")])
         })?),
         None => None,
     };
-    let comment = crate::comments::add(&state, &access, post_id(&id)?, &input.body, parent).await?;
+    let comment = patron_app::comments::add(&state.app, &access, post_id(&id)?, &input.body, parent).await?;
     Ok((StatusCode::CREATED, Json(comment_response(&comment))))
 }
 
@@ -573,8 +574,8 @@ async fn delete_comment(
     user: CurrentUser,
     Path((slug, id, comment_id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let access = creators::load(&state, &slug, Some(&user)).await?;
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
     let comment_id = comment_id.parse().map_err(|_| ApiError::not_found())?;
-    crate::comments::delete(&state, &access, post_id(&id)?, comment_id).await?;
+    patron_app::comments::delete(&state.app, &access, post_id(&id)?, comment_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,9 +2,9 @@
 
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
-use crate::accounts::{self, Registration};
 use crate::auth::{MaybeUser, clear_session_cookie, session_cookie};
 use crate::client_ip::ClientIp;
+use crate::error::ApiError;
 use crate::extract::PageForm;
 use askama::Template;
 use axum::Extension;
@@ -13,8 +13,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use patron_app::accounts::{self, Registration};
+use patron_app::sessions::{self, SessionKind};
 use patron_domain::Timestamp;
-use patron_store::sessions::{self, SessionKind};
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -113,22 +114,16 @@ async fn register_submit(
     let registration =
         Registration { email: &form.email, password: &form.password, display_name: Some(form.display_name.as_str()) };
     let ip = client_ip.map(|e| e.0.0);
-    let error = match accounts::register(&state, registration, ip).await {
+    let error = match accounts::register(&state.app, registration, ip).await {
         Ok(new_user) => {
-            return match accounts::open_session(
-                &state,
-                &new_user,
-                SessionKind::Cookie,
-                user_agent(&headers).as_deref(),
-                ip,
-            )
-            .await
+            return match sessions::open(&state.app, &new_user, SessionKind::Cookie, user_agent(&headers).as_deref(), ip)
+                .await
             {
                 Ok((token, _)) => redirect_with_cookie("/account", session_cookie(&state, &token)),
-                Err(error) => super::page_error(&error),
+                Err(error) => super::page_error(error),
             };
         }
-        Err(error) => error,
+        Err(error) => ApiError::from(error),
     };
     let lang = page.lang();
     let mut form_page = RegisterPage::empty(page.layout);
@@ -201,14 +196,14 @@ async fn login_submit(
 ) -> Response {
     let next = safe_next(form.next.as_deref(), "/account");
     let ip = client_ip.map(|e| e.0.0);
-    let error = match accounts::log_in(&state, &form.email, &form.password, ip).await {
+    let error = match accounts::log_in(&state.app, &form.email, &form.password, ip).await {
         Ok(logged_in) => {
             // a fresh session id at every log-in defeats session fixation
             if let Some(old) = &page.user.0 {
-                let _ = sessions::delete(state.db.pool(), &old.session.id).await;
+                let _ = sessions::end(&state.app, &old.session).await;
             }
-            return match accounts::open_session(
-                &state,
+            return match sessions::open(
+                &state.app,
                 &logged_in,
                 SessionKind::Cookie,
                 user_agent(&headers).as_deref(),
@@ -217,10 +212,10 @@ async fn login_submit(
             .await
             {
                 Ok((token, _)) => redirect_with_cookie(&next, session_cookie(&state, &token)),
-                Err(error) => super::page_error(&error),
+                Err(error) => super::page_error(error),
             };
         }
-        Err(error) => error,
+        Err(error) => ApiError::from(error),
     };
     let form_page = LoginPage {
         layout: page.layout,
@@ -236,18 +231,18 @@ async fn login_submit(
 
 async fn logout(State(state): State<AppState>, user: MaybeUser) -> Response {
     if let Some(current) = &user.0
-        && let Err(error) = sessions::delete(state.db.pool(), &current.session.id).await
+        && let Err(error) = sessions::end(&state.app, &current.session).await
     {
-        return super::page_error(&crate::error::ApiError::from(error));
+        return super::page_error(error);
     }
     redirect_with_cookie("/login?logged_out=1", clear_session_cookie(&state))
 }
 
 async fn logout_everywhere(State(state): State<AppState>, user: MaybeUser) -> Response {
     if let Some(current) = &user.0 {
-        match sessions::delete_all_for_user(state.db.pool(), current.user.id).await {
+        match sessions::end_all(&state.app, current.user.id).await {
             Ok(ended) => tracing::info!(user_id = %current.user.id, ended, "logged out everywhere"),
-            Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
+            Err(error) => return super::page_error(error),
         }
     }
     redirect_with_cookie("/login?logged_out=all", clear_session_cookie(&state))
@@ -366,20 +361,20 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
     let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
-    let list = match sessions::list_for_user(state.db.pool(), current.user.id, Timestamp::now()).await {
+    let list = match sessions::list(&state.app, current.user.id).await {
         Ok(list) => list,
-        Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
+        Err(error) => return super::page_error(error),
     };
-    let feeds = match patron_store::feed_tokens::list(state.db.pool(), current.user.id).await {
+    let feeds = match patron_app::feed::private_feeds(&state.app, current.user.id).await {
         Ok(feeds) => feeds,
-        Err(error) => return super::page_error(&crate::error::ApiError::from(error)),
+        Err(error) => return super::page_error(error),
     };
-    let email_preferences = match accounts::email_preferences(state, current.user.id).await {
+    let email_preferences = match accounts::email_preferences(&state.app, current.user.id).await {
         Ok(list) => list
             .into_iter()
             .map(|(category, enabled)| PreferenceRow { category, label_key: format!("mailpref.{category}"), enabled })
             .collect(),
-        Err(error) => return super::page_error(&error),
+        Err(error) => return super::page_error(error),
     };
     let lang = page.lang();
     let sessions = list
@@ -399,7 +394,7 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
         .collect();
     let (memberships, payments) = match membership_rows(state, current.user.id).await {
         Ok(rows) => rows,
-        Err(error) => return super::page_error(&error),
+        Err(error) => return super::page_error(error),
     };
     let account_page = AccountPage {
         memberships,
@@ -430,28 +425,19 @@ async fn membership_rows(
     user_id: patron_domain::Id,
 ) -> Result<(Vec<MembershipRow>, Vec<PaymentRow>), crate::error::ApiError> {
     use patron_domain::membership::MembershipStatus;
-    let list = patron_store::payments::of_user(state.db.pool(), user_id).await?;
-    let payments = patron_store::payments::payments(state.db.pool(), None, Some(user_id), 50).await?;
-    let mut names: std::collections::HashMap<patron_domain::Id, (String, String)> = std::collections::HashMap::new();
-    for creator_id in list.iter().map(|m| m.creator_id).chain(payments.iter().map(|p| p.creator_id)) {
-        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(creator_id)
-            && let Some(creator) = patron_store::creators::find_by_id(state.db.pool(), creator_id).await?
-        {
-            entry.insert((creator.name, creator.slug));
-        }
-    }
+    let list = patron_app::memberships::summaries(&state.app, user_id).await?;
+    let payments = patron_app::payments::of_user(&state.app, user_id, 50).await?;
+    let names =
+        patron_app::payments::page_names(&state.app, &payments.iter().map(|p| p.creator_id).collect::<Vec<_>>())
+            .await?;
     let mut memberships = Vec::with_capacity(list.len());
-    for m in &list {
-        let tier = patron_store::tiers::find(state.db.pool(), m.creator_id, m.tier_id)
-            .await?
-            .map(|t| t.name)
-            .unwrap_or_default();
-        let (creator, slug) = names.get(&m.creator_id).cloned().unwrap_or_default();
+    for summary in list {
+        let m = &summary.membership;
         memberships.push(MembershipRow {
             id: m.id.to_string(),
-            creator,
-            slug,
-            tier,
+            creator: summary.page.name,
+            slug: summary.page.slug,
+            tier: summary.tier_name,
             status: match m.status {
                 MembershipStatus::Active => "membership.active",
                 MembershipStatus::PastDue => "membership.past_due",
@@ -468,7 +454,7 @@ async fn membership_rows(
         .iter()
         .map(|p| PaymentRow {
             date: short_date(p.created_at),
-            creator: names.get(&p.creator_id).map(|(name, _)| name.clone()).unwrap_or_default(),
+            creator: names.get(&p.creator_id).map(|page| page.name.clone()).unwrap_or_default(),
             amount: patron_domain::money::format_minor(p.amount, &p.currency),
             status: p.status.clone(),
             reference: p.id.to_string(),
@@ -481,13 +467,9 @@ async fn set_cancelled(state: &AppState, page: &Page, id: &str, cancel: bool) ->
     let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
-    let membership = match crate::payments::own_membership(state, current, id).await {
-        Ok(membership) => membership,
-        Err(error) => return super::page_error(&error),
-    };
-    match state.payments.set_cancelled(&state.db, &membership, cancel).await {
+    match patron_app::memberships::set_cancelled(&state.app, &current.user, id, cancel).await {
         Ok(_) => Redirect::to("/account#memberships").into_response(),
-        Err(error) => super::page_error(&crate::error::ApiError::internal(error.to_string())),
+        Err(error) => super::page_error(error),
     }
 }
 
@@ -509,9 +491,9 @@ async fn create_feed(State(state): State<AppState>, page: Page, PageForm(form): 
     let Some(current) = page.user.0.clone() else {
         return Redirect::to("/login?next=/account").into_response();
     };
-    match crate::feed::create_private_feed(&state, &current, Some(form.creator_slug.as_str())).await {
+    match patron_app::feed::create_private_feed(&state.app, &current.user, Some(form.creator_slug.as_str())).await {
         Ok((_, url, _)) => account_view(&state, page, Some(url), false).await,
-        Err(error) => super::page_error(&error),
+        Err(error) => super::page_error(error),
     }
 }
 
@@ -519,9 +501,10 @@ async fn revoke_feed(State(state): State<AppState>, page: Page, Path(feed_id): P
     let Some(current) = &page.user.0 else {
         return Redirect::to("/login?next=/account").into_response();
     };
-    match patron_store::feed_tokens::revoke(state.db.pool(), current.user.id, &feed_id).await {
-        Ok(_) => Redirect::to("/account#feeds").into_response(),
-        Err(error) => super::page_error(&crate::error::ApiError::from(error)),
+    match patron_app::feed::revoke_private_feed(&state.app, current.user.id, &feed_id).await {
+        // revoked now or before: either way it is gone
+        Ok(()) | Err(patron_app::AppError::NotFound(_)) => Redirect::to("/account#feeds").into_response(),
+        Err(error) => super::page_error(error),
     }
 }
 
@@ -567,22 +550,22 @@ struct UnsubscribePage {
 /// `GET /unsubscribe/{token}`: asks before stopping mails (link scanners open every link in
 /// a mail, so a GET never changes anything).
 async fn unsubscribe_page(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
-    match crate::accounts::unsubscribe_target(&state, &token) {
+    match patron_app::accounts::unsubscribe_target(&state.app, &token) {
         Ok((_, category)) => render(
             StatusCode::OK,
             &UnsubscribePage { layout: page.layout, token, category_key: format!("mailpref.{category}"), done: false },
         ),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
 async fn unsubscribe_submit(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
-    match crate::accounts::unsubscribe(&state, &token).await {
+    match patron_app::accounts::unsubscribe(&state.app, &token).await {
         Ok(category) => render(
             StatusCode::OK,
             &UnsubscribePage { layout: page.layout, token, category_key: format!("mailpref.{category}"), done: true },
         ),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -600,8 +583,8 @@ async fn save_email_preferences(
         .iter()
         .map(|(category, _)| ((*category).to_owned(), form.get(*category).is_some_and(|v| v == "on")))
         .collect();
-    match accounts::set_email_preferences(&state, current.user.id, &choices).await {
+    match accounts::set_email_preferences(&state.app, current.user.id, &choices).await {
         Ok(()) => Redirect::to("/account?saved=1#email").into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }

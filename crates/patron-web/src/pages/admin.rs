@@ -3,13 +3,13 @@
 
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
-use crate::admin;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use patron_app::admin;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -55,13 +55,10 @@ async fn jobs_page(State(state): State<AppState>, page: Page, Query(query): Quer
     let Some(user) = page.user.0.as_ref() else {
         return Redirect::to("/login?next=/admin/jobs").into_response();
     };
-    if let Err(error) = admin::require_admin(&user.user) {
-        return page_error(&error);
-    }
     let status = query.status.unwrap_or_else(|| "dead".to_owned());
-    let (stats, jobs) = match admin::jobs_overview(&state, &status).await {
+    let (stats, jobs) = match admin::jobs_overview(&state.app, &user.user, &status).await {
         Ok(found) => found,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
     let view = JobsPage {
         status,
@@ -87,17 +84,14 @@ async fn act(state: &AppState, page: &Page, id: &str, retry: bool) -> Response {
     let Some(user) = page.user.0.as_ref() else {
         return Redirect::to("/login?next=/admin/jobs").into_response();
     };
-    let Ok(job_id) = id.parse() else {
-        return page_error(&crate::error::ApiError::not_found());
-    };
     let done = if retry {
-        admin::retry_job(state, &user.user, job_id).await
+        admin::retry_job(&state.app, &user.user, id).await
     } else {
-        admin::discard_job(state, &user.user, job_id).await
+        admin::discard_job(&state.app, &user.user, id).await
     };
     match done {
         Ok(()) => Redirect::to("/admin/jobs?status=dead").into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -130,29 +124,25 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
     let Some(user) = page.user.0.as_ref() else {
         return Redirect::to("/login?next=/admin/payments").into_response();
     };
-    if let Err(error) = admin::require_admin(&user.user) {
-        return page_error(&error);
-    }
-    let list = match patron_store::payments::payments(state.db.pool(), None, None, 200).await {
+    let list = match patron_app::payments::all(&state.app, &user.user, 200).await {
         Ok(list) => list,
-        Err(error) => return page_error(&error.into()),
+        Err(error) => return page_error(error),
     };
-    let mut names = std::collections::HashMap::new();
+    let names = match patron_app::payments::page_names(
+        &state.app,
+        &list.iter().map(|p| p.creator_id).collect::<Vec<_>>(),
+    )
+    .await
+    {
+        Ok(names) => names,
+        Err(error) => return page_error(error),
+    };
     let mut payments = Vec::with_capacity(list.len());
     for payment in &list {
-        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(payment.creator_id) {
-            let name = patron_store::creators::find_by_id(state.db.pool(), payment.creator_id)
-                .await
-                .ok()
-                .flatten()
-                .map(|c| c.name)
-                .unwrap_or_default();
-            entry.insert(name);
-        }
         payments.push(PaymentView {
             id: payment.id.to_string(),
             date: payment.created_at.to_rfc3339().chars().take(16).collect::<String>().replace('T', " "),
-            creator: names.get(&payment.creator_id).cloned().unwrap_or_default(),
+            creator: names.get(&payment.creator_id).map(|page| page.name.clone()).unwrap_or_default(),
             kind: payment.kind.clone(),
             status: payment.status.clone(),
             amount: patron_domain::money::format_minor(payment.amount, &payment.currency),
@@ -166,8 +156,8 @@ async fn refund(State(state): State<AppState>, page: Page, Path(id): Path<String
     let Some(user) = page.user.0.as_ref() else {
         return Redirect::to("/login?next=/admin/payments").into_response();
     };
-    match crate::payments::refund(&state, &user.user, &id).await {
+    match patron_app::payments::refund(&state.app, &user.user, &id).await {
         Ok(_) => Redirect::to("/admin/payments").into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }

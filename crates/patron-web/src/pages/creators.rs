@@ -3,22 +3,22 @@
 
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
-use crate::creators::{self, PageAccess};
-use crate::error::ApiError;
 use crate::extract::PageForm;
 use crate::i18n::Lang;
-use crate::posts::{self, PostView};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use patron_app::AppError;
+use patron_app::comments::Comment;
+use patron_app::creators::{self, PageAccess};
+use patron_app::posts::{self, PostView};
+use patron_app::tiers::Tier;
 use patron_domain::entitlement::Access;
 use patron_domain::post::{LiveStatus, PostKind, Visibility};
 use patron_domain::{Id, Timestamp};
-use patron_store::comments::Comment;
-use patron_store::tiers::Tier;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -113,7 +113,7 @@ pub(crate) struct PostCard {
     pub live_starts: Option<String>,
     pub comments_count: i64,
     pub early_access_until: Option<String>,
-    pub media: Vec<crate::media::MediaView>,
+    pub media: Vec<patron_app::media::MediaView>,
 }
 
 impl PostCard {
@@ -231,11 +231,11 @@ struct CursorQuery {
 }
 
 async fn load(state: &AppState, page: &Page, slug: &str) -> Result<PageAccess, Response> {
-    creators::load(state, slug, page.user.0.as_ref()).await.map_err(|e| not_found_page(page.lang(), &e))
+    creators::load(&state.app, slug, page.user.user()).await.map_err(|e| not_found_page(page.lang(), e))
 }
 
-fn not_found_page(lang: Lang, error: &ApiError) -> Response {
-    if error.status() == StatusCode::NOT_FOUND {
+fn not_found_page(lang: Lang, error: AppError) -> Response {
+    if let AppError::NotFound(_) = error {
         super::error_page(StatusCode::NOT_FOUND, lang.t("error.not_found"), lang.t("error.not_found_text"))
     } else {
         page_error(error)
@@ -253,17 +253,17 @@ async fn creator_page(
         Err(response) => return response,
     };
     let lang = page.lang();
-    let after = match posts::decode_cursor(query.cursor.as_deref()) {
+    let after = match patron_app::cursor::decode_cursor(query.cursor.as_deref()) {
         Ok(after) => after,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
-    let tiers = match creators::visible_tiers(&state, &access).await {
+    let tiers = match patron_app::tiers::visible_tiers(&state.app, &access).await {
         Ok(tiers) => tiers,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
-    let (views, next) = match posts::page_of_posts(&state, &access, after, crate::api::posts::PAGE_SIZE).await {
+    let (views, next) = match posts::page_of_posts(&state.app, &access, after, posts::PAGE_SIZE).await {
         Ok(result) => result,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
     let my_tier = access.relation.membership.as_ref().map(|m| m.tier_id);
     let view = CreatorPage {
@@ -284,7 +284,7 @@ async fn creator_page(
                 .membership
                 .as_ref()
                 .is_none_or(|m| m.status == patron_domain::membership::MembershipStatus::Expired)
-            && state.payments.default_provider().is_some(),
+            && state.app.payments.default_provider().is_some(),
         payment_notice: match (query.payment.as_deref(), query.tier.as_deref()) {
             (Some("paid"), _) => Some("payment.paid"),
             (Some("declined"), _) => Some("payment.declined"),
@@ -299,7 +299,7 @@ async fn creator_page(
             .is_some_and(|m| m.status == patron_domain::membership::MembershipStatus::Active),
         tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
         posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
-        next_cursor: next.map(posts::encode_cursor),
+        next_cursor: next.map(patron_app::cursor::encode_cursor),
         layout: page.layout,
     };
     render(StatusCode::OK, &view)
@@ -358,17 +358,17 @@ async fn post_page(
     };
     let lang = page.lang();
     let Ok(post_id) = post_id.parse::<Id>() else {
-        return not_found_page(lang, &ApiError::not_found());
+        return not_found_page(lang, AppError::nothing_here());
     };
-    let view = match posts::one_post(&state, &access, post_id).await {
+    let view = match posts::one_post(&state.app, &access, post_id).await {
         Ok(view) => view,
-        Err(error) => return not_found_page(lang, &error),
+        Err(error) => return not_found_page(lang, error),
     };
     let is_team = access.relation.team_role.is_some();
     let comments = if view.access == Access::Full {
-        match crate::comments::list(&state, &access, post_id, None).await {
+        match patron_app::comments::list(&state.app, &access, post_id, None).await {
             Ok(list) => comment_cards(lang, &list, access.user_id, is_team),
-            Err(error) => return page_error(&error),
+            Err(error) => return page_error(error),
         }
     } else {
         Vec::new()
@@ -394,9 +394,9 @@ async fn set_following(state: AppState, page: Page, slug: String, follow: bool) 
         Ok(access) => access,
         Err(response) => return response,
     };
-    match creators::set_following(&state, &access, follow).await {
+    match creators::set_following(&state.app, &access, follow).await {
         Ok(()) => Redirect::to(&format!("/{slug}")).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -427,12 +427,12 @@ async fn vote(
         Err(response) => return response,
     };
     let Ok(id) = post_id.parse::<Id>() else {
-        return not_found_page(page.lang(), &ApiError::not_found());
+        return not_found_page(page.lang(), AppError::nothing_here());
     };
     let options: Vec<Id> = form.option.iter().filter_map(|o| o.parse().ok()).collect();
-    match posts::vote(&state, &access, id, &options).await {
+    match posts::vote(&state.app, &access, id, &options).await {
         Ok(_) => Redirect::to(&format!("/{slug}/posts/{post_id}#poll")).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -458,12 +458,12 @@ async fn add_comment(
         Err(response) => return response,
     };
     let Ok(id) = post_id.parse::<Id>() else {
-        return not_found_page(page.lang(), &ApiError::not_found());
+        return not_found_page(page.lang(), AppError::nothing_here());
     };
     let parent = form.parent_id.parse::<Id>().ok();
-    match crate::comments::add(&state, &access, id, &form.body, parent).await {
+    match patron_app::comments::add(&state.app, &access, id, &form.body, parent).await {
         Ok(comment) => Redirect::to(&format!("/{slug}/posts/{post_id}#comment-{}", comment.id)).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -477,10 +477,10 @@ async fn delete_comment(
         Err(response) => return response,
     };
     let (Ok(id), Ok(comment_id)) = (post_id.parse::<Id>(), comment_id.parse::<Id>()) else {
-        return not_found_page(page.lang(), &ApiError::not_found());
+        return not_found_page(page.lang(), AppError::nothing_here());
     };
-    match crate::comments::delete(&state, &access, id, comment_id).await {
+    match patron_app::comments::delete(&state.app, &access, id, comment_id).await {
         Ok(()) => Redirect::to(&format!("/{slug}/posts/{post_id}#comments")).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }

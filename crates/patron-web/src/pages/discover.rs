@@ -43,13 +43,18 @@ struct DiscoverQuery {
 
 async fn discover(State(state): State<AppState>, page: Page, Query(query): Query<DiscoverQuery>) -> Response {
     let lang = page.lang();
-    let list =
-        match crate::creators::discover(&state, query.sort.as_deref(), query.q.as_deref(), query.cursor.as_deref(), 24)
-            .await
-        {
-            Ok(list) => list,
-            Err(error) => return page_error(&error),
-        };
+    let list = match patron_app::creators::discover(
+        &state.app,
+        query.sort.as_deref(),
+        query.q.as_deref(),
+        query.cursor.as_deref(),
+        24,
+    )
+    .await
+    {
+        Ok(list) => list,
+        Err(error) => return page_error(error),
+    };
     let view = DiscoverPage {
         creators: list
             .creators
@@ -89,9 +94,9 @@ async fn feed(State(state): State<AppState>, page: Page, Query(query): Query<Fee
         return Redirect::to("/login?next=/feed").into_response();
     };
     let lang = page.lang();
-    let (views, next) = match crate::feed::feed(&state, &current, query.cursor.as_deref()).await {
+    let (views, next) = match patron_app::feed::feed(&state.app, &current.user, query.cursor.as_deref()).await {
         Ok(result) => result,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
     let view = FeedPage {
         posts: views.iter().map(|(view, slug, name)| post_card(lang, slug, name, view)).collect(),
@@ -103,7 +108,7 @@ async fn feed(State(state): State<AppState>, page: Page, Query(query): Query<Fee
 
 /// `GET /rss/{token}`: a private RSS feed; unknown and revoked tokens are 404.
 async fn rss(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match crate::feed::rss(&state, &token).await {
+    match patron_app::feed::rss(&state.app, &token).await {
         Ok(Some(xml)) => (
             [
                 (header::CONTENT_TYPE, "application/rss+xml; charset=utf-8"),
@@ -115,6 +120,6 @@ async fn rss(State(state): State<AppState>, Path(token): Path<String>) -> Respon
         Ok(None) => {
             super::error_page(StatusCode::NOT_FOUND, "Feed not found", "This feed address is unknown or was revoked.")
         }
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }

@@ -4,9 +4,9 @@
 
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
-use crate::accounts;
 use crate::auth::session_cookie;
 use crate::client_ip::ClientIp;
+use crate::error::ApiError;
 use crate::extract::PageForm;
 use crate::i18n::Lang;
 use askama::Template;
@@ -16,7 +16,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use patron_store::sessions::SessionKind;
+use patron_app::AppError;
+use patron_app::accounts;
+use patron_app::sessions::{self, SessionKind};
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -47,10 +49,10 @@ fn link_gone(layout: Layout) -> Response {
 }
 
 async fn verify_email(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
-    match accounts::verify_email(&state, &token).await {
+    match accounts::verify_email(&state.app, &token).await {
         Ok(()) => notice(StatusCode::OK, page.layout, "links.verified", "links.verified_text"),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => link_gone(page.layout),
-        Err(error) => page_error(&error),
+        Err(AppError::NotFound(_)) => link_gone(page.layout),
+        Err(error) => page_error(error),
     }
 }
 
@@ -58,9 +60,9 @@ async fn resend_verification(State(state): State<AppState>, page: Page) -> Respo
     let Some(user) = page.user.0.as_ref() else {
         return Redirect::to("/login?next=/account").into_response();
     };
-    match accounts::send_verification(&state, &user.user).await {
+    match accounts::send_verification(&state.app, &user.user).await {
         Ok(()) => notice(StatusCode::OK, page.layout, "links.verification_sent", "links.check_inbox"),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -117,17 +119,20 @@ async fn email_submit(
 ) -> Response {
     let ip = ip.map(|e| e.0.0);
     let sent = if forgot {
-        accounts::request_password_reset(&state, &form.email, ip).await
+        accounts::request_password_reset(&state.app, &form.email, ip).await
     } else {
-        accounts::request_sign_in_link(&state, &form.email, ip).await
+        accounts::request_sign_in_link(&state.app, &form.email, ip).await
     };
     match sent {
         Ok(()) => notice(StatusCode::OK, page.layout, "links.sent", "links.sent_text"),
-        Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(AppError::Invalid(_)) => {
             let message = page.lang().t("links.bad_email").to_owned();
-            render(error.status(), &email_form(page.layout, forgot, form.email.trim().to_owned(), Some(message)))
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &email_form(page.layout, forgot, form.email.trim().to_owned(), Some(message)),
+            )
         }
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -158,10 +163,10 @@ struct ResetPage {
 }
 
 async fn reset_form(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
-    match accounts::password_reset_is_open(&state, &token).await {
+    match accounts::password_reset_is_open(&state.app, &token).await {
         Ok(()) => render(StatusCode::OK, &ResetPage { layout: page.layout, token, error: None }),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => link_gone(page.layout),
-        Err(error) => page_error(&error),
+        Err(AppError::NotFound(_)) => link_gone(page.layout),
+        Err(error) => page_error(error),
     }
 }
 
@@ -177,10 +182,11 @@ async fn reset_submit(
     Path(token): Path<String>,
     PageForm(form): PageForm<PasswordForm>,
 ) -> Response {
-    match accounts::reset_password(&state, &token, &form.password).await {
+    match accounts::reset_password(&state.app, &token, &form.password).await {
         Ok(_) => notice(StatusCode::OK, page.layout, "links.password_changed", "links.password_changed_text"),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => link_gone(page.layout),
+        Err(AppError::NotFound(_)) => link_gone(page.layout),
         Err(error) => {
+            let error = ApiError::from(error);
             let message =
                 error.fields().first().map(|f| f.message.clone()).unwrap_or_else(|| error.message().to_owned());
             render(error.status(), &ResetPage { layout: page.layout, token, error: Some(message) })
@@ -196,10 +202,10 @@ struct SignInPage {
 }
 
 async fn sign_in_page(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
-    match accounts::sign_in_link_is_open(&state, &token).await {
+    match accounts::sign_in_link_is_open(&state.app, &token).await {
         Ok(()) => render(StatusCode::OK, &SignInPage { layout: page.layout, token }),
-        Err(error) if error.status() == StatusCode::NOT_FOUND => link_gone(page.layout),
-        Err(error) => page_error(&error),
+        Err(AppError::NotFound(_)) => link_gone(page.layout),
+        Err(error) => page_error(error),
     }
 }
 
@@ -210,21 +216,21 @@ async fn sign_in_submit(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
-    let user = match accounts::sign_in_with_link(&state, &token).await {
+    let user = match accounts::sign_in_with_link(&state.app, &token).await {
         Ok(user) => user,
-        Err(error) if error.status() == StatusCode::NOT_FOUND => return link_gone(page.layout),
-        Err(error) => return page_error(&error),
+        Err(AppError::NotFound(_)) => return link_gone(page.layout),
+        Err(error) => return page_error(error),
     };
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(200).collect::<String>());
-    match accounts::open_session(&state, &user, SessionKind::Cookie, agent.as_deref(), ip.map(|e| e.0.0)).await {
+    match sessions::open(&state.app, &user, SessionKind::Cookie, agent.as_deref(), ip.map(|e| e.0.0)).await {
         Ok((token, _)) => {
             let mut response = Redirect::to("/account").into_response();
             response.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &token));
             response
         }
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }

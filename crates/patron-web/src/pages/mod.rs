@@ -13,6 +13,7 @@ mod studio;
 use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::csrf::CsrfToken;
+use crate::html::{APP_CSS, APP_JS, ASSET_VERSION, FAVICON, UserView};
 use crate::i18n::Lang;
 use askama::Template;
 use axum::Router;
@@ -23,59 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-/// Changes whenever the stylesheet changes, so browsers may cache it for long.
-const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
-const APP_CSS: &str = include_str!("../../static/app.css");
-const FAVICON: &str = include_str!("../../static/favicon.svg");
-const APP_JS: &str = include_str!("../../static/app.js");
-
-/// What the layout shows around every page.
-pub(crate) struct Layout {
-    pub csrf_token: String,
-    pub asset_version: &'static str,
-    pub current_user: Option<UserView>,
-    pub lang: Lang,
-    /// The page's path and query, for the language switcher to come back to.
-    pub path: String,
-}
-
-impl Layout {
-    fn anonymous() -> Self {
-        Self {
-            csrf_token: String::new(),
-            asset_version: ASSET_VERSION,
-            current_user: None,
-            lang: Lang::En,
-            path: "/".to_owned(),
-        }
-    }
-
-    /// The text for `key` in the page's language.
-    pub fn t<'a>(&self, key: &'a str) -> &'a str {
-        self.lang.t(key)
-    }
-
-    /// The text for `key` with `{}` replaced.
-    pub fn t1(&self, key: &str, value: &str) -> String {
-        self.lang.t1(key, value)
-    }
-
-    /// The text for `key` with two `{}` replaced.
-    pub fn t2(&self, key: &str, first: &str, second: &str) -> String {
-        self.lang.t2(key, first, second)
-    }
-
-    /// The languages of the switcher.
-    pub fn languages(&self) -> [Lang; 2] {
-        Lang::ALL
-    }
-}
-
-/// The signed-in user as the layout shows them.
-pub(crate) struct UserView {
-    pub display_name: String,
-    pub is_admin: bool,
-}
+pub(crate) use crate::error::page_error;
+pub(crate) use crate::html::{Layout, error_page, render};
 
 /// Everything a page handler needs about the request: who is looking, in which language,
 /// with which CSRF token.
@@ -95,7 +45,7 @@ impl FromRequestParts<AppState> for Page {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = MaybeUser::from_request_parts(parts, state).await.map_err(|e| page_error(&e))?;
+        let user = MaybeUser::from_request_parts(parts, state).await.map_err(|e| page_error(e))?;
         let lang = Lang::negotiate(&parts.headers);
         let layout = Layout {
             csrf_token: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
@@ -115,44 +65,6 @@ impl FromRequestParts<AppState> for Page {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: Layout,
-    heading: &'a str,
-    message: &'a str,
-}
-
-/// Renders a template with a status; pages are never cached by shared caches.
-pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => {
-            let mut response = (status, axum::response::Html(html)).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-            response
-        }
-        Err(error) => crate::error::ApiError::internal(format!("rendering a page: {error}")).into_response(),
-    }
-}
-
-/// An [`crate::error::ApiError`] rendered as an HTML page.
-pub(crate) fn page_error(error: &crate::error::ApiError) -> Response {
-    let heading = match error.status() {
-        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
-        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
-        status if status.is_server_error() => "Something went wrong",
-        _ => "This did not work",
-    };
-    let mut response = error_page(error.status(), heading, error.message());
-    error.retry_after_header(&mut response);
-    response
-}
-
-/// An HTML error page.
-pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
-    render(status, &ErrorPage { layout: Layout::anonymous(), heading, message })
 }
 
 async fn home(page: Page) -> Response {

@@ -41,13 +41,13 @@ async fn join(
     if page.user.0.is_none() {
         return Redirect::to(&format!("/login?next=/{slug}")).into_response();
     }
-    let access = match crate::creators::load(&state, &slug, page.user.0.as_ref()).await {
+    let access = match patron_app::creators::load(&state.app, &slug, page.user.user()).await {
         Ok(access) => access,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
-    match crate::payments::start_checkout(&state, &access, &form.tier_id, Some(&form.interval)).await {
+    match patron_app::memberships::start_checkout(&state.app, &access, &form.tier_id, Some(&form.interval)).await {
         Ok((_, url)) => Redirect::to(&url).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -60,23 +60,24 @@ async fn switch(
     let Some(current) = page.user.0.as_ref() else {
         return Redirect::to(&format!("/login?next=/{slug}")).into_response();
     };
-    let access = match crate::creators::load(&state, &slug, Some(current)).await {
+    let access = match patron_app::creators::load(&state.app, &slug, Some(&current.user)).await {
         Ok(access) => access,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
     let Some(membership) = access.relation.membership.as_ref() else {
-        return page_error(&crate::error::ApiError::not_found());
+        return page_error(patron_app::AppError::nothing_here());
     };
-    let billing = match crate::payments::own_membership(&state, current, &membership.id.to_string()).await {
-        Ok(billing) => billing,
-        Err(error) => return page_error(&error),
-    };
-    match crate::payments::change_tier(&state, &billing, &form.tier_id).await {
-        Ok(patron_payments::TierChange::DowngradeScheduled) => {
+    let billing =
+        match patron_app::memberships::own_membership(&state.app, &current.user, &membership.id.to_string()).await {
+            Ok(billing) => billing,
+            Err(error) => return page_error(error),
+        };
+    match patron_app::memberships::change_tier(&state.app, &billing, &form.tier_id).await {
+        Ok(patron_app::memberships::TierChange::DowngradeScheduled) => {
             Redirect::to(&format!("/{slug}?tier=scheduled")).into_response()
         }
         Ok(_) => Redirect::to(&format!("/{slug}?tier=changed")).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -85,12 +86,12 @@ async fn provider_return(
     Path(provider): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
-    match crate::payments::settle(&state, &provider, &params).await {
+    match patron_app::memberships::settle(&state.app, &provider, &params).await {
         Ok((settled, slug)) => {
             let result = if settled.paid { "paid" } else { "declined" };
             Redirect::to(&format!("/{slug}?payment={result}")).into_response()
         }
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 
@@ -104,26 +105,11 @@ struct PayPage {
     status: String,
 }
 
-async fn sandbox(state: &AppState) -> Result<std::sync::Arc<patron_payments::sandbox::Sandbox>, Response> {
-    state.payments.sandbox.clone().ok_or_else(|| page_error(&crate::error::ApiError::not_found()))
-}
-
 async fn pay_page(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
-    if let Err(response) = sandbox(&state).await {
-        return response;
-    }
-    let payment = match patron_store::payments::sandbox_find(state.db.pool(), &id).await {
-        Ok(Some(payment)) => payment,
-        Ok(None) => return page_error(&crate::error::ApiError::not_found()),
-        Err(error) => return page_error(&error.into()),
+    let (payment, creator) = match patron_app::payments::sandbox_payment(&state.app, &id).await {
+        Ok(found) => found,
+        Err(error) => return page_error(error),
     };
-    let mut creator = String::new();
-    if let Some(checkout_id) = payment.checkout_id
-        && let Ok(Some(checkout)) = patron_store::payments::find_checkout(state.db.pool(), checkout_id).await
-        && let Ok(Some(page)) = patron_store::creators::find_by_id(state.db.pool(), checkout.creator_id).await
-    {
-        creator = page.name;
-    }
     let amount = patron_domain::money::format_minor(payment.amount, &payment.currency);
     render(StatusCode::OK, &PayPage { layout: page.layout, id: payment.id, amount, creator, status: payment.status })
 }
@@ -132,32 +118,20 @@ async fn pay_page(State(state): State<AppState>, page: Page, Path(id): Path<Stri
 /// `twice`, the same answer is also delivered once more at the same moment (as gateways that
 /// retry callbacks do).
 async fn answer(state: &AppState, id: &str, approved: bool, twice: bool) -> Response {
-    let sandbox = match sandbox(state).await {
+    let sandbox = match patron_app::payments::sandbox(&state.app) {
         Ok(sandbox) => sandbox,
-        Err(response) => return response,
+        Err(error) => return page_error(error),
     };
-    let payment = match patron_store::payments::sandbox_find(state.db.pool(), id).await {
-        Ok(Some(payment)) => payment,
-        Ok(None) => return page_error(&crate::error::ApiError::not_found()),
-        Err(error) => return page_error(&error.into()),
+    let fields = match patron_app::payments::sandbox_answer(&state.app, id, approved).await {
+        Ok(fields) => fields,
+        Err(error) => return page_error(error),
     };
-    let status = if approved { "paid" } else { "declined" };
-    match patron_store::payments::sandbox_settle(state.db.pool(), id, status, None).await {
-        Ok(true) => {}
-        Ok(false) => {
-            return page_error(&crate::error::ApiError::conflict(
-                "already_settled",
-                "This sandbox payment is settled already.",
-            ));
-        }
-        Err(error) => return page_error(&error.into()),
-    }
-    let fields = sandbox.answer(&payment, approved);
     if twice {
         let params: BTreeMap<String, String> = fields.iter().cloned().collect();
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(error) = crate::payments::settle(&state, "sandbox", &params).await {
+            if let Err(error) = patron_app::memberships::settle(&state.app, "sandbox", &params).await {
+                let error = crate::error::ApiError::from(error);
                 tracing::warn!(code = error.code(), "the sandbox's second delivery was refused");
             }
         });
@@ -191,13 +165,6 @@ async fn set_card(
     Path(id): Path<String>,
     axum::Json(choice): axum::Json<CardChoice>,
 ) -> Result<StatusCode, crate::error::ApiError> {
-    if state.payments.sandbox.is_none() {
-        return Err(crate::error::ApiError::not_found());
-    }
-    let membership = crate::payments::own_membership(&state, &user, &id).await?;
-    let Some(token) = membership.provider_token.filter(|_| membership.provider.as_deref() == Some("sandbox")) else {
-        return Err(crate::error::ApiError::conflict("not_sandbox", "This membership was not paid in the sandbox."));
-    };
-    patron_store::payments::sandbox_set_card(state.db.pool(), &token, choice.declines).await?;
+    patron_app::payments::sandbox_set_card(&state.app, &user.user, &id, choice.declines).await?;
     Ok(StatusCode::NO_CONTENT)
 }

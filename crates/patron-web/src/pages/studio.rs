@@ -4,23 +4,24 @@
 use super::creators::{date, money};
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
-use crate::creators::{self, PageAccess, PageInput};
 use crate::error::ApiError;
 use crate::extract::PageForm;
 use crate::i18n::Lang;
-use crate::posts::{self, PostInput, Publish};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use patron_app::AppError;
+use patron_app::creators::{self, PageAccess, PageInput};
+use patron_app::posts::Post;
+use patron_app::posts::{self, PostDraft, PostInput, Publish};
 use patron_domain::creator::TeamRole;
 use patron_domain::money::Currency;
 use patron_domain::post::{PostKind, PostState};
 use patron_domain::tier::TierDraft;
 use patron_domain::{Id, Timestamp};
-use patron_store::posts::Post;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {
@@ -56,7 +57,7 @@ async fn team_page(state: &AppState, page: &Page, slug: &str) -> Result<PageAcce
     let Some(user) = page.user.0.as_ref() else {
         return Err(login_first(&format!("/studio/{slug}")));
     };
-    let access = creators::load(state, slug, Some(user)).await.map_err(|e| page_error(&e))?;
+    let access = creators::load(&state.app, slug, Some(&user.user)).await.map_err(|e| page_error(e))?;
     if access.relation.team_role.is_none() {
         return Err(super::error_page(
             StatusCode::FORBIDDEN,
@@ -122,9 +123,9 @@ async fn studio_home(State(state): State<AppState>, page: Page) -> Response {
     let Some(user) = page.user.0.as_ref() else {
         return login_first("/studio");
     };
-    let pages = match patron_store::creators::list_for_member(state.db.pool(), user.user.id).await {
+    let pages = match creators::of_member(&state.app, user.user.id).await {
         Ok(pages) => pages,
-        Err(error) => return page_error(&error.into()),
+        Err(error) => return page_error(error),
     };
     let view = StudioHome {
         pages: pages.into_iter().map(|(c, role)| MyPage { slug: c.slug, name: c.name, role: role.as_str() }).collect(),
@@ -151,11 +152,14 @@ async fn create_page(State(state): State<AppState>, page: Page, PageForm(form): 
     let slug =
         if form.slug.trim().is_empty() { patron_domain::creator::Slug::suggest(&form.name) } else { form.slug.clone() };
     let input = PageInput { slug, name: form.name.clone(), bio: String::new() };
-    match creators::create_page(&state, user.user.id, &input).await {
+    match creators::create_page(&state.app, user.user.id, &input).await {
         Ok(creator) => Redirect::to(&format!("/studio/{}", creator.slug)).into_response(),
         Err(error) => {
-            let pages =
-                patron_store::creators::list_for_member(state.db.pool(), user.user.id).await.unwrap_or_default();
+            let error = ApiError::from(error);
+            let pages = match creators::of_member(&state.app, user.user.id).await {
+                Ok(pages) => pages,
+                Err(error) => return page_error(error),
+            };
             let view = StudioHome {
                 pages: pages
                     .into_iter()
@@ -286,39 +290,42 @@ async fn studio_view(
 ) -> Response {
     let lang = page.lang();
     let is_owner = access.relation.team_role == Some(TeamRole::Owner);
-    let tiers = match creators::visible_tiers(state, access).await {
+    let tiers = match patron_app::tiers::visible_tiers(&state.app, access).await {
         Ok(tiers) => tiers,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
-    let team = match patron_store::creators::team(state.db.pool(), access.creator.id).await {
+    let team = match patron_app::team::members(&state.app, access).await {
         Ok(team) => team,
-        Err(error) => return page_error(&error.into()),
+        Err(error) => return page_error(error),
     };
     let invitations = if is_owner {
-        patron_store::creators::open_invitations(state.db.pool(), access.creator.id, Timestamp::now())
-            .await
-            .unwrap_or_default()
+        match patron_app::team::open_invitations(&state.app, access).await {
+            Ok(invitations) => invitations,
+            Err(error) => return page_error(error),
+        }
     } else {
         Vec::new()
     };
-    let team_posts = match posts::team_posts(state, access).await {
+    let team_posts = match posts::team_posts(&state.app, access).await {
         Ok(list) => list,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
-    let (storage_files, storage_bytes) =
-        patron_store::media::usage(state.db.pool(), access.creator.id).await.unwrap_or_default();
-    let numbers = match crate::api::payments::dashboard_of(state, access.creator.id).await {
+    let (storage_files, storage_bytes) = match patron_app::media::usage(&state.app, access).await {
+        Ok(usage) => usage,
+        Err(error) => return page_error(error),
+    };
+    let numbers = match patron_app::payments::dashboard(&state.app, access).await {
         Ok(numbers) => numbers,
-        Err(error) => return page_error(&error),
+        Err(error) => return page_error(error),
     };
     let now = Timestamp::now();
     let view = StudioPage {
-        revenue: numbers.monthly_revenue.iter().map(|r| r.formatted.clone()).collect(),
-        tier_supporters: numbers.tiers.iter().map(|t| (t.name.clone(), t.supporters)).collect(),
-        new_this_month: numbers.new_this_month,
-        churned_this_month: numbers.churned_this_month,
+        revenue: numbers.mrr.iter().map(|(currency, amount)| money(*amount, currency)).collect(),
+        tier_supporters: numbers.supporters.iter().map(|(_, name, count)| (name.clone(), *count)).collect(),
+        new_this_month: numbers.new_since,
+        churned_this_month: numbers.churned_since,
         storage_files,
-        storage_used: crate::media::human_size(u64::try_from(storage_bytes).unwrap_or(0)),
+        storage_used: patron_app::uploads::human_size(u64::try_from(storage_bytes).unwrap_or(0)),
         slug: access.creator.slug.clone(),
         name: access.creator.name.clone(),
         bio: access.creator.bio.clone(),
@@ -344,7 +351,7 @@ async fn studio_view(
             .map(|m| TeamRow {
                 user_id: m.user_id.to_string(),
                 name: m.display_name.clone(),
-                email: if is_owner { m.email.clone() } else { String::new() },
+                email: m.email.clone().unwrap_or_default(),
                 role: m.role.as_str(),
                 is_me: Some(m.user_id) == access.user_id,
             })
@@ -385,7 +392,7 @@ async fn studio_page(State(state): State<AppState>, page: Page, Path(slug): Path
 /// Runs a studio action; on success redirects back, on failure shows the studio with the error.
 async fn studio_action<F>(state: AppState, page: Page, slug: String, anchor: &str, action: F) -> Response
 where
-    F: AsyncFnOnce(&AppState, &PageAccess) -> Result<Option<String>, ApiError>,
+    F: AsyncFnOnce(&AppState, &PageAccess) -> Result<Option<String>, AppError>,
 {
     let access = match team_page(&state, &page, &slug).await {
         Ok(access) => access,
@@ -395,12 +402,15 @@ where
         Ok(None) => back_to(&access.creator.slug, anchor),
         Ok(Some(notice)) => {
             // reload: the action changed what the studio shows
-            match creators::load(&state, &slug, page.user.0.as_ref()).await {
+            match creators::load(&state.app, &slug, page.user.user()).await {
                 Ok(access) => studio_view(&state, page, &access, Some(notice), None, StatusCode::OK).await,
-                Err(error) => page_error(&error),
+                Err(error) => page_error(error),
             }
         }
-        Err(error) => studio_view(&state, page, &access, None, Some(error_text(&error)), error.status()).await,
+        Err(error) => {
+            let error = ApiError::from(error);
+            studio_view(&state, page, &access, None, Some(error_text(&error)), error.status()).await
+        }
     }
 }
 
@@ -421,7 +431,7 @@ async fn update_settings(
     PageForm(form): PageForm<SettingsForm>,
 ) -> Response {
     studio_action(state, page, slug, "settings", async move |state, access| {
-        creators::update_page(state, access, &form.name, &form.bio, form.is_hidden.is_some()).await.map(|()| None)
+        creators::update_page(&state.app, access, &form.name, &form.bio, form.is_hidden.is_some()).await.map(|()| None)
     })
     .await
 }
@@ -446,9 +456,12 @@ async fn delete_page(
         let message = page.lang().t("studio.delete_confirm_mismatch").to_owned();
         return studio_view(&state, page, &access, None, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    match creators::delete_page(&state, &access).await {
+    match creators::delete_page(&state.app, &access).await {
         Ok(()) => Redirect::to("/studio").into_response(),
-        Err(error) => studio_view(&state, page, &access, None, Some(error_text(&error)), error.status()).await,
+        Err(error) => {
+            let error = ApiError::from(error);
+            studio_view(&state, page, &access, None, Some(error_text(&error)), error.status()).await
+        }
     }
 }
 
@@ -471,14 +484,9 @@ struct TierForm {
 }
 
 impl TierForm {
-    fn draft(&self) -> Result<TierDraft, ApiError> {
+    fn draft(&self) -> Result<TierDraft, AppError> {
         let currency = if self.currency.trim().is_empty() { "CZK" } else { self.currency.trim() };
-        let invalid = |field: &'static str| {
-            ApiError::validation(vec![patron_domain::ValidationError::new(
-                field,
-                "must be an amount such as 59 or 59.50",
-            )])
-        };
+        let invalid = |field: &'static str| AppError::invalid(field, "must be an amount such as 59 or 59.50");
         let monthly_price = parse_price(&self.monthly_price, currency).ok_or_else(|| invalid("monthly_price"))?;
         let yearly_price = match self.yearly_price.trim() {
             "" => None,
@@ -486,9 +494,7 @@ impl TierForm {
         };
         let member_cap = match self.member_cap.trim() {
             "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| {
-                ApiError::validation(vec![patron_domain::ValidationError::new("member_cap", "must be a whole number")])
-            })?),
+            text => Some(text.parse::<i64>().map_err(|_| AppError::invalid("member_cap", "must be a whole number"))?),
         };
         Ok(TierDraft {
             name: self.name.clone(),
@@ -509,13 +515,13 @@ async fn create_tier(
     PageForm(form): PageForm<TierForm>,
 ) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
-        creators::create_tier(state, access, form.draft()?).await.map(|_| None)
+        patron_app::tiers::create_tier(&state.app, access, form.draft()?).await.map(|_| None)
     })
     .await
 }
 
-fn parse_id(text: &str) -> Result<Id, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found())
+fn parse_id(text: &str) -> Result<Id, AppError> {
+    text.parse().map_err(|_| AppError::nothing_here())
 }
 
 async fn update_tier(
@@ -525,7 +531,7 @@ async fn update_tier(
     PageForm(form): PageForm<TierForm>,
 ) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
-        creators::update_tier(state, access, parse_id(&tier_id)?, form.draft()?).await.map(|_| None)
+        patron_app::tiers::update_tier(&state.app, access, parse_id(&tier_id)?, form.draft()?).await.map(|_| None)
     })
     .await
 }
@@ -536,7 +542,7 @@ async fn archive_tier(
     Path((slug, tier_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
-        creators::set_tier_archived(state, access, parse_id(&tier_id)?, true).await.map(|()| None)
+        patron_app::tiers::set_tier_archived(&state.app, access, parse_id(&tier_id)?, true).await.map(|()| None)
     })
     .await
 }
@@ -547,7 +553,7 @@ async fn unarchive_tier(
     Path((slug, tier_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "tiers", async move |state, access| {
-        creators::set_tier_archived(state, access, parse_id(&tier_id)?, false).await.map(|()| None)
+        patron_app::tiers::set_tier_archived(&state.app, access, parse_id(&tier_id)?, false).await.map(|()| None)
     })
     .await
 }
@@ -566,7 +572,7 @@ async fn invite(
 ) -> Response {
     let lang = page.lang();
     studio_action(state, page, slug, "team", async move |state, access| {
-        let (_, _, link) = creators::invite(state, access, &form.email).await?;
+        let (_, _, link) = patron_app::team::invite(&state.app, access, &form.email).await?;
         Ok(Some(lang.t1("studio.invitation_link", &link)))
     })
     .await
@@ -578,9 +584,11 @@ async fn revoke_invitation(
     Path((slug, invitation_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
-        access.require_owner()?;
-        patron_store::creators::revoke_invitation(state.db.pool(), access.creator.id, &invitation_id).await?;
-        Ok(None)
+        match patron_app::team::revoke_invitation(&state.app, access, &invitation_id).await {
+            // withdrawn now or before: either way it is gone
+            Ok(()) | Err(AppError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
     })
     .await
 }
@@ -591,7 +599,7 @@ async fn remove_member(
     Path((slug, user_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
-        creators::remove_member(state, access, parse_id(&user_id)?).await.map(|()| None)
+        patron_app::team::remove_member(&state.app, access, parse_id(&user_id)?).await.map(|()| None)
     })
     .await
 }
@@ -609,7 +617,7 @@ async fn transfer(
     PageForm(form): PageForm<TransferForm>,
 ) -> Response {
     studio_action(state, page, slug, "team", async move |state, access| {
-        creators::transfer_ownership(state, access, parse_id(&form.user_id)?).await.map(|()| None)
+        patron_app::team::transfer_ownership(&state.app, access, parse_id(&form.user_id)?).await.map(|()| None)
     })
     .await
 }
@@ -679,7 +687,7 @@ impl PostForm {
         parsed
     }
 
-    fn input(&self) -> Result<PostInput, ApiError> {
+    fn input(&self) -> Result<PostInput, AppError> {
         let mut errors = Vec::new();
         let public_from = self.time("public_from", &self.public_from, &mut errors);
         let publish_at = self.time("publish_at", &self.publish_at, &mut errors);
@@ -696,24 +704,27 @@ impl PostForm {
             _ => Publish::Draft,
         };
         if !errors.is_empty() {
-            return Err(ApiError::validation(errors));
+            return Err(AppError::Invalid(errors));
         }
         Ok(PostInput {
-            kind: self.kind.clone(),
-            title: self.title.clone(),
-            body: self.body.clone(),
-            visibility: if self.visibility.is_empty() { "public".to_owned() } else { self.visibility.clone() },
-            min_tier_id: Some(self.min_tier_id.clone()),
-            public_from,
-            publish,
-            live_url: Some(self.live_url.clone()),
-            live_starts_at,
-            live_ends_at,
-            poll_options: self.poll_options.lines().map(str::to_owned).collect(),
-            poll_multiple: self.poll_multiple.is_some(),
-            poll_closes_at,
-            poll_results: Some(self.poll_results.clone()),
+            draft: PostDraft {
+                kind: self.kind.clone(),
+                title: self.title.clone(),
+                body: self.body.clone(),
+                visibility: if self.visibility.is_empty() { "public".to_owned() } else { self.visibility.clone() },
+                min_tier_id: Some(self.min_tier_id.clone()),
+                public_from,
+                publish,
+                live_url: Some(self.live_url.clone()),
+                live_starts_at,
+                live_ends_at,
+                poll_options: self.poll_options.lines().map(str::to_owned).collect(),
+                poll_multiple: self.poll_multiple.is_some(),
+                poll_closes_at,
+                poll_results: Some(self.poll_results.clone()),
+            },
             media: Some(self.media_ids()),
+            announce: true,
         })
     }
 
@@ -768,7 +779,7 @@ struct PostEditor {
     tiers: Vec<TierChoice>,
     preview_html: Option<String>,
     error: Option<String>,
-    attachments: Vec<crate::media::MediaView>,
+    attachments: Vec<patron_app::media::MediaView>,
 }
 
 impl PostEditor {
@@ -805,17 +816,16 @@ async fn editor(
     editing: EditorState,
     status: StatusCode,
 ) -> Response {
-    let tiers = creators::visible_tiers(state, access).await.unwrap_or_default();
+    let tiers = match patron_app::tiers::visible_tiers(&state.app, access).await {
+        Ok(tiers) => tiers,
+        Err(error) => return page_error(error),
+    };
     // the files named by the form, as far as they are this page's
-    let mut attachments = Vec::new();
-    for id in editing.form.media_ids().iter().filter_map(|id| id.parse::<Id>().ok()) {
-        if let Ok(Some(file)) = patron_store::media::find(state.db.pool(), id).await
-            && file.creator_id == Some(access.creator.id)
-            && let Ok(view) = crate::media::view(state, &file, access.user_id, false, true).await
-        {
-            attachments.push(view);
-        }
-    }
+    let ids: Vec<Id> = editing.form.media_ids().iter().filter_map(|id| id.parse::<Id>().ok()).collect();
+    let attachments = match patron_app::media::page_files(&state.app, access, &ids).await {
+        Ok(views) => views,
+        Err(error) => return page_error(error),
+    };
     let view = PostEditor {
         attachments,
         slug: access.creator.slug.clone(),
@@ -872,14 +882,15 @@ async fn save_post(state: AppState, page: Page, slug: String, post_id: Option<Id
     }
     let result = match form.input() {
         Ok(input) => match post_id {
-            Some(id) => posts::update(&state, &access, id, &input).await.map(|()| id),
-            None => posts::create(&state, &access, &input).await,
+            Some(id) => posts::update(&state.app, &access, id, &input).await.map(|()| id),
+            None => posts::create(&state.app, &access, &input).await,
         },
         Err(error) => Err(error),
     };
     match result {
         Ok(id) => Redirect::to(&format!("/{}/posts/{id}", access.creator.slug)).into_response(),
         Err(error) => {
+            let error = ApiError::from(error);
             let status = error.status();
             editor(
                 &state,
@@ -912,21 +923,13 @@ async fn edit_post(
         Err(response) => return response,
     };
     let Ok(id) = post_id.parse::<Id>() else {
-        return page_error(&ApiError::not_found());
+        return page_error(AppError::nothing_here());
     };
-    let post = match patron_store::posts::find(state.db.pool(), access.creator.id, id).await {
-        Ok(Some(post)) => post,
-        Ok(None) => return page_error(&ApiError::not_found()),
-        Err(error) => return page_error(&error.into()),
+    let (post, options, media) = match posts::for_editing(&state.app, &access, id).await {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => return page_error(AppError::nothing_here()),
+        Err(error) => return page_error(error),
     };
-    let options: Vec<String> = patron_store::polls::options_for(state.db.pool(), &[id])
-        .await
-        .map(|list| list.into_iter().map(|o| o.label).collect())
-        .unwrap_or_default();
-    let media: Vec<Id> = patron_store::media::for_posts(state.db.pool(), &[id])
-        .await
-        .map(|list| list.into_iter().map(|(_, file)| file.id).collect())
-        .unwrap_or_default();
     editor(
         &state,
         page,
@@ -950,7 +953,7 @@ async fn update_post(
 ) -> Response {
     match post_id.parse::<Id>() {
         Ok(id) => save_post(state, page, slug, Some(id), form).await,
-        Err(_) => page_error(&ApiError::not_found()),
+        Err(_) => page_error(AppError::nothing_here()),
     }
 }
 
@@ -960,7 +963,7 @@ async fn delete_post(
     Path((slug, post_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
-        posts::delete(state, access, parse_id(&post_id)?).await.map(|()| None)
+        posts::delete(&state.app, access, parse_id(&post_id)?).await.map(|()| None)
     })
     .await
 }
@@ -971,7 +974,7 @@ async fn pin_post(
     Path((slug, post_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
-        posts::set_pinned(state, access, parse_id(&post_id)?, true).await.map(|()| None)
+        posts::set_pinned(&state.app, access, parse_id(&post_id)?, true).await.map(|()| None)
     })
     .await
 }
@@ -982,7 +985,7 @@ async fn unpin_post(
     Path((slug, post_id)): Path<(String, String)>,
 ) -> Response {
     studio_action(state, page, slug, "posts", async move |state, access| {
-        posts::set_pinned(state, access, parse_id(&post_id)?, false).await.map(|()| None)
+        posts::set_pinned(&state.app, access, parse_id(&post_id)?, false).await.map(|()| None)
     })
     .await
 }
@@ -999,7 +1002,7 @@ struct InvitationPage {
 
 async fn invitation_page(State(state): State<AppState>, page: Page, Path(token): Path<String>) -> Response {
     let lang: Lang = page.lang();
-    match creators::open_invitation(&state, &token).await {
+    match patron_app::team::open_invitation(&state.app, &token).await {
         Ok((invitation, creator)) => {
             let view = InvitationPage {
                 token,
@@ -1018,9 +1021,9 @@ async fn accept_invitation(State(state): State<AppState>, page: Page, Path(token
     let Some(user) = page.user.0.as_ref() else {
         return login_first(&format!("/invitations/{token}"));
     };
-    match creators::accept_invitation(&state, user, &token).await {
+    match patron_app::team::accept_invitation(&state.app, &user.user, &token).await {
         Ok(creator) => Redirect::to(&format!("/studio/{}", creator.slug)).into_response(),
-        Err(error) => page_error(&error),
+        Err(error) => page_error(error),
     }
 }
 

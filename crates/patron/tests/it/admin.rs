@@ -35,7 +35,7 @@ both_backends! {
             max_attempts: 3,
             idempotency_key: None,
         };
-        let job_id = patron_store::jobs::enqueue(app.state.db.pool(), &job).await.unwrap().unwrap().to_string();
+        let job_id = patron_store::jobs::enqueue(app.state.app.db.pool(), &job).await.unwrap().unwrap().to_string();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let listed = loop {
             let (status, body) = app.call(Method::GET, "/api/v1/admin/jobs?status=dead", Some(&admin.token), None).await;
@@ -72,7 +72,7 @@ both_backends! {
         assert_eq!(status, 204);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let rows = patron_store::jobs::list(&app.state.db, "dead", 10).await.unwrap();
+            let rows = patron_store::jobs::list(&app.state.app.db, "dead", 10).await.unwrap();
             if rows.iter().any(|r| r.id.to_string() == job_id && r.attempts == 1) {
                 break;
             }
@@ -88,11 +88,11 @@ both_backends! {
             .await
             .unwrap();
         assert_eq!(response.status(), 303);
-        assert!(patron_store::jobs::list(&app.state.db, "dead", 10).await.unwrap().is_empty());
+        assert!(patron_store::jobs::list(&app.state.app.db, "dead", 10).await.unwrap().is_empty());
         let (status, _) = app.call(Method::DELETE, &format!("/api/v1/admin/jobs/{job_id}"), Some(&admin.token), None).await;
         assert_eq!(status, 404, "gone already");
         // both actions are in the audit log, newest first, with who did them
-        let audit = patron_store::audit::entries(app.state.db.pool(), 10).await.unwrap();
+        let audit = patron_store::audit::entries(app.state.app.db.pool(), 10).await.unwrap();
         let actions: Vec<&str> = audit.iter().map(|entry| entry.1.as_str()).collect();
         assert_eq!(actions, ["job.discard", "job.retry"]);
         assert!(audit.iter().all(|entry| entry.0.map(|a| a.to_string()).as_deref() == Some(admin.id.as_str())));

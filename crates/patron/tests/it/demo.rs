@@ -9,10 +9,10 @@ use std::time::Duration;
 both_backends! {
     async fn the_demo_seeds_gordikey_with_tiers_posts_of_every_kind_and_fans(backend: TestBackend) {
         let (app, database) = spawn_app(backend).await;
-        let logins = patron::demo::seed(&app.state.db).await.unwrap().expect("an empty database is seeded");
+        let logins = patron::demo::seed(&app.state.app).await.unwrap().expect("an empty database is seeded");
         assert_eq!(logins.len(), 7);
         assert!(logins.iter().any(|l| l.role == "platform admin"));
-        assert!(patron::demo::seed(&app.state.db).await.unwrap().is_none(), "a database with data is left alone");
+        assert!(patron::demo::seed(&app.state.app).await.unwrap().is_none(), "a database with data is left alone");
 
         let (_, page) = app.call(Method::GET, "/api/v1/creators/gordikey", None, None).await;
         assert_eq!(page["name"], "Gordíkey");

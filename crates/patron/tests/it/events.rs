@@ -86,7 +86,7 @@ async fn across_instances(overrides: &[(&str, &str)], bus: &str) {
     let database = TestDatabase::create(TestBackend::Postgres).await;
     let a = spawn_on(&database, overrides).await;
     let b = spawn_on(&database, overrides).await;
-    assert_eq!(a.state.bus.describe(), bus);
+    assert_eq!(a.state.app.bus.describe(), bus);
     let owner = b.new_user("owner").await;
     let slug = b.create_creator(&owner, "Gordikey").await;
     let fan = b.new_user("fan").await;
@@ -288,7 +288,8 @@ async fn when_redis_stops_requests_keep_succeeding_and_jobs_still_run() {
         .await;
     assert_eq!(status, 201);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while patron_store::mail::outbox(app.state.db.pool(), 10).await.unwrap().iter().all(|m| m.recipient != invitee) {
+    while patron_store::mail::outbox(app.state.app.db.pool(), 10).await.unwrap().iter().all(|m| m.recipient != invitee)
+    {
         assert!(tokio::time::Instant::now() < deadline, "the invitation was not sent without Redis");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

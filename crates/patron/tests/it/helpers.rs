@@ -297,7 +297,7 @@ impl TestApp {
         grace: Option<std::time::Duration>,
     ) {
         use patron_domain::Timestamp;
-        let db = &self.state.db;
+        let db = &self.state.app.db;
         let creator = patron_store::creators::find_by_slug(db.pool(), slug).await.unwrap().expect("creator");
         let status = patron_domain::membership::MembershipStatus::parse(status).expect("status");
         let now = Timestamp::now();

@@ -64,7 +64,7 @@ both_backends! {
         assert_eq!(mail.header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
         let one_click = mail.header("List-Unsubscribe").unwrap();
         let one_click = one_click.trim_start_matches('<').trim_end_matches('>').to_owned();
-        assert!(one_click.starts_with(&app.state.settings.public_url.as_str().trim_end_matches('/').to_owned()), "{one_click}");
+        assert!(one_click.starts_with(&app.state.app.settings.public_url.as_str().trim_end_matches('/').to_owned()), "{one_click}");
 
         // one click, the way a mail provider does it: no session, just the address
         let path = one_click.split_once("/api/").map(|(_, rest)| format!("/api/{rest}")).unwrap();
@@ -137,7 +137,7 @@ both_backends! {
             max_attempts: 1,
             idempotency_key: None,
         };
-        patron_store::jobs::enqueue(app.state.db.pool(), &later).await.unwrap();
+        patron_store::jobs::enqueue(app.state.app.db.pool(), &later).await.unwrap();
         let deadline = tokio::time::Instant::now() + WAIT;
         let metrics = loop {
             let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
@@ -164,7 +164,7 @@ both_backends! {
         assert_eq!(status, 201);
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let outbox = patron_store::mail::outbox(app.state.db.pool(), 10).await.unwrap();
+            let outbox = patron_store::mail::outbox(app.state.app.db.pool(), 10).await.unwrap();
             if let Some(mail) = outbox.iter().find(|m| m.recipient == invitee) {
                 assert_eq!(mail.recipient, invitee);
                 assert!(mail.html_body.contains("<html") && mail.text_body.contains("/invitations/"));
@@ -181,11 +181,11 @@ both_backends! {
         let sink = SmtpSink::start().await;
         // no worker in this app: the test runs the handler itself
         let (app, database) = spawn_app_with(backend, &[("PATRON_SMTP_URL", &sink.url()), ("PATRON_SMTP_TIMEOUT", "3s")]).await;
-        let context = JobContext { db: app.state.db.clone(), settings: app.state.settings.clone(), bus: app.state.bus.clone(),
+        let context = JobContext { db: app.state.app.db.clone(), settings: app.state.app.settings.clone(), bus: app.state.app.bus.clone(),
             metrics: patron_jobs::JobMetrics::default(),
         };
         let mailer = Mailer::from_settings(&context.settings, context.db.clone()).unwrap();
-        let handler = Arc::new(SendEmail::new(mailer, app.state.secret_key.clone()));
+        let handler = Arc::new(SendEmail::new(mailer, app.state.app.secret_key.clone()));
         let payload = |key: &str| {
             patron_jobs::payload::encode(1, &EmailJob {
                 key: key.to_owned(),
@@ -215,10 +215,10 @@ both_backends! {
         sink.script(&[Answer::Refuse]);
         let refused = handler.run(&context, &payload("refused")).await;
         assert!(matches!(refused, Err(JobError::Permanent(_))), "{refused:?}");
-        assert!(!patron_store::jobs::effect_done(app.state.db.pool(), "email:refused").await.unwrap());
+        assert!(!patron_store::jobs::effect_done(app.state.app.db.pool(), "email:refused").await.unwrap());
         handler.run(&context, &payload("refused")).await.unwrap();
         assert_eq!(sink.received().len(), 2);
-        assert!(patron_store::jobs::effect_done(app.state.db.pool(), "email:refused").await.unwrap());
+        assert!(patron_store::jobs::effect_done(app.state.app.db.pool(), "email:refused").await.unwrap());
         app.stop().await;
         database.drop_database().await;
     }
@@ -365,9 +365,9 @@ both_backends! {
         assert!(recipients(&mails, "Gordikey: ").iter().all(|to| *to == member.email));
 
         let context = JobContext {
-            db: app.state.db.clone(),
-            settings: app.state.settings.clone(),
-            bus: app.state.bus.clone(),
+            db: app.state.app.db.clone(),
+            settings: app.state.app.settings.clone(),
+            bus: app.state.app.bus.clone(),
             metrics: patron_jobs::JobMetrics::default(),
         };
         let scheduler = patron_jobs::Scheduler::new(context)

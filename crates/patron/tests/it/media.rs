@@ -203,7 +203,7 @@ async fn photo_post_flow(app: &TestApp) {
     assert_eq!(status, 204);
     for _ in 0..100 {
         let (status, _) = app.call(Method::GET, &format!("/api/v1/media/{media_id}"), Some(&owner.token), None).await;
-        let left = app.state.storage.list(&format!("media/{media_id}")).await.unwrap();
+        let left = app.state.app.storage.list(&format!("media/{media_id}")).await.unwrap();
         if status == 404 && left.is_empty() {
             return;
         }
@@ -251,7 +251,7 @@ both_backends! {
         assert_eq!(status, 403, "only the page's team uploads to it");
 
         // nothing of the refused uploads is stored
-        let stored = app.state.storage.list("media").await.unwrap();
+        let stored = app.state.app.storage.list("media").await.unwrap();
         assert!(stored.is_empty(), "refused uploads left {stored:?}");
 
         // a private document: its owner lists it, nobody else gets it
@@ -270,12 +270,12 @@ both_backends! {
         assert_eq!(status, 404);
         // a platform admin may, and it is written down
         let email = patron_domain::account::Email::parse(&owner.email).unwrap();
-        patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
+        patron_store::users::set_platform_admin(app.state.app.db.pool(), &email, true).await.unwrap();
         let (status, seen) = app
             .call(Method::GET, &format!("/api/v1/admin/users/{}/documents", stranger.id), Some(&owner.token), None)
             .await;
         assert_eq!(status, 200, "{seen}");
-        let audit = patron_store::audit::entries(app.state.db.pool(), 10).await.unwrap();
+        let audit = patron_store::audit::entries(app.state.app.db.pool(), 10).await.unwrap();
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].1, "private_document.view");
         assert_eq!(audit[0].0.map(|a| a.to_string()), Some(owner.id.clone()));
@@ -344,7 +344,7 @@ async fn on_s3_a_phone_photo_reaches_supporters_through_presigned_urls_only() {
     let mut settings: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     settings.push(("PATRON_MEDIA_URL_TTL", "10s"));
     let (app, _db) = spawn_app_with(TestBackend::Sqlite, &settings).await;
-    assert!(app.state.storage.presigns());
+    assert!(app.state.app.storage.presigns());
     photo_post_flow(&app).await;
     app.stop().await;
 }
@@ -520,7 +520,7 @@ async fn on_s3_a_large_video_goes_straight_to_the_bucket_and_is_checked_when_it_
     let (status, body) =
         app.call(Method::POST, &format!("/api/v1/media/{id}/complete"), Some(&owner.token), None).await;
     assert_eq!(status, 415, "{body}");
-    let left = app.state.storage.list(&format!("media/{id}")).await.unwrap();
+    let left = app.state.app.storage.list(&format!("media/{id}")).await.unwrap();
     assert!(left.is_empty(), "the refused file was deleted: {left:?}");
 
     // on a local folder there is no direct upload
@@ -631,7 +631,7 @@ both_backends! {
 
         // the replaced avatar is deleted, objects and all
         for _ in 0..100 {
-            if app.state.storage.list(&format!("media/{}", avatars[0])).await.unwrap().is_empty() {
+            if app.state.app.storage.list(&format!("media/{}", avatars[0])).await.unwrap().is_empty() {
                 app.stop().await;
                 return;
             }

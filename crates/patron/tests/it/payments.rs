@@ -82,7 +82,7 @@ impl TestApp {
     }
 
     async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.state.db.pool()).await.unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.state.app.db.pool()).await.unwrap()
     }
 
     async fn locked(&self, fan: &Fan, shop: &Shop) -> bool {
@@ -139,13 +139,13 @@ both_backends! {
 
         // a month later the renewal goes through
         let due = at(&membership["next_charge_at"]);
-        let summary = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        let summary = app.state.app.payments.renew_due(&app.state.app.db, due.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!(summary.renewed, 1, "{summary:?}");
         let renewed = app.membership(&fan).await;
         assert!(at(&renewed["current_period_end"]) > due);
         assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 2);
         // running the job again at the same moment charges nothing more
-        let again = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        let again = app.state.app.payments.renew_due(&app.state.app.db, due.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!(again.renewed, 0);
         assert_eq!(app.count("SELECT COUNT(*) FROM payments WHERE status = 'succeeded'").await, 2);
 
@@ -156,7 +156,7 @@ both_backends! {
         assert_eq!(status, 204);
         let mut next = at(&renewed["next_charge_at"]);
         for attempt in 1..=3 {
-            let summary = app.state.payments.renew_due(&app.state.db, next.plus(Duration::from_secs(1))).await.unwrap();
+            let summary = app.state.app.payments.renew_due(&app.state.app.db, next.plus(Duration::from_secs(1))).await.unwrap();
             assert_eq!(summary.failed, 1, "attempt {attempt}: {summary:?}");
             let past_due = app.membership(&fan).await;
             assert_eq!(past_due["status"], "past_due");
@@ -167,7 +167,7 @@ both_backends! {
             next = retry;
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:payment-failed:%'").await, 3);
-        let summary = app.state.payments.renew_due(&app.state.db, next.plus(Duration::from_secs(1))).await.unwrap();
+        let summary = app.state.app.payments.renew_due(&app.state.app.db, next.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!(summary.expired, 1, "{summary:?}");
         assert_eq!(app.membership(&fan).await["status"], "expired");
         assert!(app.locked(&fan, &shop).await, "the post is locked again");
@@ -230,7 +230,7 @@ both_backends! {
         assert_ne!(tampered, answer);
         assert_eq!(app.deliver(&tampered).await.0, 400);
         // a correctly signed answer for another amount than the checkout's
-        let sandbox = app.state.payments.sandbox.clone().unwrap();
+        let sandbox = app.state.app.payments.sandbox.clone().unwrap();
         let wrong = patron_store::payments::SandboxPayment {
             id: "sbx_wrong".into(),
             checkout_id: Some(checkout.parse().unwrap()),
@@ -257,7 +257,7 @@ both_backends! {
         // a correctly signed "approved" for a payment the gateway's own books hold as declined
         // is refused: the provider's state is asked, not only the message believed
         let order = pay_page.rsplit('/').next().unwrap().to_owned();
-        let books = patron_store::payments::sandbox_find(app.state.db.pool(), &order).await.unwrap().unwrap();
+        let books = patron_store::payments::sandbox_find(app.state.app.db.pool(), &order).await.unwrap().unwrap();
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(sandbox.answer(&books, true)).finish();
         assert_eq!(app.deliver(&format!("/payments/return/sandbox?{query}")).await.0, 400);
         assert!(app.locked(&other, &shop).await);
@@ -289,10 +289,10 @@ both_backends! {
         // two days before the end: one reminder, however often the job runs
         let end = at(&membership["next_charge_at"]);
         for _ in 0..2 {
-            app.state.payments.renew_due(&app.state.db, end.minus(Duration::from_secs(2 * 86_400))).await.unwrap();
+            app.state.app.payments.renew_due(&app.state.app.db, end.minus(Duration::from_secs(2 * 86_400))).await.unwrap();
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:membership-ending:%'").await, 1);
-        let summary = app.state.payments.renew_due(&app.state.db, end.plus(Duration::from_secs(1))).await.unwrap();
+        let summary = app.state.app.payments.renew_due(&app.state.app.db, end.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!((summary.expired, summary.renewed), (1, 0));
         assert!(app.locked(&fan, &shop).await);
         assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1, "nothing charged after a cancellation");
@@ -324,7 +324,7 @@ both_backends! {
         let (status, _) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
         assert_eq!(status, 403, "admins only");
         let email = patron_domain::account::Email::parse(&admin.email).unwrap();
-        patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
+        patron_store::users::set_platform_admin(app.state.app.db.pool(), &email, true).await.unwrap();
         let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
         let payment = list["payments"][0]["id"].as_str().unwrap().to_owned();
         // from the admin page: the payment is listed with a refund button
@@ -353,7 +353,7 @@ both_backends! {
             .await;
         let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["created", "refunded"]);
-        let audit = patron_store::audit::entries(app.state.db.pool(), 5).await.unwrap();
+        let audit = patron_store::audit::entries(app.state.app.db.pool(), 5).await.unwrap();
         assert_eq!(audit[0].1, "payment.refund");
         app.stop().await;
     }
@@ -389,7 +389,7 @@ both_backends! {
         assert_eq!(down["membership"]["tier_id"], top.as_str(), "the fan keeps what they paid for");
         assert_eq!(top_locked().await.1["locked"], false);
         let due = at(&down["membership"]["next_charge_at"]);
-        let summary = app.state.payments.renew_due(&app.state.db, due.plus(Duration::from_secs(1))).await.unwrap();
+        let summary = app.state.app.payments.renew_due(&app.state.app.db, due.plus(Duration::from_secs(1))).await.unwrap();
         assert_eq!(summary.renewed, 1);
         let after = app.membership(&fan).await;
         assert_eq!((after["tier_id"].as_str(), after["price"].as_i64()), (Some(shop.tier.as_str()), Some(9900)));
@@ -420,7 +420,7 @@ both_backends! {
         assert_eq!(state["status"], "paid", "the money is on record, not lost");
         let admin = app.new_user("admin").await;
         let email = patron_domain::account::Email::parse(&admin.email).unwrap();
-        patron_store::users::set_platform_admin(app.state.db.pool(), &email, true).await.unwrap();
+        patron_store::users::set_platform_admin(app.state.app.db.pool(), &email, true).await.unwrap();
         let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
         let duplicate = list["payments"].as_array().unwrap().iter().find(|p| p["kind"] == "duplicate").expect("a duplicate payment").clone();
         assert!(duplicate["failure"].as_str().unwrap().contains("refund"));

@@ -1,12 +1,13 @@
 //! A fan's feed: posts of the creators they follow (members follow too), newest first, each
 //! checked against the fan's entitlement for its creator.
 
-use crate::AppState;
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::posts::{PostView, Seen, decode_cursor, encode_cursor, views};
+use crate::cursor::{decode_cursor, encode_cursor};
+use crate::posts::{PostView, Seen, views};
+use crate::{App, AppError, User};
 use patron_domain::entitlement::Viewer;
 use patron_domain::{Id, SecretToken, Timestamp};
+
+pub use patron_store::feed_tokens::FeedToken;
 
 /// Posts per page of the feed.
 pub const PAGE_SIZE: i64 = 20;
@@ -15,22 +16,22 @@ pub const PAGE_SIZE: i64 = 20;
 /// Four statements whatever the number of followed creators: posts, relations, poll options,
 /// the fan's votes.
 pub async fn feed(
-    state: &AppState,
-    user: &CurrentUser,
+    app: &App,
+    user: &User,
     cursor: Option<&str>,
-) -> Result<(Vec<(PostView, String, String)>, Option<String>), ApiError> {
-    feed_of(state, user.user.id, user.user.is_platform_admin, cursor).await
+) -> Result<(Vec<(PostView, String, String)>, Option<String>), AppError> {
+    feed_of(app, user.id, user.is_platform_admin, cursor).await
 }
 
 async fn feed_of(
-    state: &AppState,
+    app: &App,
     user_id: Id,
     is_admin: bool,
     cursor: Option<&str>,
-) -> Result<(Vec<(PostView, String, String)>, Option<String>), ApiError> {
+) -> Result<(Vec<(PostView, String, String)>, Option<String>), AppError> {
     let after = decode_cursor(cursor)?;
     let now = Timestamp::now();
-    let page = patron_store::posts::feed(state.db.pool(), state.db.backend(), user_id, now, after, PAGE_SIZE).await?;
+    let page = patron_store::posts::feed(app.db.pool(), app.db.backend(), user_id, now, after, PAGE_SIZE).await?;
     let next = if page.len() as i64 == PAGE_SIZE {
         page.last().and_then(|p| p.post.cursor()).map(encode_cursor)
     } else {
@@ -39,7 +40,7 @@ async fn feed_of(
     let mut creator_ids: Vec<_> = page.iter().map(|p| p.post.creator_id).collect();
     creator_ids.sort();
     creator_ids.dedup();
-    let relations = patron_store::creators::relations(state.db.pool(), user_id, &creator_ids).await?;
+    let relations = patron_store::creators::relations(app.db.pool(), user_id, &creator_ids).await?;
     let names: Vec<(String, String)> = page.iter().map(|p| (p.creator_slug.clone(), p.creator_name.clone())).collect();
     let seen: Vec<Seen> = page
         .into_iter()
@@ -57,7 +58,7 @@ async fn feed_of(
     // hidden posts (none expected: the feed lists published posts) are dropped by `views`;
     // match names by post order, which `views` keeps
     let ids_before: Vec<_> = seen.iter().map(|s| s.post.id).collect();
-    let viewed = views(state, seen, Some(user_id), now).await?;
+    let viewed = views(app, seen, Some(user_id), now).await?;
     let mut result = Vec::with_capacity(viewed.len());
     for view in viewed {
         if let Some(index) = ids_before.iter().position(|id| *id == view.post.id) {
@@ -92,28 +93,28 @@ fn rfc2822(at: Timestamp) -> String {
 /// The private RSS document for a feed token: the posts of one creator (or of every followed
 /// creator), in full where the token's owner is entitled, as teasers elsewhere. `None` when
 /// the token is unknown or revoked.
-pub async fn rss(state: &AppState, token: &str) -> Result<Option<String>, ApiError> {
+pub async fn rss(app: &App, token: &str) -> Result<Option<String>, AppError> {
     let Some(token) = SecretToken::parse(token) else { return Ok(None) };
-    let Some(feed) = patron_store::feed_tokens::find(state.db.pool(), &token).await? else { return Ok(None) };
-    let base = state.settings.public_url.as_str().trim_end_matches('/').to_owned();
+    let Some(feed) = patron_store::feed_tokens::find(app.db.pool(), &token).await? else { return Ok(None) };
+    let base = app.settings.public_url.as_str().trim_end_matches('/').to_owned();
     let now = Timestamp::now();
     let (title, link, items) = match (feed.creator_id, &feed.creator) {
         (Some(creator_id), Some((slug, name))) => {
-            let relations = patron_store::creators::relations(state.db.pool(), feed.user_id, &[creator_id]).await?;
+            let relations = patron_store::creators::relations(app.db.pool(), feed.user_id, &[creator_id]).await?;
             let relation = relations.get(&creator_id);
             let team_role = relation.and_then(|r| r.team_role);
             let viewer = match team_role {
                 Some(role) => Viewer::Team(role),
                 None => Viewer::Fan { membership: relation.and_then(|r| r.membership.as_ref()).map(|m| m.facts()) },
             };
-            let posts = patron_store::posts::list_published(state.db.pool(), creator_id, now, None, PAGE_SIZE).await?;
+            let posts = patron_store::posts::list_published(app.db.pool(), creator_id, now, None, PAGE_SIZE).await?;
             let seen = posts.into_iter().map(|post| Seen { post, viewer, is_team: team_role.is_some() }).collect();
-            let viewed = views(state, seen, Some(feed.user_id), now).await?;
+            let viewed = views(app, seen, Some(feed.user_id), now).await?;
             let items = viewed.into_iter().map(|v| (v, slug.clone(), name.clone())).collect();
             (name.clone(), format!("{base}/{slug}"), items)
         }
         _ => {
-            let (items, _) = feed_of(state, feed.user_id, false, None).await?;
+            let (items, _) = feed_of(app, feed.user_id, false, None).await?;
             ("patron".to_owned(), format!("{base}/feed"), items)
         }
     };
@@ -143,16 +144,29 @@ pub async fn rss(state: &AppState, token: &str) -> Result<Option<String>, ApiErr
 /// Makes a private RSS feed for `user` — of one creator when `creator_slug` is given — and
 /// returns its id, its secret URL and the creator's slug.
 pub async fn create_private_feed(
-    state: &AppState,
-    user: &CurrentUser,
+    app: &App,
+    user: &User,
     creator_slug: Option<&str>,
-) -> Result<(String, String, Option<String>), ApiError> {
+) -> Result<(String, String, Option<String>), AppError> {
     let creator = match creator_slug.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(slug) => Some(crate::creators::load(state, slug, Some(user)).await?.creator),
+        Some(slug) => Some(crate::creators::load(app, slug, Some(user)).await?.creator),
         None => None,
     };
-    let (token, id) =
-        patron_store::feed_tokens::create(state.db.pool(), user.user.id, creator.as_ref().map(|c| c.id)).await?;
-    let url = format!("{}/rss/{}", state.settings.public_url.as_str().trim_end_matches('/'), token.expose());
+    let (token, id) = patron_store::feed_tokens::create(app.db.pool(), user.id, creator.as_ref().map(|c| c.id)).await?;
+    let url = app.url(&format!("/rss/{}", token.expose()));
     Ok((id, url, creator.map(|c| c.slug)))
+}
+
+/// A user's private feeds, newest first.
+pub async fn private_feeds(app: &App, user_id: Id) -> Result<Vec<FeedToken>, AppError> {
+    Ok(patron_store::feed_tokens::list(app.db.pool(), user_id).await?)
+}
+
+/// Revokes one of a user's private feeds: its address stops working. 404 for anyone else's.
+pub async fn revoke_private_feed(app: &App, user_id: Id, feed_id: &str) -> Result<(), AppError> {
+    if patron_store::feed_tokens::revoke(app.db.pool(), user_id, feed_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::nothing_here())
+    }
 }
