@@ -4,11 +4,11 @@
 use crate::error::invalid;
 use crate::mail::Mail;
 use crate::{Charge, PaymentError, Payments};
-use patron_domain::Timestamp;
 use patron_domain::membership::{AfterFailure, MembershipEvent, MembershipStatus, after_failure};
+use patron_domain::{Id, Timestamp};
 use patron_jobs::{JobContext, ScheduledTask, TaskFuture};
 use patron_store::payments::{self, Billing, NewPayment};
-use patron_store::{Db, StoreError};
+use patron_store::{Db, StoreError, Transaction};
 
 impl Payments {
     /// Charges every membership due at `now` (the clock is a parameter so tests can move it),
@@ -40,137 +40,166 @@ impl Payments {
         Ok(summary)
     }
 
+    /// Renews one due membership: ends it when it was cancelled, otherwise charges it and
+    /// records the outcome in one transaction.
     async fn renew(&self, db: &Db, membership: &Billing, now: Timestamp) -> Result<Renewed, PaymentError> {
         let due = membership.next_charge_at;
         let period_end = membership.current_period_end.unwrap_or(now);
         let monthly = membership.interval.monthly(membership.price);
         if membership.cancel_at_period_end {
-            let mut transaction = db.begin_write().await?;
-            if !payments::advance(
-                &mut transaction,
-                membership.id,
-                due,
-                membership.status.after(MembershipEvent::PeriodEndedCancelled).map_err(invalid)?,
-                None,
-                None,
-                membership.failed_charges,
-                None,
-            )
-            .await?
-            {
-                return Ok(Renewed::Skipped);
-            }
-            payments::record_event(&mut transaction, membership, "expired", -monthly, None, now).await?;
-            patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
-            self.mail(&mut transaction, membership, Mail::Expired).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
-            return Ok(Renewed::Ended);
+            return self.end_cancelled(db, membership, due, monthly, now).await;
         }
         let (Some(provider_name), Some(token)) = (&membership.provider, &membership.provider_token) else {
             return Ok(Renewed::Skipped);
         };
         let provider = self.provider(provider_name)?;
         // a scheduled downgrade takes effect with the new period: charge its price
-        let scheduled = match membership.scheduled_tier_id {
-            Some(tier_id) => patron_store::tiers::find(db.pool(), membership.creator_id, tier_id).await?.map(|tier| {
-                let price = match membership.interval {
-                    patron_domain::membership::BillingInterval::Month => tier.monthly_price,
-                    patron_domain::membership::BillingInterval::Year => tier.yearly_price.unwrap_or(membership.price),
-                };
-                (tier.id, price)
-            }),
-            None => None,
-        };
+        let scheduled = scheduled_tier(db, membership).await?;
         let price = scheduled.map(|(_, price)| price).unwrap_or(membership.price);
         let key = format!("renewal:{}:{}:{}", membership.id, period_end.as_micros(), membership.failed_charges);
         let charge = provider.charge(db, token, price, &membership.currency, &key).await?;
-        let mut transaction = db.begin_write().await?;
-        let outcome = match charge {
+        let transaction = db.begin_write().await?;
+        let attempt = Attempt { membership, now, due, period_end, monthly, key };
+        match charge {
             Charge::Succeeded { provider_payment_id } => {
-                let period = (period_end, membership.interval.period_end(period_end));
+                self.renewed(transaction, attempt, provider_payment_id, price, scheduled).await
+            }
+            Charge::Declined { reason } => self.declined(transaction, attempt, reason).await,
+        }
+    }
+
+    /// Ends a membership cancelled for the end of its period, without charging it.
+    async fn end_cancelled(
+        &self,
+        db: &Db,
+        membership: &Billing,
+        due: Option<Timestamp>,
+        monthly: i64,
+        now: Timestamp,
+    ) -> Result<Renewed, PaymentError> {
+        let mut transaction = db.begin_write().await?;
+        if !payments::advance(
+            &mut transaction,
+            membership.id,
+            due,
+            membership.status.after(MembershipEvent::PeriodEndedCancelled).map_err(invalid)?,
+            None,
+            None,
+            membership.failed_charges,
+            None,
+        )
+        .await?
+        {
+            return Ok(Renewed::Skipped);
+        }
+        payments::record_event(&mut transaction, membership, "expired", -monthly, None, now).await?;
+        patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
+        self.mail(&mut transaction, membership, Mail::Expired).await?;
+        transaction.commit().await.map_err(StoreError::from)?;
+        Ok(Renewed::Ended)
+    }
+
+    /// The charge went through: the next period starts, at the scheduled tier's price when a
+    /// downgrade was waiting, and the fan gets a receipt.
+    async fn renewed(
+        &self,
+        mut transaction: Transaction,
+        attempt: Attempt<'_>,
+        provider_payment_id: String,
+        price: i64,
+        scheduled: Option<(Id, i64)>,
+    ) -> Result<Renewed, PaymentError> {
+        let Attempt { membership, now, due, period_end, monthly, key } = attempt;
+        let period = (period_end, membership.interval.period_end(period_end));
+        if !payments::advance(
+            &mut transaction,
+            membership.id,
+            due,
+            membership.status.after(MembershipEvent::Paid).map_err(invalid)?,
+            Some(period),
+            Some(period.1),
+            0,
+            None,
+        )
+        .await?
+        {
+            return Ok(Renewed::Skipped);
+        }
+        let mut payment =
+            self.renewal_payment(membership, key, Some(provider_payment_id), "succeeded", Some(period), None);
+        payment.amount = price;
+        let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
+        if let Some((tier_id, new_price)) = scheduled {
+            payments::set_tier(&mut transaction, membership.id, tier_id, new_price).await?;
+            let mut moved = membership.clone();
+            moved.tier_id = tier_id;
+            moved.price = new_price;
+            let delta = membership.interval.monthly(new_price) - monthly;
+            payments::record_event(&mut transaction, &moved, "downgraded", delta, payment_id, now).await?;
+        }
+        let kind = if membership.status == MembershipStatus::PastDue { "recovered" } else { "renewed" };
+        payments::record_event(&mut transaction, membership, kind, 0, payment_id, now).await?;
+        if let Some(payment_id) = payment_id {
+            self.mail(&mut transaction, membership, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
+        }
+        transaction.commit().await.map_err(StoreError::from)?;
+        Ok(Renewed::Paid)
+    }
+
+    /// The charge was refused: it is tried again later, or, with the retries used up, the
+    /// membership ends.
+    async fn declined(
+        &self,
+        mut transaction: Transaction,
+        attempt: Attempt<'_>,
+        reason: String,
+    ) -> Result<Renewed, PaymentError> {
+        let Attempt { membership, now, due, period_end, monthly, key } = attempt;
+        let failures = membership.failed_charges + 1;
+        let payment = self.renewal_payment(membership, key, None, "failed", None, Some(reason));
+        let outcome = match after_failure(period_end, u32::try_from(failures).unwrap_or(u32::MAX), &self.retries) {
+            AfterFailure::RetryAt(retry) => {
                 if !payments::advance(
                     &mut transaction,
                     membership.id,
                     due,
-                    membership.status.after(MembershipEvent::Paid).map_err(invalid)?,
-                    Some(period),
-                    Some(period.1),
-                    0,
+                    membership.status.after(MembershipEvent::ChargeFailed).map_err(invalid)?,
+                    None,
+                    Some(retry),
+                    failures,
+                    Some(retry),
+                )
+                .await?
+                {
+                    return Ok(Renewed::Skipped);
+                }
+                let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
+                if failures == 1 {
+                    payments::record_event(&mut transaction, membership, "past_due", 0, payment_id, now).await?;
+                }
+                self.mail(&mut transaction, membership, Mail::Failed { retry, attempt: failures }).await?;
+                Renewed::Failed
+            }
+            AfterFailure::Expire => {
+                if !payments::advance(
+                    &mut transaction,
+                    membership.id,
+                    due,
+                    membership.status.after(MembershipEvent::ChargeFailedFinally).map_err(invalid)?,
+                    None,
+                    None,
+                    failures,
                     None,
                 )
                 .await?
                 {
                     return Ok(Renewed::Skipped);
                 }
-                let mut payment =
-                    self.renewal_payment(membership, key, Some(provider_payment_id), "succeeded", Some(period), None);
-                payment.amount = price;
                 let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
-                if let Some((tier_id, new_price)) = scheduled {
-                    payments::set_tier(&mut transaction, membership.id, tier_id, new_price).await?;
-                    let mut moved = membership.clone();
-                    moved.tier_id = tier_id;
-                    moved.price = new_price;
-                    let delta = membership.interval.monthly(new_price) - monthly;
-                    payments::record_event(&mut transaction, &moved, "downgraded", delta, payment_id, now).await?;
-                }
-                let kind = if membership.status == MembershipStatus::PastDue { "recovered" } else { "renewed" };
-                payments::record_event(&mut transaction, membership, kind, 0, payment_id, now).await?;
-                if let Some(payment_id) = payment_id {
-                    self.mail(&mut transaction, membership, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
-                }
-                Renewed::Paid
-            }
-            Charge::Declined { reason } => {
-                let failures = membership.failed_charges + 1;
-                let payment = self.renewal_payment(membership, key, None, "failed", None, Some(reason));
-                match after_failure(period_end, u32::try_from(failures).unwrap_or(u32::MAX), &self.retries) {
-                    AfterFailure::RetryAt(retry) => {
-                        if !payments::advance(
-                            &mut transaction,
-                            membership.id,
-                            due,
-                            membership.status.after(MembershipEvent::ChargeFailed).map_err(invalid)?,
-                            None,
-                            Some(retry),
-                            failures,
-                            Some(retry),
-                        )
-                        .await?
-                        {
-                            return Ok(Renewed::Skipped);
-                        }
-                        let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
-                        if failures == 1 {
-                            payments::record_event(&mut transaction, membership, "past_due", 0, payment_id, now)
-                                .await?;
-                        }
-                        self.mail(&mut transaction, membership, Mail::Failed { retry, attempt: failures }).await?;
-                        Renewed::Failed
-                    }
-                    AfterFailure::Expire => {
-                        if !payments::advance(
-                            &mut transaction,
-                            membership.id,
-                            due,
-                            membership.status.after(MembershipEvent::ChargeFailedFinally).map_err(invalid)?,
-                            None,
-                            None,
-                            failures,
-                            None,
-                        )
-                        .await?
-                        {
-                            return Ok(Renewed::Skipped);
-                        }
-                        let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
-                        payments::record_event(&mut transaction, membership, "expired", -monthly, payment_id, now)
-                            .await?;
-                        patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
-                        self.mail(&mut transaction, membership, Mail::Expired).await?;
-                        Renewed::Ended
-                    }
-                }
+                payments::record_event(&mut transaction, membership, "expired", -monthly, payment_id, now).await?;
+                patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
+                self.mail(&mut transaction, membership, Mail::Expired).await?;
+                Renewed::Ended
             }
         };
         transaction.commit().await.map_err(StoreError::from)?;
@@ -202,6 +231,36 @@ impl Payments {
             failure,
         }
     }
+}
+
+/// The tier a scheduled downgrade moves a membership to, with its price for the membership's
+/// billing interval.
+async fn scheduled_tier(db: &Db, membership: &Billing) -> Result<Option<(Id, i64)>, PaymentError> {
+    let scheduled = match membership.scheduled_tier_id {
+        Some(tier_id) => patron_store::tiers::find(db.pool(), membership.creator_id, tier_id).await?.map(|tier| {
+            let price = match membership.interval {
+                patron_domain::membership::BillingInterval::Month => tier.monthly_price,
+                patron_domain::membership::BillingInterval::Year => tier.yearly_price.unwrap_or(membership.price),
+            };
+            (tier.id, price)
+        }),
+        None => None,
+    };
+    Ok(scheduled)
+}
+
+/// One renewal charge of a membership, with what each of its outcomes records.
+struct Attempt<'a> {
+    membership: &'a Billing,
+    now: Timestamp,
+    /// When the charge was due, as read: `advance` changes the membership only while it still is.
+    due: Option<Timestamp>,
+    /// The end of the period being renewed; the next period and the retries count from it.
+    period_end: Timestamp,
+    /// The membership's monthly value before this charge, for the ledger.
+    monthly: i64,
+    /// The charge's idempotency key at the provider, kept on its payment.
+    key: String,
 }
 
 /// How long before a cancelled membership ends its member is reminded.
