@@ -121,150 +121,12 @@ struct Layout<'a> {
 /// Renders a template in `locale` (`cs`, otherwise English) with the link its button leads
 /// to, and an unsubscribe link when the mail belongs to a category the recipient can stop.
 pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Option<&str>) -> Rendered {
-    let czech = locale.starts_with("cs") || locale.starts_with("sk");
-    let text = |en: &str, cs: &str| if czech { cs.to_owned() } else { en.to_owned() };
-    let (subject, heading, paragraphs, button_label) = match template {
-        Template::TeamInvitation { creator_name, inviter_name } => (
-            text(&format!("Join the team of {creator_name}"), &format!("Pozvánka do týmu stránky {creator_name}")),
-            text(&format!("Help run {creator_name}"), &format!("Připojte se k týmu stránky {creator_name}")),
-            vec![
-                text(
-                    &format!(
-                        "{inviter_name} invites you to help run {creator_name} on patron: write and publish posts and moderate comments."
-                    ),
-                    &format!(
-                        "{inviter_name} vás zve, abyste pomáhali se stránkou {creator_name} na patronu: psali a zveřejňovali příspěvky a moderovali komentáře."
-                    ),
-                ),
-                text("The invitation works for seven days.", "Pozvánka platí sedm dní."),
-            ],
-            text("Accept the invitation", "Přijmout pozvánku"),
-        ),
-        Template::NewPost { creator_name, post_title, excerpt } => (
-            format!("{creator_name}: {post_title}"),
-            post_title.clone(),
-            if excerpt.is_empty() { Vec::new() } else { vec![excerpt.clone()] },
-            text("Read the post", "Přečíst příspěvek"),
-        ),
-        Template::VerifyEmail { display_name } => (
-            text("Confirm your e-mail address", "Potvrďte svou e-mailovou adresu"),
-            text(&format!("Welcome, {display_name}"), &format!("Vítejte, {display_name}")),
-            vec![
-                text(
-                    "Confirm that this address is yours, so creators' news and your receipts reach you.",
-                    "Potvrďte, že je tato adresa vaše, aby k vám došly novinky tvůrců i potvrzení plateb.",
-                ),
-                text("The link works for seven days.", "Odkaz platí sedm dní."),
-            ],
-            text("Confirm the address", "Potvrdit adresu"),
-        ),
-        Template::PasswordReset { display_name } => (
-            text("Choose a new password", "Nastavení nového hesla"),
-            text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
-            vec![
-                text(
-                    "Someone (hopefully you) asked to reset the password of your patron account. The link works for one hour.",
-                    "Někdo (snad vy) požádal o nové heslo k vašemu účtu na patronu. Odkaz platí hodinu.",
-                ),
-                text(
-                    "If it was not you, ignore this mail: your password stays as it is.",
-                    "Pokud jste to nebyli vy, e-mail ignorujte: heslo zůstane beze změny.",
-                ),
-            ],
-            text("Choose a new password", "Nastavit nové heslo"),
-        ),
-        Template::SignInLink { display_name } => (
-            text("Your sign-in link", "Váš odkaz pro přihlášení"),
-            text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
-            vec![
-                text(
-                    "Open the link and confirm to log in to patron. It works once, for fifteen minutes.",
-                    "Otevřete odkaz a potvrďte přihlášení na patron. Platí jednou, patnáct minut.",
-                ),
-                text(
-                    "If you did not ask for it, ignore this mail: nobody can log in without it.",
-                    "Pokud jste o něj nežádali, e-mail ignorujte: bez něj se nikdo nepřihlásí.",
-                ),
-            ],
-            text("Log in", "Přihlásit se"),
-        ),
-        Template::PaymentReceipt { creator_name, tier_name, amount, paid_until, reference } => (
-            text(
-                &format!("Receipt: {creator_name} — {amount}"),
-                &format!("Potvrzení platby: {creator_name} — {amount}"),
-            ),
-            text("Thank you for your support", "Děkujeme za podporu"),
-            vec![
-                text(
-                    &format!(
-                        "You paid {amount} for “{tier_name}” of {creator_name}. Your membership is paid until {paid_until}."
-                    ),
-                    &format!(
-                        "Zaplatili jste {amount} za „{tier_name}“ u {creator_name}. Členství máte zaplacené do {paid_until}."
-                    ),
-                ),
-                text(&format!("Payment reference: {reference}"), &format!("Číslo platby: {reference}")),
-            ],
-            text("Open the page", "Otevřít stránku"),
-        ),
-        Template::PaymentFailed { creator_name, amount, retry_on } => (
-            text(
-                &format!("Your payment to {creator_name} did not go through"),
-                &format!("Platba pro {creator_name} neprošla"),
-            ),
-            text("The renewal payment failed", "Obnovení členství se nepodařilo zaplatit"),
-            vec![text(
-                &format!(
-                    "We could not charge {amount} for your membership of {creator_name}. We will try again on {retry_on}; until then you keep your access."
-                ),
-                &format!(
-                    "Nepodařilo se strhnout {amount} za vaše členství u {creator_name}. Zkusíme to znovu {retry_on}; do té doby máte přístup zachovaný."
-                ),
-            )],
-            text("Your memberships", "Vaše členství"),
-        ),
-        Template::MembershipEnding { creator_name, tier_name, ends_on } => (
-            text(
-                &format!("Your membership of {creator_name} ends on {ends_on}"),
-                &format!("Vaše členství u {creator_name} končí {ends_on}"),
-            ),
-            text("Your membership ends soon", "Vaše členství brzy skončí"),
-            vec![text(
-                &format!(
-                    "You cancelled your “{tier_name}” membership of {creator_name}; it ends on {ends_on}. If you change your mind, keep it on your account page — nothing is charged until then."
-                ),
-                &format!(
-                    "Zrušili jste členství „{tier_name}“ u {creator_name}; skončí {ends_on}. Pokud si to rozmyslíte, ponechte si ho na stránce účtu — do té doby se nic nestrhne."
-                ),
-            )],
-            text("Keep my membership", "Ponechat členství"),
-        ),
-        Template::MembershipExpired { creator_name, tier_name } => (
-            text(
-                &format!("Your membership of {creator_name} has ended"),
-                &format!("Vaše členství u {creator_name} skončilo"),
-            ),
-            text("Membership ended", "Členství skončilo"),
-            vec![text(
-                &format!("Your “{tier_name}” membership of {creator_name} has ended. You can join again at any time."),
-                &format!("Vaše členství „{tier_name}“ u {creator_name} skončilo. Znovu se můžete přidat kdykoli."),
-            )],
-            text("Join again", "Přidat se znovu"),
-        ),
-        Template::Digest { items } => (
-            text(
-                &format!("Your week on patron: {} new posts", items.len()),
-                &format!("Váš týden na patronu: nové příspěvky ({})", items.len()),
-            ),
-            text("New this week", "Tento týden nově"),
-            items.iter().map(|item| format!("{}: {} — {}", item.creator_name, item.title, item.url)).collect(),
-            text("Open your feed", "Otevřít přehled"),
-        ),
-    };
-    let footer = if czech { "Posláno patronem." } else { "Sent by patron." };
-    let unsubscribe_label = if czech { "Odhlásit tyto e-maily" } else { "Unsubscribe from these e-mails" };
+    let language = Language { czech: locale.starts_with("cs") || locale.starts_with("sk") };
+    let Content { subject, heading, paragraphs, button_label } = content(template, language);
+    let footer = language.pick("Sent by patron.", "Posláno patronem.");
+    let unsubscribe_label = language.pick("Unsubscribe from these e-mails", "Odhlásit tyto e-maily");
     let html = Layout {
-        lang: if czech { "cs" } else { "en" },
+        lang: language.pick("en", "cs"),
         subject: &subject,
         heading: &heading,
         paragraphs: &paragraphs,
@@ -284,6 +146,230 @@ pub fn render(template: &Template, locale: &str, link: &str, unsubscribe_url: Op
         body.push_str(&format!("{unsubscribe_label}: {url}\n"));
     }
     Rendered { subject, text: body, html }
+}
+
+/// The language a mail is written in: Czech (also for Slovak readers) or English.
+#[derive(Clone, Copy)]
+struct Language {
+    czech: bool,
+}
+
+impl Language {
+    fn pick<'a>(self, en: &'a str, cs: &'a str) -> &'a str {
+        if self.czech { cs } else { en }
+    }
+
+    fn text(self, en: &str, cs: &str) -> String {
+        self.pick(en, cs).to_owned()
+    }
+}
+
+/// What one mail says, before it is laid out as text and HTML.
+struct Content {
+    subject: String,
+    heading: String,
+    paragraphs: Vec<String>,
+    button_label: String,
+}
+
+fn content(template: &Template, language: Language) -> Content {
+    match template {
+        Template::TeamInvitation { creator_name, inviter_name } => {
+            team_invitation(language, creator_name, inviter_name)
+        }
+        Template::NewPost { creator_name, post_title, excerpt } => {
+            new_post(language, creator_name, post_title, excerpt)
+        }
+        Template::VerifyEmail { display_name } => verify_email(language, display_name),
+        Template::PasswordReset { display_name } => password_reset(language, display_name),
+        Template::SignInLink { display_name } => sign_in_link(language, display_name),
+        Template::PaymentReceipt { creator_name, tier_name, amount, paid_until, reference } => {
+            payment_receipt(language, creator_name, tier_name, amount, paid_until, reference)
+        }
+        Template::PaymentFailed { creator_name, amount, retry_on } => {
+            payment_failed(language, creator_name, amount, retry_on)
+        }
+        Template::MembershipEnding { creator_name, tier_name, ends_on } => {
+            membership_ending(language, creator_name, tier_name, ends_on)
+        }
+        Template::MembershipExpired { creator_name, tier_name } => {
+            membership_expired(language, creator_name, tier_name)
+        }
+        Template::Digest { items } => digest(language, items),
+    }
+}
+
+fn team_invitation(t: Language, creator_name: &str, inviter_name: &str) -> Content {
+    Content {
+        subject: t.text(&format!("Join the team of {creator_name}"), &format!("Pozvánka do týmu stránky {creator_name}")),
+        heading: t.text(&format!("Help run {creator_name}"), &format!("Připojte se k týmu stránky {creator_name}")),
+        paragraphs: vec![
+            t.text(
+                &format!(
+                    "{inviter_name} invites you to help run {creator_name} on patron: write and publish posts and moderate comments."
+                ),
+                &format!(
+                    "{inviter_name} vás zve, abyste pomáhali se stránkou {creator_name} na patronu: psali a zveřejňovali příspěvky a moderovali komentáře."
+                ),
+            ),
+            t.text("The invitation works for seven days.", "Pozvánka platí sedm dní."),
+        ],
+        button_label: t.text("Accept the invitation", "Přijmout pozvánku"),
+    }
+}
+
+fn new_post(t: Language, creator_name: &str, post_title: &str, excerpt: &str) -> Content {
+    Content {
+        subject: format!("{creator_name}: {post_title}"),
+        heading: post_title.to_owned(),
+        paragraphs: if excerpt.is_empty() { Vec::new() } else { vec![excerpt.to_owned()] },
+        button_label: t.text("Read the post", "Přečíst příspěvek"),
+    }
+}
+
+fn verify_email(t: Language, display_name: &str) -> Content {
+    Content {
+        subject: t.text("Confirm your e-mail address", "Potvrďte svou e-mailovou adresu"),
+        heading: t.text(&format!("Welcome, {display_name}"), &format!("Vítejte, {display_name}")),
+        paragraphs: vec![
+            t.text(
+                "Confirm that this address is yours, so creators' news and your receipts reach you.",
+                "Potvrďte, že je tato adresa vaše, aby k vám došly novinky tvůrců i potvrzení plateb.",
+            ),
+            t.text("The link works for seven days.", "Odkaz platí sedm dní."),
+        ],
+        button_label: t.text("Confirm the address", "Potvrdit adresu"),
+    }
+}
+
+fn password_reset(t: Language, display_name: &str) -> Content {
+    Content {
+        subject: t.text("Choose a new password", "Nastavení nového hesla"),
+        heading: t.text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+        paragraphs: vec![
+            t.text(
+                "Someone (hopefully you) asked to reset the password of your patron account. The link works for one hour.",
+                "Někdo (snad vy) požádal o nové heslo k vašemu účtu na patronu. Odkaz platí hodinu.",
+            ),
+            t.text(
+                "If it was not you, ignore this mail: your password stays as it is.",
+                "Pokud jste to nebyli vy, e-mail ignorujte: heslo zůstane beze změny.",
+            ),
+        ],
+        button_label: t.text("Choose a new password", "Nastavit nové heslo"),
+    }
+}
+
+fn sign_in_link(t: Language, display_name: &str) -> Content {
+    Content {
+        subject: t.text("Your sign-in link", "Váš odkaz pro přihlášení"),
+        heading: t.text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+        paragraphs: vec![
+            t.text(
+                "Open the link and confirm to log in to patron. It works once, for fifteen minutes.",
+                "Otevřete odkaz a potvrďte přihlášení na patron. Platí jednou, patnáct minut.",
+            ),
+            t.text(
+                "If you did not ask for it, ignore this mail: nobody can log in without it.",
+                "Pokud jste o něj nežádali, e-mail ignorujte: bez něj se nikdo nepřihlásí.",
+            ),
+        ],
+        button_label: t.text("Log in", "Přihlásit se"),
+    }
+}
+
+fn payment_receipt(
+    t: Language,
+    creator_name: &str,
+    tier_name: &str,
+    amount: &str,
+    paid_until: &str,
+    reference: &str,
+) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Receipt: {creator_name} — {amount}"),
+            &format!("Potvrzení platby: {creator_name} — {amount}"),
+        ),
+        heading: t.text("Thank you for your support", "Děkujeme za podporu"),
+        paragraphs: vec![
+            t.text(
+                &format!(
+                    "You paid {amount} for “{tier_name}” of {creator_name}. Your membership is paid until {paid_until}."
+                ),
+                &format!(
+                    "Zaplatili jste {amount} za „{tier_name}“ u {creator_name}. Členství máte zaplacené do {paid_until}."
+                ),
+            ),
+            t.text(&format!("Payment reference: {reference}"), &format!("Číslo platby: {reference}")),
+        ],
+        button_label: t.text("Open the page", "Otevřít stránku"),
+    }
+}
+
+fn payment_failed(t: Language, creator_name: &str, amount: &str, retry_on: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Your payment to {creator_name} did not go through"),
+            &format!("Platba pro {creator_name} neprošla"),
+        ),
+        heading: t.text("The renewal payment failed", "Obnovení členství se nepodařilo zaplatit"),
+        paragraphs: vec![t.text(
+            &format!(
+                "We could not charge {amount} for your membership of {creator_name}. We will try again on {retry_on}; until then you keep your access."
+            ),
+            &format!(
+                "Nepodařilo se strhnout {amount} za vaše členství u {creator_name}. Zkusíme to znovu {retry_on}; do té doby máte přístup zachovaný."
+            ),
+        )],
+        button_label: t.text("Your memberships", "Vaše členství"),
+    }
+}
+
+fn membership_ending(t: Language, creator_name: &str, tier_name: &str, ends_on: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Your membership of {creator_name} ends on {ends_on}"),
+            &format!("Vaše členství u {creator_name} končí {ends_on}"),
+        ),
+        heading: t.text("Your membership ends soon", "Vaše členství brzy skončí"),
+        paragraphs: vec![t.text(
+            &format!(
+                "You cancelled your “{tier_name}” membership of {creator_name}; it ends on {ends_on}. If you change your mind, keep it on your account page — nothing is charged until then."
+            ),
+            &format!(
+                "Zrušili jste členství „{tier_name}“ u {creator_name}; skončí {ends_on}. Pokud si to rozmyslíte, ponechte si ho na stránce účtu — do té doby se nic nestrhne."
+            ),
+        )],
+        button_label: t.text("Keep my membership", "Ponechat členství"),
+    }
+}
+
+fn membership_expired(t: Language, creator_name: &str, tier_name: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Your membership of {creator_name} has ended"),
+            &format!("Vaše členství u {creator_name} skončilo"),
+        ),
+        heading: t.text("Membership ended", "Členství skončilo"),
+        paragraphs: vec![t.text(
+            &format!("Your “{tier_name}” membership of {creator_name} has ended. You can join again at any time."),
+            &format!("Vaše členství „{tier_name}“ u {creator_name} skončilo. Znovu se můžete přidat kdykoli."),
+        )],
+        button_label: t.text("Join again", "Přidat se znovu"),
+    }
+}
+
+fn digest(t: Language, items: &[DigestItem]) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Your week on patron: {} new posts", items.len()),
+            &format!("Váš týden na patronu: nové příspěvky ({})", items.len()),
+        ),
+        heading: t.text("New this week", "Tento týden nově"),
+        paragraphs: items.iter().map(|item| format!("{}: {} — {}", item.creator_name, item.title, item.url)).collect(),
+        button_label: t.text("Open your feed", "Otevřít přehled"),
+    }
 }
 
 #[cfg(test)]

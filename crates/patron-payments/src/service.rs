@@ -1,0 +1,53 @@
+//! [`Payments`]: the providers this install offers, made from the settings, and what every
+//! payment step shares.
+
+use crate::{PaymentError, Provider, gpwebpay, sandbox};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The providers this install offers, and where its pages are.
+#[derive(Clone)]
+pub struct Payments {
+    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
+    /// The sandbox, when it is on.
+    pub sandbox: Option<Arc<sandbox::Sandbox>>,
+    /// The public URL without its trailing slash: mails link to pages under it.
+    pub(crate) base_url: String,
+    /// When a failed renewal charge is tried again, counted from when it was due.
+    pub(crate) retries: Vec<std::time::Duration>,
+}
+
+impl Payments {
+    /// The providers the settings enable; fails when a provider's keys cannot be used.
+    pub fn from_settings(
+        settings: &patron_settings::Settings,
+        secret_key: &patron_settings::SecretString,
+    ) -> Result<Self, PaymentError> {
+        let mut providers: BTreeMap<&'static str, Arc<dyn Provider>> = BTreeMap::new();
+        if let Some(gp) = &settings.gpwebpay {
+            let provider = gpwebpay::GpWebpay::from_settings(gp, &settings.public_url)
+                .map_err(|e| PaymentError::Provider(format!("GP webpay: {e}")))?;
+            providers.insert("gpwebpay", Arc::new(provider));
+        }
+        let sandbox = settings.payment_sandbox.then(|| Arc::new(sandbox::Sandbox::new(secret_key)));
+        if let Some(sandbox) = &sandbox {
+            providers.insert("sandbox", sandbox.clone());
+        }
+        Ok(Self {
+            providers,
+            sandbox,
+            base_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
+            retries: settings.renewal_retries.clone(),
+        })
+    }
+
+    /// The provider new checkouts use, if any is enabled.
+    pub fn default_provider(&self) -> Option<&'static str> {
+        self.providers.keys().next().copied()
+    }
+
+    /// A provider by name.
+    pub fn provider(&self, name: &str) -> Result<&Arc<dyn Provider>, PaymentError> {
+        self.providers.get(name).ok_or_else(|| PaymentError::UnknownProvider(name.to_owned()))
+    }
+}

@@ -1,0 +1,283 @@
+//! Typing the raw values into [`Settings`]: each setting is read in a fixed order and every
+//! problem is recorded, so one run reports all of them in that order.
+
+use crate::raw::RawValues;
+use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
+use crate::{GpWebpaySettings, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+impl Settings {
+    /// Types every raw value, in the order its problems are reported in, then checks the rules
+    /// between settings.
+    pub(crate) fn from_raw(raw: &RawValues, warnings: Vec<String>, problems: &mut Vec<String>) -> Self {
+        let mut p = Parser { raw, problems };
+
+        let data_dir = p.get("data_dir").map(|(v, _)| PathBuf::from(v)).unwrap_or_else(|| PathBuf::from("./data"));
+        let listen = p.parse("listen", ListenAddr::parse).unwrap_or_else(ListenAddr::default_listen);
+        let public_url = match p.parse("public_url", values::parse_public_url) {
+            Some(url) => url,
+            None => listen.default_public_url(),
+        };
+        let database_url = p
+            .parse("database_url", DatabaseUrl::parse)
+            .unwrap_or_else(|| DatabaseUrl::Sqlite { path: data_dir.join("patron.db") });
+        let database_max_connections = p.number("database_max_connections", 1, 1000).unwrap_or(10);
+        let storage_url = p
+            .parse("storage_url", StorageUrl::parse)
+            .unwrap_or_else(|| StorageUrl::File { root: data_dir.join("storage") });
+        let s3_access_key_id = p.parse("s3_access_key_id", |v| Ok(v.to_owned())).filter(|v| !v.is_empty());
+        let s3_secret_access_key =
+            p.parse("s3_secret_access_key", |v| Ok(SecretString::new(v))).filter(|v| !v.expose().is_empty());
+        let media = p.media();
+        let payment_sandbox = p.payment_sandbox();
+        let renewal_retries = p.renewal_retries();
+        let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
+        let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
+        let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
+        let mail_from = p.mail_from(&public_url);
+        let secret_key = p.secret_key();
+        let log_format = p.parse("log_format", LogFormat::parse);
+        let log_level = p.log_level();
+        let trusted_proxies = p.parse("trusted_proxies", values::parse_proxies).unwrap_or_default();
+        let metrics_listen = p.parse("metrics_listen", ListenAddr::parse);
+        let otlp_endpoint = p.parse("otlp_endpoint", values::parse_http_url);
+        let shutdown_grace = p.duration("shutdown_grace").unwrap_or(Duration::from_secs(25));
+        let shutdown_delay = p.duration("shutdown_delay").unwrap_or(Duration::ZERO);
+        let request_timeout = p.duration("request_timeout").unwrap_or(Duration::from_secs(30));
+        let body_limit = p.size("body_limit").unwrap_or(1024 * 1024);
+        let session_ttl = p.duration("session_ttl").unwrap_or(Duration::from_secs(30 * 24 * 3600));
+        let login_max_attempts_per_account = p.number("login_max_attempts_per_account", 1, 1_000_000).unwrap_or(5);
+        let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(20);
+        let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
+        let max_tiers = p.number("max_tiers", 1, 100).unwrap_or(10);
+        let worker_concurrency = p.number("worker_concurrency", 1, 256).unwrap_or(4);
+        let job_lease = p.duration("job_lease").unwrap_or(Duration::from_secs(60));
+        let smtp_timeout = p.duration("smtp_timeout").unwrap_or(Duration::from_secs(30));
+        let schedules = p.schedules();
+
+        let settings = Settings {
+            data_dir,
+            listen,
+            public_url,
+            database_url,
+            database_max_connections,
+            storage_url,
+            s3_access_key_id,
+            s3_secret_access_key,
+            media,
+            payment_sandbox: false,
+            renewal_retries,
+            gpwebpay_merchant_number,
+            gpwebpay,
+            cache_url,
+            smtp_url,
+            mail_from,
+            smtp_timeout,
+            secret_key,
+            log_format,
+            log_level,
+            trusted_proxies,
+            metrics_listen,
+            otlp_endpoint,
+            shutdown_grace,
+            shutdown_delay,
+            request_timeout,
+            body_limit,
+            session_ttl,
+            login_max_attempts_per_account,
+            login_max_attempts_per_ip,
+            login_window,
+            max_tiers,
+            worker_concurrency,
+            job_lease,
+            schedules,
+            warnings,
+        };
+        let mut settings = settings;
+        settings.payment_sandbox = payment_sandbox.unwrap_or(settings.mode() == Mode::Embedded);
+        settings.cross_check(raw, problems);
+        settings
+    }
+}
+
+/// Typed reads of raw values that record problems instead of failing fast.
+struct Parser<'a> {
+    raw: &'a RawValues,
+    problems: &'a mut Vec<String>,
+}
+
+impl Parser<'_> {
+    fn get(&self, key: &str) -> Option<(String, Origin)> {
+        self.raw.get(key).cloned()
+    }
+
+    fn secret(key: &str) -> bool {
+        RawValues::definition(key).is_some_and(|d| d.secret)
+    }
+
+    /// Parses the value of `key` with `parse`, whose error says what was expected.
+    fn parse<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let (value, origin) = self.get(key)?;
+        match parse(value.trim()) {
+            Ok(parsed) => Some(parsed),
+            Err(expected) => {
+                let message = if Self::secret(key) {
+                    // never echo a secret value, not even a broken one
+                    format!("{origin}: {}", expected.replace(value.trim(), "[redacted]"))
+                } else {
+                    format!("{origin}: {expected}")
+                };
+                self.problems.push(message);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, key: &str, min: u32, max: u32) -> Option<u32> {
+        self.parse(key, |value| match value.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{value:?} is not a whole number from {min} to {max}")),
+        })
+    }
+
+    fn duration(&mut self, key: &str) -> Option<Duration> {
+        self.parse(key, values::parse_duration)
+    }
+
+    fn size(&mut self, key: &str) -> Option<usize> {
+        self.parse(key, values::parse_size)
+    }
+}
+
+/// The steps of [`Settings::from_raw`] that read a group of settings or take more than a line.
+impl Parser<'_> {
+    /// Upload limits and the video tool.
+    fn media(&mut self) -> MediaSettings {
+        MediaSettings {
+            url_ttl: self.duration("media_url_ttl").unwrap_or(Duration::from_secs(300)),
+            max_image: self.size("upload_max_image").unwrap_or(25 << 20) as u64,
+            max_video: self.size("upload_max_video").unwrap_or(4 << 30) as u64,
+            max_audio: self.size("upload_max_audio").unwrap_or(1 << 30) as u64,
+            max_document: self.size("upload_max_document").unwrap_or(25 << 20) as u64,
+            uploads_per_hour: self.number("uploads_per_hour", 1, 1_000_000).unwrap_or(120),
+            image_max_pixels: u64::from(
+                self.number("image_max_pixels", 1_000_000, 1_000_000_000).unwrap_or(50_000_000),
+            ),
+            ffmpeg: match self.get("ffmpeg") {
+                Some((value, _)) if value.trim().is_empty() => None,
+                Some((value, _)) => Some(PathBuf::from(value.trim())),
+                None => values::find_program("ffmpeg"),
+            },
+        }
+    }
+
+    /// Whether the sandbox gateway was switched on or off; `None` (not given, or blank) leaves
+    /// it to the mode.
+    fn payment_sandbox(&mut self) -> Option<bool> {
+        self.parse("payment_sandbox", |value| match value.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Ok(Some(true)),
+            "false" | "off" | "no" | "0" => Ok(Some(false)),
+            "" => Ok(None),
+            _ => Err(format!("{value:?} is not true or false")),
+        })
+        .flatten()
+    }
+
+    /// When failed renewal charges are tried again: one, three and seven days by default.
+    fn renewal_retries(&mut self) -> Vec<Duration> {
+        self.parse("renewal_retries", |value| {
+            value.split(',').map(str::trim).filter(|d| !d.is_empty()).map(values::parse_duration).collect()
+        })
+        .unwrap_or_else(|| {
+            vec![Duration::from_secs(86_400), Duration::from_secs(3 * 86_400), Duration::from_secs(7 * 86_400)]
+        })
+    }
+
+    /// The merchant number, and GP webpay when all of its settings are given: some but not all
+    /// of them is a problem, not a silently disabled gateway.
+    fn gpwebpay(&mut self) -> (Option<String>, Option<GpWebpaySettings>) {
+        let gpwebpay_merchant_number = self.parse("gpwebpay_merchant_number", |value| {
+            if !value.is_empty() && value.len() <= 32 && value.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(value.to_owned())
+            } else {
+                Err(format!("{value:?} is not a merchant number: digits only, as text"))
+            }
+        });
+        let gpwebpay_url = self.parse("gpwebpay_url", values::parse_http_url);
+        let gpwebpay_private_key = self.parse("gpwebpay_private_key", |v| Ok(SecretString::new(v)));
+        let gpwebpay_private_key_password = self.parse("gpwebpay_private_key_password", |v| Ok(SecretString::new(v)));
+        let gpwebpay_public_key = self.parse("gpwebpay_public_key", |v| Ok(v.to_owned()));
+        let gpwebpay = match (
+            &gpwebpay_merchant_number,
+            gpwebpay_private_key,
+            gpwebpay_private_key_password,
+            gpwebpay_public_key,
+        ) {
+            (Some(number), Some(key), Some(password), Some(public_key)) => Some(GpWebpaySettings {
+                url: gpwebpay_url.unwrap_or_else(|| {
+                    url::Url::parse("https://3dsecure.gpwebpay.com/pgw/order.do").unwrap_or_else(|_| unreachable!())
+                }),
+                merchant_number: number.clone(),
+                private_key: key,
+                private_key_password: password,
+                public_key,
+            }),
+            (_, None, None, None) => None,
+            _ => {
+                self.problems.push(
+                    "PATRON_GPWEBPAY_*: set all of MERCHANT_NUMBER, PRIVATE_KEY, PRIVATE_KEY_PASSWORD and PUBLIC_KEY, or none"
+                        .to_owned(),
+                );
+                None
+            }
+        };
+        (gpwebpay_merchant_number, gpwebpay)
+    }
+
+    /// The sender; by default at the public URL's domain, when it has a dot.
+    fn mail_from(&mut self, public_url: &url::Url) -> String {
+        self.parse("mail_from", values::parse_mailbox).unwrap_or_else(|| {
+            format!(
+                "patron <noreply@{}>",
+                public_url.host_str().filter(|h| h.contains('.')).unwrap_or("patron.invalid")
+            )
+        })
+    }
+
+    /// The key that signs tokens; a short one is refused without echoing it.
+    fn secret_key(&mut self) -> Option<SecretString> {
+        self.parse("secret_key", |value| {
+            if value.chars().count() < 32 {
+                Err("is too short: use at least 32 random characters (e.g. `openssl rand -base64 48`)".to_owned())
+            } else {
+                Ok(SecretString::new(value))
+            }
+        })
+    }
+
+    /// Log filter directives, refused here when the subscriber could not read them.
+    fn log_level(&mut self) -> String {
+        self.parse("log_level", |value| {
+            tracing_subscriber::EnvFilter::try_new(value)
+                .map(|_| value.to_owned())
+                .map_err(|e| format!("{value:?} is not a log filter ({e}); e.g. info or patron=debug,sqlx=warn"))
+        })
+        .unwrap_or_else(|| "info".to_owned())
+    }
+
+    /// Each scheduled job's cron expression: its default when not given, none when blank.
+    fn schedules(&mut self) -> BTreeMap<&'static str, Option<String>> {
+        let mut schedules = BTreeMap::new();
+        for (name, key, default) in SCHEDULES {
+            let expression = match self.get(key) {
+                Some((value, _)) if value.trim().is_empty() => None,
+                Some(_) => self.parse(key, values::parse_cron).map(Some).unwrap_or(None),
+                None => Some((*default).to_owned()),
+            };
+            schedules.insert(*name, expression);
+        }
+        schedules
+    }
+}
