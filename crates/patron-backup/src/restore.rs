@@ -317,17 +317,38 @@ pub async fn restore(
     let (reader, stored_digest) = Hashing::new(open_stored(target, &chosen.name).await?);
     let (plain, plain_digest) = Hashing::new(undo(Box::pin(reader), backup, target, identity).await?);
     let plain: Reader = Box::pin(plain);
-    let checked = |digest: &Digest, plain: &Digest| -> Result<(), String> {
-        compare_stored(manifest.as_ref(), digest)?;
-        if let Some(manifest) = &manifest {
-            let (sha256, size) = digest_of(plain);
+    let expected = Expected { manifest, stored: stored_digest, plain: plain_digest };
+    let detail = restore_into(&backup.source, to, plain, &expected).await?;
+    Ok(Restored { name: chosen.name, into: to.to_owned(), plain_size: digest_of(&expected.plain).1, detail })
+}
+
+/// What a restore read, and the manifest it must match when there is one.
+struct Expected {
+    manifest: Option<Manifest>,
+    /// The stored bytes read.
+    stored: Digest,
+    /// The bytes after the middlewares were undone.
+    plain: Digest,
+}
+
+impl Expected {
+    /// Whether the stored bytes and the contents match the manifest.
+    fn checked(&self) -> Result<(), String> {
+        compare_stored(self.manifest.as_ref(), &self.stored)?;
+        if let Some(manifest) = &self.manifest {
+            let (sha256, size) = digest_of(&self.plain);
             if manifest.plain_sha256 != sha256 || manifest.plain_size != size {
                 return Err(format!("the restored contents differ from the manifest ({size} bytes, SHA-256 {sha256})"));
             }
         }
         Ok(())
-    };
-    let detail = match &backup.source {
+    }
+}
+
+/// Streams the contents into what `to` names, as the source's kind requires; returns what it
+/// was restored into.
+async fn restore_into(source: &Source, to: &str, plain: Reader, expected: &Expected) -> Result<String, String> {
+    Ok(match source {
         Source::Postgres(_) => {
             let (url, password) = split_password(to, &["postgres", "postgresql"])?;
             let mut command = Command::new("pg_restore");
@@ -335,7 +356,7 @@ pub async fn restore(
                 .args(["--no-owner", "--no-privileges", "--exit-on-error", "--no-password"])
                 .arg(format!("--dbname={url}"));
             into_tool(command, "pg_restore", password.map(|p| ("PGPASSWORD", p)), plain).await?;
-            checked(&stored_digest, &plain_digest)?;
+            expected.checked()?;
             format!("pg_restore into {}", shown_url(&url))
         }
         Source::PostgresServer(_) => {
@@ -343,68 +364,68 @@ pub async fn restore(
             let mut command = Command::new("psql");
             command.args(["--no-psqlrc", "--quiet", "--no-password"]).arg(format!("--dbname={url}"));
             into_tool(command, "psql", password.map(|p| ("PGPASSWORD", p)), plain).await?;
-            checked(&stored_digest, &plain_digest)?;
+            expected.checked()?;
             format!("psql into {}", shown_url(&url))
         }
-        Source::Mysql(_) | Source::MysqlServer(_) => {
-            let parsed = url::Url::parse(to)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "mysql" | "mariadb"))
-                .ok_or_else(|| format!("--to {to:?}: expected mysql://user:password@host:3306/database"))?;
-            let mut command = Command::new("mysql");
-            command
-                .args(["--host", parsed.host_str().unwrap_or("127.0.0.1")])
-                .args(["--port", &parsed.port().unwrap_or(3306).to_string()]);
-            if !parsed.username().is_empty() {
-                command.args(["--user", parsed.username()]);
-            }
-            let database = parsed.path().trim_start_matches('/').to_owned();
-            if !database.is_empty() {
-                command.arg(&database);
-            }
-            let password = parsed.password().map(percent_decode);
-            into_tool(command, "mysql", password.map(|p| ("MYSQL_PWD", p)), plain).await?;
-            checked(&stored_digest, &plain_digest)?;
-            format!("mysql into {}:{}/{database}", parsed.host_str().unwrap_or_default(), parsed.port().unwrap_or(3306))
-        }
+        Source::Mysql(_) | Source::MysqlServer(_) => into_mysql(to, plain, expected).await?,
         Source::Sqlite(_) => {
             let path = crate::source::sqlite_path(to);
-            into_file(
-                &path,
-                plain,
-                |partial| Box::pin(sqlite_integrity(partial)),
-                || checked(&stored_digest, &plain_digest),
-            )
-            .await?;
+            into_file(&path, plain, |partial| Box::pin(sqlite_integrity(partial)), || expected.checked()).await?;
             format!("SQLite database {} (integrity_check ok)", path.display())
         }
         Source::SingleFile(_) | Source::Redis(_) => {
             let path = std::path::PathBuf::from(to);
-            into_file(&path, plain, |_| Box::pin(async { Ok(()) }), || checked(&stored_digest, &plain_digest)).await?;
+            into_file(&path, plain, |_| Box::pin(async { Ok(()) }), || expected.checked()).await?;
             format!("file {}", path.display())
         }
-        Source::Dir(_) => {
-            let folder = std::path::PathBuf::from(to);
-            tokio::fs::create_dir_all(&folder).await.map_err(|e| format!("cannot create {to}: {e}"))?;
-            let mut entries = tokio::fs::read_dir(&folder).await.map_err(|e| format!("cannot read {to}: {e}"))?;
-            if entries.next_entry().await.map_err(|e| e.to_string())?.is_some() {
-                return Err(format!("{to} is not empty; restore into an empty folder"));
-            }
-            let mut command = Command::new("tar");
-            command.args(["--extract", "--file=-", "--no-same-owner", "--directory"]).arg(&folder);
-            into_tool(command, "tar", None, plain).await?;
-            checked(&stored_digest, &plain_digest)?;
-            format!("folder {to}")
-        }
+        Source::Dir(_) => into_folder(to, plain, expected).await?,
         Source::Storage(source) => {
             let (access_key, secret_key) = storage_credentials(source, to);
             let storage = open_storage(to, &access_key, &secret_key)?;
             let (written, skipped) = unarchive(plain, storage).await?;
-            checked(&stored_digest, &plain_digest)?;
+            expected.checked()?;
             format!("{written} objects written, {skipped} already there with the same size, into {to}")
         }
-    };
-    Ok(Restored { name: chosen.name, into: to.to_owned(), plain_size: digest_of(&plain_digest).1, detail })
+    })
+}
+
+/// A MySQL or MariaDB dump fed to `mysql`, connected to the server and database `to` names
+/// (`mysql://user:password@host:3306/database`).
+async fn into_mysql(to: &str, plain: Reader, expected: &Expected) -> Result<String, String> {
+    let parsed = url::Url::parse(to)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "mysql" | "mariadb"))
+        .ok_or_else(|| format!("--to {to:?}: expected mysql://user:password@host:3306/database"))?;
+    let mut command = Command::new("mysql");
+    command
+        .args(["--host", parsed.host_str().unwrap_or("127.0.0.1")])
+        .args(["--port", &parsed.port().unwrap_or(3306).to_string()]);
+    if !parsed.username().is_empty() {
+        command.args(["--user", parsed.username()]);
+    }
+    let database = parsed.path().trim_start_matches('/').to_owned();
+    if !database.is_empty() {
+        command.arg(&database);
+    }
+    let password = parsed.password().map(percent_decode);
+    into_tool(command, "mysql", password.map(|p| ("MYSQL_PWD", p)), plain).await?;
+    expected.checked()?;
+    Ok(format!("mysql into {}:{}/{database}", parsed.host_str().unwrap_or_default(), parsed.port().unwrap_or(3306)))
+}
+
+/// A directory's tar stream extracted into the folder `to`, which must be empty.
+async fn into_folder(to: &str, plain: Reader, expected: &Expected) -> Result<String, String> {
+    let folder = std::path::PathBuf::from(to);
+    tokio::fs::create_dir_all(&folder).await.map_err(|e| format!("cannot create {to}: {e}"))?;
+    let mut entries = tokio::fs::read_dir(&folder).await.map_err(|e| format!("cannot read {to}: {e}"))?;
+    if entries.next_entry().await.map_err(|e| e.to_string())?.is_some() {
+        return Err(format!("{to} is not empty; restore into an empty folder"));
+    }
+    let mut command = Command::new("tar");
+    command.args(["--extract", "--file=-", "--no-same-owner", "--directory"]).arg(&folder);
+    into_tool(command, "tar", None, plain).await?;
+    expected.checked()?;
+    Ok(format!("folder {to}"))
 }
 
 /// Credentials for writing into a bucket: patron's S3 variables, else the source's own keys

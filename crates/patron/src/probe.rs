@@ -157,6 +157,55 @@ impl Prober {
             }
         }
     }
+
+    /// One request that must answer `wanted`.
+    async fn status(&self, method: Method, path: &str, wanted: StatusCode) -> Result<String, String> {
+        let call = self.call(method, path, None, None).await;
+        expect(&call, wanted).map(|()| call.line)
+    }
+
+    /// The creator page `slug` names, or the newest public one (then `slug` is set to it).
+    async fn creator_page(&self, slug: &mut Option<String>) -> Result<String, String> {
+        let mut lines = Vec::new();
+        if slug.is_none() {
+            let call = self.call(Method::GET, "/api/v1/creators", None, None).await;
+            expect(&call, StatusCode::OK)?;
+            *slug = call
+                .body
+                .as_ref()
+                .and_then(|body| body["creators"].get(0))
+                .and_then(|creator| creator["slug"].as_str())
+                .map(str::to_owned);
+            if slug.is_none() {
+                return Err(format!("{}, but no creator page to probe (pass --creator)", call.line));
+            }
+            lines.push(call.line);
+        }
+        let path = format!("/{}", slug.as_deref().unwrap_or_default());
+        let call = self.call(Method::GET, &path, None, None).await;
+        expect(&call, StatusCode::OK)?;
+        lines.push(call.line);
+        Ok(lines.join(", "))
+    }
+
+    /// The newest post of the creator page `slug`, as a page and, logged in, through the API.
+    async fn post_page(&self, slug: &str, token: Option<&str>) -> Result<String, String> {
+        let list = self.call(Method::GET, &format!("/api/v1/creators/{slug}/posts"), token, None).await;
+        expect(&list, StatusCode::OK)?;
+        let Some(post) = list.body.as_ref().and_then(|body| body["posts"].get(0)).and_then(|post| post["id"].as_str())
+        else {
+            return Err(format!("{}, but the page has no post to probe", list.line));
+        };
+        let page = self.call(Method::GET, &format!("/{slug}/posts/{post}"), None, None).await;
+        expect(&page, StatusCode::OK)?;
+        let mut lines = vec![list.line, page.line];
+        if token.is_some() {
+            let api = self.call(Method::GET, &format!("/api/v1/creators/{slug}/posts/{post}"), token, None).await;
+            expect(&api, StatusCode::OK)?;
+            lines.push(api.line);
+        }
+        Ok(lines.join(", "))
+    }
 }
 
 /// Times `check` as one step.
@@ -207,54 +256,47 @@ pub async fn run(options: Options) -> Report {
     }
     let prober = Prober { client, base };
 
-    step(&mut steps, "liveness", async {
-        let call = prober.call(Method::HEAD, "/healthz", None, None).await;
-        expect(&call, StatusCode::OK).map(|()| call.line)
-    })
-    .await;
-
-    step(&mut steps, "home", async {
-        let call = prober.call(Method::GET, "/", None, None).await;
-        expect(&call, StatusCode::OK).map(|()| call.line)
-    })
-    .await;
-
+    step(&mut steps, "liveness", prober.status(Method::HEAD, "/healthz", StatusCode::OK)).await;
+    step(&mut steps, "home", prober.status(Method::GET, "/", StatusCode::OK)).await;
     let mut slug = options.creator.clone();
-    step(&mut steps, "creator page", async {
-        let mut lines = Vec::new();
-        if slug.is_none() {
-            let call = prober.call(Method::GET, "/api/v1/creators", None, None).await;
-            expect(&call, StatusCode::OK)?;
-            slug = call
-                .body
-                .as_ref()
-                .and_then(|body| body["creators"].get(0))
-                .and_then(|creator| creator["slug"].as_str())
-                .map(str::to_owned);
-            if slug.is_none() {
-                return Err(format!("{}, but no creator page to probe (pass --creator)", call.line));
-            }
-            lines.push(call.line);
-        }
-        let path = format!("/{}", slug.as_deref().unwrap_or_default());
-        let call = prober.call(Method::GET, &path, None, None).await;
-        expect(&call, StatusCode::OK)?;
-        lines.push(call.line);
-        Ok(lines.join(", "))
-    })
-    .await;
-
+    step(&mut steps, "creator page", prober.creator_page(&mut slug)).await;
     let mut token = None;
+    log_in(&mut steps, &prober, &options, &mut token).await;
+    if let Some(slug) = slug.as_deref() {
+        step(&mut steps, "post page", prober.post_page(slug, token.as_deref())).await;
+    } else {
+        steps.push(Step {
+            name: "post page",
+            outcome: Outcome::Failed,
+            elapsed: Duration::ZERO,
+            detail: "no creator page to take a post from".to_owned(),
+        });
+    }
+    if let Some(token) = token.as_deref() {
+        // the probe's token is ended each time, so runs every minute leave no sessions behind
+        step(&mut steps, "log out", async {
+            let call = prober.call(Method::POST, "/api/v1/auth/logout", Some(token), None).await;
+            expect(&call, StatusCode::NO_CONTENT).map(|()| call.line)
+        })
+        .await;
+    }
+
+    Report { base: options.base, steps, elapsed: started.elapsed() }
+}
+
+/// The log-in step with the probe account, when one is configured; sets `token` when the
+/// site issued one.
+async fn log_in(steps: &mut Vec<Step>, prober: &Prober, options: &Options, token: &mut Option<String>) {
     match (&options.email, &options.password) {
         (Some(email), Some(password)) => {
-            step(&mut steps, "log in", async {
+            step(steps, "log in", async {
                 let body = json!({"email": email, "password": password, "token_name": "patron probe"});
                 let call = prober.call(Method::POST, "/api/v1/auth/login", None, Some(body)).await;
                 expect(&call, StatusCode::OK)?;
                 let Some(issued) = call.body.as_ref().and_then(|body| body["token"].as_str()) else {
                     return Err(format!("{}, but the answer holds no token", call.line));
                 };
-                token = Some(issued.to_owned());
+                *token = Some(issued.to_owned());
                 let me = prober.call(Method::GET, "/api/v1/me", token.as_deref(), None).await;
                 expect(&me, StatusCode::OK)?;
                 Ok(format!("{}, {}", call.line, me.line))
@@ -280,47 +322,4 @@ pub async fn run(options: Options) -> Report {
             detail: "PATRON_PROBE_PASSWORD but no e-mail address (--email or PATRON_PROBE_EMAIL)".to_owned(),
         }),
     }
-
-    if let Some(slug) = slug.as_deref() {
-        step(&mut steps, "post page", async {
-            let list =
-                prober.call(Method::GET, &format!("/api/v1/creators/{slug}/posts"), token.as_deref(), None).await;
-            expect(&list, StatusCode::OK)?;
-            let Some(post) =
-                list.body.as_ref().and_then(|body| body["posts"].get(0)).and_then(|post| post["id"].as_str())
-            else {
-                return Err(format!("{}, but the page has no post to probe", list.line));
-            };
-            let page = prober.call(Method::GET, &format!("/{slug}/posts/{post}"), None, None).await;
-            expect(&page, StatusCode::OK)?;
-            let mut lines = vec![list.line, page.line];
-            if token.is_some() {
-                let api = prober
-                    .call(Method::GET, &format!("/api/v1/creators/{slug}/posts/{post}"), token.as_deref(), None)
-                    .await;
-                expect(&api, StatusCode::OK)?;
-                lines.push(api.line);
-            }
-            Ok(lines.join(", "))
-        })
-        .await;
-    } else {
-        steps.push(Step {
-            name: "post page",
-            outcome: Outcome::Failed,
-            elapsed: Duration::ZERO,
-            detail: "no creator page to take a post from".to_owned(),
-        });
-    }
-
-    if let Some(token) = token.as_deref() {
-        // the probe's token is ended each time, so runs every minute leave no sessions behind
-        step(&mut steps, "log out", async {
-            let call = prober.call(Method::POST, "/api/v1/auth/logout", Some(token), None).await;
-            expect(&call, StatusCode::NO_CONTENT).map(|()| call.line)
-        })
-        .await;
-    }
-
-    Report { base: options.base, steps, elapsed: started.elapsed() }
 }
