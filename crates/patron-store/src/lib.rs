@@ -23,6 +23,7 @@ pub mod posts;
 mod row;
 pub mod schedule;
 pub mod sessions;
+mod sql;
 pub mod tiers;
 pub mod users;
 

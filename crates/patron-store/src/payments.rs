@@ -3,6 +3,7 @@
 //! same provider answer serialise and all but the first find the work done.
 
 use crate::row::{flag, id, opt_id, opt_time, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::membership::{BillingInterval, MembershipStatus};
 use patron_domain::{Id, Timestamp};
@@ -65,8 +66,7 @@ pub async fn insert_checkout<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     checkout: &Checkout,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO checkouts (id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
     )
@@ -89,9 +89,8 @@ pub async fn find_checkout<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     checkout_id: Id,
 ) -> Result<Option<Checkout>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(checkout_id.to_string()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(checkout_id.to_string()).fetch_optional(executor).await?;
     row.as_ref().map(checkout_from_row).transpose()
 }
 
@@ -103,8 +102,7 @@ pub async fn claim_checkout(
     status: &str,
     failure: Option<&str>,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let claimed = sqlx::query(
+    let claimed = sql::query(
         "UPDATE checkouts SET status = $2, failure = $3, updated_at = $4 WHERE id = $1 AND status = 'pending'",
     )
     .bind(checkout_id.to_string())
@@ -124,8 +122,7 @@ pub async fn set_provider_order(
     provider: &str,
     order: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("UPDATE checkouts SET provider_order = $3 WHERE id = $1 AND provider = $2")
+    let result = sql::query("UPDATE checkouts SET provider_order = $3 WHERE id = $1 AND provider = $2")
         .bind(checkout_id.to_string())
         .bind(provider.to_owned())
         .bind(order.to_owned())
@@ -145,8 +142,7 @@ pub async fn set_checkout_membership(
     checkout_id: Id,
     membership_id: Id,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE checkouts SET membership_id = $2 WHERE id = $1")
+    sql::query("UPDATE checkouts SET membership_id = $2 WHERE id = $1")
         .bind(checkout_id.to_string())
         .bind(membership_id.to_string())
         .execute(&mut *connection)
@@ -245,8 +241,7 @@ pub struct NewPayment {
 pub async fn insert_payment(connection: &mut sqlx::AnyConnection, new: &NewPayment) -> Result<Option<Id>, StoreError> {
     let payment_id = Id::new();
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO payments (id, membership_id, checkout_id, user_id, creator_id, provider, provider_payment_id, \
          idempotency_key, kind, status, amount, currency, period_start, period_end, failure, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) ON CONFLICT DO NOTHING",
@@ -277,17 +272,15 @@ pub async fn find_payment<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     payment_id: Id,
 ) -> Result<Option<Payment>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(payment_id.to_string()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(payment_id.to_string()).fetch_optional(executor).await?;
     row.as_ref().map(payment_from_row).transpose()
 }
 
 /// Marks a succeeded payment refunded (once: false when it was not `succeeded`).
 pub async fn claim_refund(connection: &mut sqlx::AnyConnection, payment_id: Id) -> Result<bool, StoreError> {
-    crate::count::statement();
     let done =
-        sqlx::query("UPDATE payments SET status = 'refunded', updated_at = $2 WHERE id = $1 AND status = 'succeeded'")
+        sql::query("UPDATE payments SET status = 'refunded', updated_at = $2 WHERE id = $1 AND status = 'succeeded'")
             .bind(payment_id.to_string())
             .bind(Timestamp::now().as_micros())
             .execute(&mut *connection)
@@ -303,8 +296,7 @@ pub async fn set_billing(
     provider_token: Option<&str>,
     next_charge_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE memberships SET provider = $2, provider_token = $3, next_charge_at = $4 WHERE id = $1")
+    sql::query("UPDATE memberships SET provider = $2, provider_token = $3, next_charge_at = $4 WHERE id = $1")
         .bind(membership_id.to_string())
         .bind(provider.to_owned())
         .bind(provider_token.map(str::to_owned))
@@ -392,9 +384,8 @@ pub async fn billing<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     membership_id: Id,
 ) -> Result<Option<Billing>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {BILLING_COLUMNS} FROM memberships WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(membership_id.to_string()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(membership_id.to_string()).fetch_optional(executor).await?;
     row.as_ref().map(billing_from_row).transpose()
 }
 
@@ -404,12 +395,11 @@ pub async fn due<'e>(
     now: Timestamp,
     limit: i64,
 ) -> Result<Vec<Billing>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {BILLING_COLUMNS} FROM memberships WHERE status IN ('active', 'past_due') AND next_charge_at <= $1 \
          ORDER BY next_charge_at LIMIT $2"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query)).bind(now.as_micros()).bind(limit).fetch_all(executor).await?;
+    let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(now.as_micros()).bind(limit).fetch_all(executor).await?;
     rows.iter().map(billing_from_row).collect()
 }
 
@@ -419,12 +409,11 @@ pub async fn ending<'e>(
     from: Timestamp,
     until: Timestamp,
 ) -> Result<Vec<Billing>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {BILLING_COLUMNS} FROM memberships WHERE status = 'active' AND cancel_at_period_end = $3 \
          AND current_period_end > $1 AND current_period_end <= $2 ORDER BY current_period_end LIMIT 1000"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(from.as_micros())
         .bind(until.as_micros())
         .bind(true)
@@ -438,10 +427,9 @@ pub async fn of_user<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
 ) -> Result<Vec<Billing>, StoreError> {
-    crate::count::statement();
     let query =
         format!("SELECT {BILLING_COLUMNS} FROM memberships WHERE user_id = $1 ORDER BY created_at DESC LIMIT 200");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
+    let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
     rows.iter().map(billing_from_row).collect()
 }
 
@@ -460,8 +448,7 @@ pub async fn advance(
 ) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
     let ended = (status == MembershipStatus::Expired).then_some(now);
-    crate::count::statement();
-    let changed = sqlx::query(
+    let changed = sql::query(
         "UPDATE memberships SET status = $2, \
             current_period_start = COALESCE($3, current_period_start), current_period_end = COALESCE($4, current_period_end), \
             next_charge_at = $5, failed_charges = $6, grace_until = $7, ended_at = COALESCE($8, ended_at), updated_at = $9 \
@@ -490,8 +477,7 @@ pub async fn set_tier(
     tier_id: Id,
     price: i64,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "UPDATE memberships SET tier_id = $2, price = $3, scheduled_tier_id = NULL, updated_at = $4 WHERE id = $1",
     )
     .bind(membership_id.to_string())
@@ -509,8 +495,7 @@ pub async fn schedule_tier(
     membership_id: Id,
     tier_id: Option<Id>,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE memberships SET scheduled_tier_id = $2, updated_at = $3 WHERE id = $1")
+    sql::query("UPDATE memberships SET scheduled_tier_id = $2, updated_at = $3 WHERE id = $1")
         .bind(membership_id.to_string())
         .bind(tier_id.map(|t| t.to_string()))
         .bind(Timestamp::now().as_micros())
@@ -525,8 +510,7 @@ pub async fn set_cancel_at_period_end(
     membership_id: Id,
     cancel: bool,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let changed = sqlx::query(
+    let changed = sql::query(
         "UPDATE memberships SET cancel_at_period_end = $2, updated_at = $3 \
          WHERE id = $1 AND status IN ('active', 'past_due') AND cancel_at_period_end <> $2",
     )
@@ -548,8 +532,7 @@ pub async fn record_event(
     payment_id: Option<Id>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO membership_events (id, membership_id, creator_id, user_id, tier_id, kind, mrr_delta, currency, \
          payment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -573,8 +556,7 @@ pub async fn history<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     membership_id: Id,
 ) -> Result<Vec<(String, i64, String, Timestamp)>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT kind, mrr_delta, currency, created_at FROM membership_events WHERE membership_id = $1 ORDER BY created_at, id",
     )
     .bind(membership_id.to_string())
@@ -602,8 +584,7 @@ pub struct Dashboard {
 
 /// A creator's dashboard; `since` is the start of the month.
 pub async fn dashboard(pool: &sqlx::AnyPool, creator_id: Id, since: Timestamp) -> Result<Dashboard, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT currency, CAST(SUM(mrr_delta) AS BIGINT) AS mrr FROM membership_events WHERE creator_id = $1 \
          GROUP BY currency ORDER BY currency",
     )
@@ -614,8 +595,7 @@ pub async fn dashboard(pool: &sqlx::AnyPool, creator_id: Id, since: Timestamp) -
         .iter()
         .map(|row| Ok((row.try_get("currency")?, row.try_get("mrr")?)))
         .collect::<Result<_, StoreError>>()?;
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT tiers.id, tiers.name, COUNT(memberships.id) AS supporters FROM tiers \
          LEFT JOIN memberships ON memberships.tier_id = tiers.id AND memberships.status IN ('active', 'past_due') \
          WHERE tiers.creator_id = $1 GROUP BY tiers.id, tiers.name, tiers.rank ORDER BY tiers.rank",
@@ -627,8 +607,7 @@ pub async fn dashboard(pool: &sqlx::AnyPool, creator_id: Id, since: Timestamp) -
         .iter()
         .map(|row| Ok((id(row, "id")?, row.try_get("name")?, row.try_get("supporters")?)))
         .collect::<Result<_, StoreError>>()?;
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "SELECT COUNT(CASE WHEN kind = 'created' THEN 1 END) AS created, \
                 COUNT(CASE WHEN kind IN ('expired', 'refunded') THEN 1 END) AS churned \
          FROM membership_events WHERE creator_id = $1 AND created_at >= $2",
@@ -647,12 +626,11 @@ pub async fn payments<'e>(
     user_id: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Payment>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments WHERE ($1 IS NULL OR creator_id = $1) AND ($2 IS NULL OR user_id = $2) \
          ORDER BY created_at DESC, id DESC LIMIT $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.map(|c| c.to_string()))
         .bind(user_id.map(|u| u.to_string()))
         .bind(limit)
@@ -681,8 +659,7 @@ pub async fn sandbox_open<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     payment: &SandboxPayment,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO sandbox_payments (id, checkout_id, amount, currency, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(payment.id.clone())
@@ -701,8 +678,7 @@ pub async fn sandbox_find<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     payment_id: &str,
 ) -> Result<Option<SandboxPayment>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query("SELECT id, checkout_id, amount, currency, status FROM sandbox_payments WHERE id = $1")
+    let row = sql::query("SELECT id, checkout_id, amount, currency, status FROM sandbox_payments WHERE id = $1")
         .bind(payment_id.to_owned())
         .fetch_optional(executor)
         .await?;
@@ -725,14 +701,12 @@ pub async fn sandbox_settle<'e>(
     status: &str,
     card_token: Option<&str>,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let done =
-        sqlx::query("UPDATE sandbox_payments SET status = $2, card_token = $3 WHERE id = $1 AND status = 'open'")
-            .bind(payment_id.to_owned())
-            .bind(status.to_owned())
-            .bind(card_token.map(str::to_owned))
-            .execute(executor)
-            .await?;
+    let done = sql::query("UPDATE sandbox_payments SET status = $2, card_token = $3 WHERE id = $1 AND status = 'open'")
+        .bind(payment_id.to_owned())
+        .bind(status.to_owned())
+        .bind(card_token.map(str::to_owned))
+        .execute(executor)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -741,8 +715,7 @@ pub async fn sandbox_refund<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     payment_id: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let done = sqlx::query("UPDATE sandbox_payments SET status = 'refunded' WHERE id = $1 AND status = 'paid'")
+    let done = sql::query("UPDATE sandbox_payments SET status = 'refunded' WHERE id = $1 AND status = 'paid'")
         .bind(payment_id.to_owned())
         .execute(executor)
         .await?;
@@ -754,8 +727,7 @@ pub async fn sandbox_card_declines<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     token: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query("SELECT declines FROM sandbox_cards WHERE token = $1")
+    let row = sql::query("SELECT declines FROM sandbox_cards WHERE token = $1")
         .bind(token.to_owned())
         .fetch_optional(executor)
         .await?;
@@ -768,8 +740,7 @@ pub async fn sandbox_set_card<'e>(
     token: &str,
     declines: bool,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO sandbox_cards (token, declines) VALUES ($1, $2) ON CONFLICT (token) DO UPDATE SET declines = $2",
     )
     .bind(token.to_owned())
@@ -800,8 +771,7 @@ pub struct Supporter {
 
 /// A page's live (not expired) supporters, oldest first.
 pub async fn supporters(pool: &sqlx::AnyPool, creator_id: Id) -> Result<Vec<Supporter>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT users.display_name, users.email, tiers.name AS tier, memberships.status, memberships.price, \
                 memberships.currency, memberships.created_at \
          FROM memberships JOIN users ON users.id = memberships.user_id JOIN tiers ON tiers.id = memberships.tier_id \
