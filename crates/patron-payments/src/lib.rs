@@ -226,7 +226,7 @@ impl Payments {
             let mut connection = db.begin_write().await?;
             let claimed =
                 payments::claim_checkout(&mut connection, checkout.id, "declined", Some(&answer.message)).await?;
-            connection.commit().await.map_err(StoreError::from)?;
+            connection.commit().await?;
             if claimed {
                 tracing::info!(checkout_id = %checkout.id, "checkout declined");
             }
@@ -286,7 +286,7 @@ impl Payments {
                     failure: Some("paid while already a member: refund".to_owned()),
                 };
                 payments::insert_payment(&mut transaction, &duplicate).await?;
-                transaction.commit().await.map_err(StoreError::from)?;
+                transaction.commit().await?;
                 return Ok(Settled { checkout_id: checkout.id, paid: true, first: true });
             }
             Err(patron_store::memberships::InsertMembershipError::Store(error)) => return Err(error.into()),
@@ -327,7 +327,7 @@ impl Payments {
         if let Some(payment_id) = payment_id {
             self.mail(&mut transaction, &billing, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         tracing::info!(checkout_id = %checkout.id, membership_id = %membership_id, "checkout paid: membership active");
         Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
     }
@@ -339,7 +339,7 @@ impl Payments {
         for membership in payments::ending(db.pool(), now, now.plus(REMINDER_AHEAD)).await? {
             let mut transaction = db.begin_write().await?;
             self.mail(&mut transaction, &membership, Mail::Ending).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
         }
         let mut seen = std::collections::HashSet::new();
         loop {
@@ -384,7 +384,7 @@ impl Payments {
             payments::record_event(&mut transaction, membership, "expired", -monthly, None, now).await?;
             patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
             self.mail(&mut transaction, membership, Mail::Expired).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(Renewed::Ended);
         }
         let (Some(provider_name), Some(token)) = (&membership.provider, &membership.provider_token) else {
@@ -494,7 +494,7 @@ impl Payments {
                 }
             }
         };
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(outcome)
     }
 
@@ -566,7 +566,7 @@ impl Payments {
             .await?;
             patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         tracing::info!(payment_id = %payment.id, "payment refunded; membership ended");
         Ok(true)
     }
@@ -600,13 +600,13 @@ impl Payments {
         if tier.id == membership.tier_id {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, None).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(TierChange::Unchanged);
         }
         if new_price < membership.price {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(TierChange::DowngradeScheduled);
         }
         let (Some(start), Some(end)) = (membership.current_period_start, membership.current_period_end) else {
@@ -644,7 +644,7 @@ impl Payments {
         if let Some(payment_id) = payment_id {
             self.mail(&mut transaction, &moved, Mail::Receipt { payment_id, paid_until: end }).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(TierChange::Upgraded { charged: charge })
     }
 
@@ -655,7 +655,7 @@ impl Payments {
         if changed && cancel {
             payments::record_event(&mut transaction, membership, "cancelled", 0, None, Timestamp::now()).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(changed)
     }
 

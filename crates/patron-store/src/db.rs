@@ -126,7 +126,7 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(transaction)
+        Ok(crate::Transaction::new(transaction))
     }
 
     /// Connection counts, for metrics.

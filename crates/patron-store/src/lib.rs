@@ -25,13 +25,13 @@ pub mod schedule;
 pub mod sessions;
 mod sql;
 pub mod tiers;
+mod transaction;
 pub mod users;
 
 pub use count::count_statements;
 pub use db::{Backend, Db, PoolStats};
 pub use error::StoreError;
+pub use transaction::Transaction;
 
 /// The sqlx database type every query here runs on.
 pub type Database = sqlx::Any;
-/// A transaction on either backend.
-pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;

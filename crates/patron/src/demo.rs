@@ -87,7 +87,7 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
     let creator = patron_store::creators::insert(&mut transaction, owner, "gordikey", "Gordíkey", bio)
         .await
         .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-    transaction.commit().await.map_err(StoreError::from)?;
+    transaction.commit().await?;
 
     // five contributors, as in the talk
     let mut team = Vec::new();
@@ -352,7 +352,7 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
                 patron_store::follows::follow(&mut transaction, fan, creator.id).await?;
             }
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         fans.push(fan);
         let role = match index {
             0 => "fan, tier Na granulkey",
@@ -382,19 +382,19 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoLogin>>, DemoError> {
         };
         let mut transaction = db.begin_write().await?;
         patron_store::polls::set_options(&mut transaction, *post_id, &labels).await?;
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         let options = patron_store::polls::options_for(db.pool(), &[*post_id]).await?;
         for (n, fan) in fans.iter().take(3).enumerate() {
             let choice = options[n % options.len()].id;
             let mut transaction = db.begin_write().await?;
             patron_store::polls::vote(&mut transaction, *post_id, *fan, &[choice]).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
         }
     }
     for (fan, body) in fans.iter().zip(["So cute! 🐾", "Which forest was that?", "Gordíkey for president."]) {
         let mut transaction = db.begin_write().await?;
         patron_store::comments::insert(&mut transaction, welcome, *fan, None, body).await?;
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
     }
     Ok(Some(logins))
 }
