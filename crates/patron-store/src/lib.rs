@@ -11,6 +11,7 @@ pub mod creators;
 mod db;
 mod error;
 pub mod feed_tokens;
+pub mod flags;
 pub mod follows;
 pub mod jobs;
 pub mod mail;

@@ -7,7 +7,7 @@
 use patron_domain::{DisplayName, Email, Password, PasswordHash, Timestamp};
 use patron_settings::DatabaseUrl;
 use patron_store::sessions::{self, SessionKind};
-use patron_store::{Db, count_statements, migrate, users};
+use patron_store::{Db, count_statements, flags, migrate, users};
 use patron_testkit::{TestBackend, TestDatabase};
 use sqlx::Row;
 use std::time::Duration;
@@ -139,6 +139,19 @@ on_both_backends! {
         let (status, statements) = count_statements(migrate::status(db)).await;
         assert!(status.unwrap().is_current());
         assert_eq!(statements, 2, "migrate::status: whether the table exists, then what it records");
+    }
+
+    the_read_only_flag_is_set_seen_and_cleared(db) {
+        migrate::run(db).await.unwrap();
+        assert!(!db.refresh_flags().await.unwrap());
+        flags::set_read_only(db.pool(), "a test", Timestamp::now()).await.unwrap();
+        flags::set_read_only(db.pool(), "a test again", Timestamp::now()).await.unwrap();
+        assert!(db.refresh_flags().await.unwrap());
+        assert!(db.is_read_only());
+        assert!(flags::clear_read_only(db.pool()).await.unwrap());
+        assert!(!flags::clear_read_only(db.pool()).await.unwrap(), "nothing left to clear");
+        assert!(!db.refresh_flags().await.unwrap());
+        assert!(!db.is_read_only());
     }
 
     a_write_transaction_rolls_back_as_a_whole(db) {
