@@ -332,7 +332,7 @@ impl PostFanOut {
                     enqueued += 1;
                 }
             }
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             if i64::try_from(batch.len()).unwrap_or(i64::MAX) < FAN_OUT_BATCH {
                 break;
             }

@@ -242,7 +242,7 @@ impl ProcessMedia {
         let db = &context.db;
         let mut transaction = db.begin_write().await?;
         if !media::set_ready(&mut transaction, file.id, &processed).await? {
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(());
         }
         let posts = media::posts_of(&mut *transaction, file.id).await?;
@@ -270,7 +270,7 @@ impl ProcessMedia {
                 .await?;
             }
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         tracing::info!(media_id = %file.id, kind = file.kind.as_str(), "media processed");
         self.tell_owner(context, file, "ready").await;
         Ok(())

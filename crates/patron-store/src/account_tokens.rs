@@ -2,6 +2,7 @@
 //! by link. Rows hold the SHA-256 of the token, never the token; each works once and expires.
 
 use crate::row::id;
+use crate::sql;
 use crate::{Database, Db, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -16,8 +17,7 @@ pub async fn create_email_verification<'e>(
     ttl: Duration,
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO email_verification_tokens (id, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(digest)
@@ -34,8 +34,7 @@ pub async fn create_email_verification<'e>(
 /// token is valid and the address has not changed since. Returns the user.
 pub async fn consume_email_verification(db: &Db, digest: &str, now: Timestamp) -> Result<Option<Id>, StoreError> {
     let mut transaction = db.begin_write().await?;
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "UPDATE email_verification_tokens SET consumed_at = $2 \
          WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id, email",
     )
@@ -46,8 +45,7 @@ pub async fn consume_email_verification(db: &Db, digest: &str, now: Timestamp) -
     let Some(row) = row else { return Ok(None) };
     let user_id = id(&row, "user_id")?;
     let email: String = row.try_get("email")?;
-    crate::count::statement();
-    let updated = sqlx::query(
+    let updated = sql::query(
         "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $3), updated_at = $3 WHERE id = $1 AND email = $2",
     )
     .bind(user_id.to_string())
@@ -68,8 +66,7 @@ pub async fn create_password_reset<'e>(
     ttl: Duration,
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO password_reset_tokens (id, user_id, requested_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(digest)
@@ -84,8 +81,7 @@ pub async fn create_password_reset<'e>(
 
 /// Whether a password-reset token can still be used (for showing the form).
 pub async fn password_reset_is_open(db: &Db, digest: &str, now: Timestamp) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let found: Option<String> = sqlx::query_scalar(
+    let found: Option<String> = sql::query_scalar(
         "SELECT user_id FROM password_reset_tokens WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2",
     )
     .bind(digest)
@@ -101,8 +97,7 @@ pub async fn consume_password_reset(
     digest: &str,
     now: Timestamp,
 ) -> Result<Option<Id>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "UPDATE password_reset_tokens SET consumed_at = $2 \
          WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id",
     )
@@ -121,8 +116,7 @@ pub async fn create_sign_in<'e>(
     ttl: Duration,
 ) -> Result<(), StoreError> {
     let now = Timestamp::now();
-    crate::count::statement();
-    sqlx::query("INSERT INTO sign_in_tokens (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    sql::query("INSERT INTO sign_in_tokens (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(digest)
         .bind(user_id.to_string())
         .bind(now.as_micros())
@@ -135,8 +129,7 @@ pub async fn create_sign_in<'e>(
 /// Whether a sign-in link can still be used — without using it (the page that asks for the
 /// confirming click; link scanners that open it change nothing).
 pub async fn sign_in_is_open(db: &Db, digest: &str, now: Timestamp) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let found: Option<String> = sqlx::query_scalar(
+    let found: Option<String> = sql::query_scalar(
         "SELECT user_id FROM sign_in_tokens WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2",
     )
     .bind(digest)
@@ -148,8 +141,7 @@ pub async fn sign_in_is_open(db: &Db, digest: &str, now: Timestamp) -> Result<bo
 
 /// Uses a sign-in link; returns the user. Works once.
 pub async fn consume_sign_in(db: &Db, digest: &str, now: Timestamp) -> Result<Option<Id>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "UPDATE sign_in_tokens SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id",
     )
     .bind(digest)

@@ -2,6 +2,7 @@
 //! documents, refunding payments, retrying or discarding jobs). Append-only.
 
 use crate::row::{opt_id, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -14,8 +15,7 @@ pub async fn record<'e>(
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO audit_log (id, actor_id, action, subject, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(Id::new().to_string())
@@ -34,8 +34,7 @@ pub async fn entries<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     limit: i64,
 ) -> Result<Vec<(Option<Id>, String, String, String, Timestamp)>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT actor_id, action, subject, detail, created_at FROM audit_log ORDER BY created_at DESC LIMIT $1",
     )
     .bind(limit)

@@ -1,6 +1,7 @@
 //! Comments on posts, threaded one level deep.
 
 use crate::row::{id, opt_id, opt_time, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -35,8 +36,7 @@ pub async fn insert(
     body: &str,
 ) -> Result<Id, StoreError> {
     let comment_id = Id::new();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO comments (id, post_id, author_id, parent_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(comment_id.to_string())
@@ -47,8 +47,7 @@ pub async fn insert(
     .bind(Timestamp::now().as_micros())
     .execute(&mut **transaction)
     .await?;
-    crate::count::statement();
-    sqlx::query("UPDATE posts SET comments_count = comments_count + 1 WHERE id = $1")
+    sql::query("UPDATE posts SET comments_count = comments_count + 1 WHERE id = $1")
         .bind(post_id.to_string())
         .execute(&mut **transaction)
         .await?;
@@ -61,8 +60,7 @@ pub async fn find<'e>(
     post_id: Id,
     comment_id: Id,
 ) -> Result<Option<Comment>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "SELECT comments.id, comments.post_id, comments.author_id, users.display_name AS author_name, comments.parent_id, \
                 comments.body, comments.created_at, comments.deleted_at \
          FROM comments LEFT JOIN users ON users.id = comments.author_id WHERE comments.post_id = $1 AND comments.id = $2",
@@ -94,8 +92,7 @@ pub async fn list<'e>(
     after: Option<(Timestamp, Id)>,
     limit: i64,
 ) -> Result<Vec<Comment>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT comments.id, comments.post_id, comments.author_id, users.display_name AS author_name, comments.parent_id, \
                 comments.body, comments.created_at, comments.deleted_at \
          FROM comments LEFT JOIN users ON users.id = comments.author_id \
@@ -118,8 +115,7 @@ pub async fn soft_delete(
     comment_id: Id,
     deleted_by: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE comments SET deleted_at = $3, deleted_by = $4 WHERE post_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(post_id.to_string())
@@ -131,8 +127,7 @@ pub async fn soft_delete(
     if result.rows_affected() == 0 {
         return Ok(false);
     }
-    crate::count::statement();
-    sqlx::query("UPDATE posts SET comments_count = comments_count - 1 WHERE id = $1")
+    sql::query("UPDATE posts SET comments_count = comments_count - 1 WHERE id = $1")
         .bind(post_id.to_string())
         .execute(&mut **transaction)
         .await?;

@@ -1,6 +1,7 @@
 //! Counting database statements per request (lesson 6 and 16: the platform slowed down
-//! because every query crossed the network). Every query function here records itself; the
-//! web layer runs each request inside [`count_statements`] and exports the count per route.
+//! because every query crossed the network). Every query is built through `crate::sql`, which
+//! records it; the web layer runs each request inside [`count_statements`] and exports the count
+//! per route.
 
 use std::cell::Cell;
 use std::future::Future;

@@ -2,6 +2,7 @@
 
 use crate::memberships::{MEMBERSHIP_FACT_COLUMNS, ViewerMembership, viewer_membership_from_row};
 use crate::row::{flag, id, opt_time, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::creator::{TeamRole, fold_for_search};
 use patron_domain::{Id, SecretToken, Timestamp};
@@ -84,8 +85,7 @@ pub async fn insert(
         followers_count: 0,
         created_at: now,
     };
-    crate::count::statement();
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO creators (id, slug, name, search_name, bio, is_hidden, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
@@ -103,8 +103,7 @@ pub async fn insert(
         Err(error) if error.is_unique_violation() => return Err(SlugError::Taken),
         other => other?,
     };
-    crate::count::statement();
-    sqlx::query("INSERT INTO creator_members (creator_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)")
+    sql::query("INSERT INTO creator_members (creator_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)")
         .bind(creator.id.to_string())
         .bind(owner.to_string())
         .bind(now.as_micros())
@@ -119,10 +118,9 @@ pub async fn find_by_slug<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     slug: &str,
 ) -> Result<Option<Creator>, StoreError> {
-    crate::count::statement();
     let query =
         format!("SELECT {CREATOR_COLUMNS} FROM creators WHERE creators.slug = $1 AND creators.deleted_at IS NULL");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(slug).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(slug).fetch_optional(executor).await?;
     row.as_ref().map(creator_from_row).transpose()
 }
 
@@ -131,10 +129,9 @@ pub async fn find_by_id<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<Option<Creator>, StoreError> {
-    crate::count::statement();
     let query =
         format!("SELECT {CREATOR_COLUMNS} FROM creators WHERE creators.id = $1 AND creators.deleted_at IS NULL");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).fetch_optional(executor).await?;
     row.as_ref().map(creator_from_row).transpose()
 }
 
@@ -156,7 +153,6 @@ pub async fn find_with_viewer<'e>(
     slug: &str,
     viewer: Option<Id>,
 ) -> Result<Option<(Creator, ViewerRelation)>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {CREATOR_COLUMNS}, creator_members.role AS viewer_role, follows.created_at AS viewer_follows, \
                 {MEMBERSHIP_FACT_COLUMNS} \
@@ -168,7 +164,7 @@ pub async fn find_with_viewer<'e>(
          LEFT JOIN tiers ON tiers.id = memberships.tier_id \
          WHERE creators.slug = $1 AND creators.deleted_at IS NULL"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(query))
+    let row = sql::query(sqlx::AssertSqlSafe(query))
         .bind(slug)
         .bind(viewer.map(|v| v.to_string()))
         .fetch_optional(executor)
@@ -191,8 +187,7 @@ pub async fn update<'e>(
     bio: &str,
     is_hidden: bool,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "UPDATE creators SET name = $2, search_name = $3, bio = $4, is_hidden = $5, updated_at = $6 \
          WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -213,9 +208,8 @@ pub async fn soft_delete<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
     let now = Timestamp::now();
-    sqlx::query("UPDATE creators SET deleted_at = $2, updated_at = $2, slug = slug || '~deleted~' || $3 WHERE id = $1")
+    sql::query("UPDATE creators SET deleted_at = $2, updated_at = $2, slug = slug || '~deleted~' || $3 WHERE id = $1")
         .bind(creator_id.to_string())
         .bind(now.as_micros())
         .bind(now.as_micros().to_string())
@@ -229,14 +223,13 @@ pub async fn list_for_member<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
 ) -> Result<Vec<(Creator, TeamRole)>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {CREATOR_COLUMNS}, creator_members.role FROM creator_members \
          JOIN creators ON creators.id = creator_members.creator_id \
          WHERE creator_members.user_id = $1 AND creators.deleted_at IS NULL \
          ORDER BY creators.created_at DESC LIMIT 100"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
+    let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
     rows.iter()
         .map(|row| {
             let role: String = row.try_get("role")?;
@@ -284,8 +277,7 @@ pub async fn discover<'e>(
            AND ($3 IS NULL OR {key} < $3 OR ({key} = $3 AND creators.id < $4)) \
          ORDER BY {index_order} LIMIT $5"
     );
-    crate::count::statement();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(false)
         .bind(pattern)
         .bind(after.map(|c| c.key))
@@ -320,8 +312,7 @@ pub async fn team<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<Vec<TeamMember>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT creator_members.user_id, creator_members.role, creator_members.created_at, users.display_name, users.email \
          FROM creator_members JOIN users ON users.id = creator_members.user_id \
          WHERE creator_members.creator_id = $1 \
@@ -351,8 +342,7 @@ pub async fn add_contributor<'e>(
     creator_id: Id,
     user_id: Id,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO creator_members (creator_id, user_id, role, created_at) VALUES ($1, $2, 'contributor', $3) \
          ON CONFLICT (creator_id, user_id) DO NOTHING",
     )
@@ -370,9 +360,8 @@ pub async fn remove_contributor<'e>(
     creator_id: Id,
     user_id: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
     let result =
-        sqlx::query("DELETE FROM creator_members WHERE creator_id = $1 AND user_id = $2 AND role = 'contributor'")
+        sql::query("DELETE FROM creator_members WHERE creator_id = $1 AND user_id = $2 AND role = 'contributor'")
             .bind(creator_id.to_string())
             .bind(user_id.to_string())
             .execute(executor)
@@ -387,14 +376,12 @@ pub async fn transfer_ownership(
     creator_id: Id,
     new_owner: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
     // the one-owner index forbids two owners even for a moment: demote first
-    sqlx::query("UPDATE creator_members SET role = 'contributor' WHERE creator_id = $1 AND role = 'owner'")
+    sql::query("UPDATE creator_members SET role = 'contributor' WHERE creator_id = $1 AND role = 'owner'")
         .bind(creator_id.to_string())
         .execute(&mut **transaction)
         .await?;
-    crate::count::statement();
-    let promoted = sqlx::query("UPDATE creator_members SET role = 'owner' WHERE creator_id = $1 AND user_id = $2")
+    let promoted = sql::query("UPDATE creator_members SET role = 'owner' WHERE creator_id = $1 AND user_id = $2")
         .bind(creator_id.to_string())
         .bind(new_owner.to_string())
         .execute(&mut **transaction)
@@ -457,8 +444,7 @@ pub async fn invite<'e>(
         expires_at: now.plus(ttl),
         accepted_at: None,
     };
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO creator_invitations (id, creator_id, email, role, invited_by, created_at, expires_at) \
          VALUES ($1, $2, $3, 'contributor', $4, $5, $6)",
     )
@@ -479,7 +465,6 @@ pub async fn find_open_invitation<'e>(
     token: &SecretToken,
     now: Timestamp,
 ) -> Result<Option<(Invitation, Creator)>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {INVITATION_COLUMNS}, {CREATOR_COLUMNS} FROM creator_invitations \
          JOIN creators ON creators.id = creator_invitations.creator_id \
@@ -487,7 +472,7 @@ pub async fn find_open_invitation<'e>(
            AND creator_invitations.revoked_at IS NULL AND creator_invitations.expires_at > $2 \
            AND creators.deleted_at IS NULL"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(query))
+    let row = sql::query(sqlx::AssertSqlSafe(query))
         .bind(token.digest())
         .bind(now.as_micros())
         .fetch_optional(executor)
@@ -501,14 +486,13 @@ pub async fn open_invitations<'e>(
     creator_id: Id,
     now: Timestamp,
 ) -> Result<Vec<Invitation>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {INVITATION_COLUMNS} FROM creator_invitations \
          WHERE creator_invitations.creator_id = $1 AND creator_invitations.accepted_at IS NULL \
            AND creator_invitations.revoked_at IS NULL AND creator_invitations.expires_at > $2 \
          ORDER BY creator_invitations.created_at DESC LIMIT 100"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.to_string())
         .bind(now.as_micros())
         .fetch_all(executor)
@@ -522,8 +506,7 @@ pub async fn revoke_invitation<'e>(
     creator_id: Id,
     invitation_id: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE creator_invitations SET revoked_at = $3 \
          WHERE id = $1 AND creator_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
     )
@@ -543,8 +526,7 @@ pub async fn accept_invitation(
     user_id: Id,
 ) -> Result<bool, StoreError> {
     let now = Timestamp::now();
-    crate::count::statement();
-    let marked = sqlx::query(
+    let marked = sql::query(
         "UPDATE creator_invitations SET accepted_at = $2, accepted_by = $3 \
          WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
     )
@@ -556,8 +538,7 @@ pub async fn accept_invitation(
     if marked.rows_affected() == 0 {
         return Ok(false);
     }
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO creator_members (creator_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (creator_id, user_id) DO NOTHING",
     )
@@ -591,11 +572,10 @@ pub async fn relations<'e>(
          WHERE creators.id IN ({})",
         placeholders.join(", ")
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query)).bind(viewer.to_string());
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query)).bind(viewer.to_string());
     for creator_id in creator_ids {
         statement = statement.bind(creator_id.to_string());
     }
-    crate::count::statement();
     let rows = statement.fetch_all(executor).await?;
     rows.iter()
         .map(|row| {
@@ -624,14 +604,12 @@ pub async fn set_image(
         crate::media::Purpose::Cover => "cover_key",
         _ => return Ok(None),
     };
-    crate::count::statement();
     let previous: Option<Option<String>> =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {column} FROM creators WHERE id = $1")))
+        sql::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {column} FROM creators WHERE id = $1")))
             .bind(creator_id.to_string())
             .fetch_optional(&mut *connection)
             .await?;
-    crate::count::statement();
-    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE creators SET {column} = $2 WHERE id = $1")))
+    sql::query(sqlx::AssertSqlSafe(format!("UPDATE creators SET {column} = $2 WHERE id = $1")))
         .bind(creator_id.to_string())
         .bind(format!("{media_id}/{file}"))
         .execute(&mut *connection)

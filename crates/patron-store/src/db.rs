@@ -1,4 +1,5 @@
 use crate::StoreError;
+use crate::sql;
 use patron_settings::DatabaseUrl;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection};
@@ -58,7 +59,7 @@ impl Db {
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set it once, before the pool opens connections.
             let mut connection = options.connect().await?;
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut connection).await?;
+            sql::connection_setup("PRAGMA journal_mode = WAL").execute(&mut connection).await?;
             connection.close().await?;
         }
 
@@ -73,8 +74,8 @@ impl Db {
             Backend::Sqlite => pool_options.after_connect(|connection, _| {
                 Box::pin(async move {
                     // NORMAL is durable with WAL except for the last commits before a power loss.
-                    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
-                    sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *connection).await?;
+                    sql::connection_setup("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
+                    sql::connection_setup("PRAGMA busy_timeout = 5000").execute(&mut *connection).await?;
                     Ok(())
                 })
             }),
@@ -93,8 +94,7 @@ impl Db {
 
     /// Reads the install's flags from the database; returns whether it is read-only.
     pub async fn refresh_flags(&self) -> Result<bool, StoreError> {
-        crate::count::statement();
-        let found: Option<String> = sqlx::query_scalar("SELECT value FROM patron_flags WHERE name = 'read_only'")
+        let found: Option<String> = sql::query_scalar("SELECT value FROM patron_flags WHERE name = 'read_only'")
             .fetch_optional(&self.pool)
             .await?;
         let read_only = found.is_some();
@@ -114,8 +114,7 @@ impl Db {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        crate::count::statement();
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sql::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -127,7 +126,7 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(transaction)
+        Ok(crate::Transaction::new(transaction))
     }
 
     /// Connection counts, for metrics.

@@ -2,6 +2,7 @@
 //! readers can poll without logging in. Only the SHA-256 of the token is stored.
 
 use crate::row::{id, opt_id, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, SecretToken, Timestamp};
 use sqlx::Row;
@@ -28,8 +29,7 @@ pub async fn create<'e>(
     creator_id: Option<Id>,
 ) -> Result<(SecretToken, String), StoreError> {
     let token = SecretToken::generate();
-    crate::count::statement();
-    sqlx::query("INSERT INTO feed_tokens (id, user_id, creator_id, created_at) VALUES ($1, $2, $3, $4)")
+    sql::query("INSERT INTO feed_tokens (id, user_id, creator_id, created_at) VALUES ($1, $2, $3, $4)")
         .bind(token.digest())
         .bind(user_id.to_string())
         .bind(creator_id.map(|c| c.to_string()))
@@ -60,12 +60,11 @@ pub async fn find<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     token: &SecretToken,
 ) -> Result<Option<FeedToken>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {COLUMNS} FROM feed_tokens LEFT JOIN creators ON creators.id = feed_tokens.creator_id \
          WHERE feed_tokens.id = $1 AND feed_tokens.revoked_at IS NULL"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(token.digest()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(token.digest()).fetch_optional(executor).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -74,12 +73,11 @@ pub async fn list<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
 ) -> Result<Vec<FeedToken>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {COLUMNS} FROM feed_tokens LEFT JOIN creators ON creators.id = feed_tokens.creator_id \
          WHERE feed_tokens.user_id = $1 AND feed_tokens.revoked_at IS NULL ORDER BY feed_tokens.created_at DESC LIMIT 100"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
+    let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string()).fetch_all(executor).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -89,9 +87,8 @@ pub async fn revoke<'e>(
     user_id: Id,
     feed_id: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
     let result =
-        sqlx::query("UPDATE feed_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+        sql::query("UPDATE feed_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(feed_id)
             .bind(user_id.to_string())
             .bind(Timestamp::now().as_micros())

@@ -1,14 +1,14 @@
 //! Free following: a fan sees a creator's posts in their feed (members follow too).
 
 use crate::StoreError;
+use crate::sql;
 use patron_domain::{Id, Timestamp};
 
 /// Follows a creator; following twice is not an error. Returns whether a new follow was made.
 /// Two statements (SQLite has no data-modifying CTEs): call it inside a transaction so the
 /// row and the counter change together.
 pub async fn follow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_id: Id) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let added = sqlx::query(
+    let added = sql::query(
         "INSERT INTO follows (user_id, creator_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id, creator_id) DO NOTHING",
     )
@@ -20,8 +20,7 @@ pub async fn follow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_i
     if added.rows_affected() == 0 {
         return Ok(false);
     }
-    crate::count::statement();
-    sqlx::query("UPDATE creators SET followers_count = followers_count + 1 WHERE id = $1")
+    sql::query("UPDATE creators SET followers_count = followers_count + 1 WHERE id = $1")
         .bind(creator_id.to_string())
         .execute(&mut *connection)
         .await?;
@@ -30,8 +29,7 @@ pub async fn follow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_i
 
 /// Stops following; returns whether there was a follow. Call it inside a transaction.
 pub async fn unfollow(connection: &mut sqlx::AnyConnection, user_id: Id, creator_id: Id) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let removed = sqlx::query("DELETE FROM follows WHERE user_id = $1 AND creator_id = $2")
+    let removed = sql::query("DELETE FROM follows WHERE user_id = $1 AND creator_id = $2")
         .bind(user_id.to_string())
         .bind(creator_id.to_string())
         .execute(&mut *connection)
@@ -39,8 +37,7 @@ pub async fn unfollow(connection: &mut sqlx::AnyConnection, user_id: Id, creator
     if removed.rows_affected() == 0 {
         return Ok(false);
     }
-    crate::count::statement();
-    sqlx::query("UPDATE creators SET followers_count = followers_count - 1 WHERE id = $1")
+    sql::query("UPDATE creators SET followers_count = followers_count - 1 WHERE id = $1")
         .bind(creator_id.to_string())
         .execute(&mut *connection)
         .await?;
@@ -53,8 +50,7 @@ pub async fn creators_of_interest<'e>(
     executor: impl sqlx::Executor<'e, Database = crate::Database>,
     user_id: Id,
 ) -> Result<Vec<Id>, StoreError> {
-    crate::count::statement();
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = sql::query_scalar(
         "SELECT creator_id FROM follows WHERE user_id = $1 UNION SELECT creator_id FROM creator_members WHERE user_id = $1",
     )
     .bind(user_id.to_string())

@@ -4,6 +4,7 @@
 //! claimable again, so a crashed worker's jobs are not lost.
 
 use crate::row::{id, opt_time, time};
+use crate::sql;
 use crate::{Backend, Database, Db, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -32,8 +33,7 @@ pub async fn enqueue<'e>(
 ) -> Result<Option<Id>, StoreError> {
     let job_id = Id::new();
     let now = Timestamp::now();
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, idempotency_key, created_at, updated_at) \
          VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
     )
@@ -87,8 +87,7 @@ pub async fn claim(
              RETURNING id, kind, payload, attempts, max_attempts"
         }
     };
-    crate::count::statement();
-    let rows = sqlx::query(query)
+    let rows = sql::query(query)
         .bind(worker)
         .bind(now.plus(lease).as_micros())
         .bind(now.as_micros())
@@ -111,8 +110,7 @@ pub async fn claim(
 /// Makes jobs whose lease ran out claimable again (their worker died or hung). The attempt
 /// stays counted, so a job that kills its worker every time ends as a dead letter.
 pub async fn requeue_expired(db: &Db, now: Timestamp) -> Result<u64, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
                          locked_by = NULL, locked_until = NULL, run_at = $1, updated_at = $1, \
                          last_error = 'the lease ran out: the worker stopped or hung' \
@@ -126,9 +124,8 @@ pub async fn requeue_expired(db: &Db, now: Timestamp) -> Result<u64, StoreError>
 
 /// Extends the lease of a job `worker` holds; false when it no longer holds it.
 pub async fn heartbeat(db: &Db, job_id: Id, worker: &str, until: Timestamp) -> Result<bool, StoreError> {
-    crate::count::statement();
     let result =
-        sqlx::query("UPDATE jobs SET locked_until = $3 WHERE id = $1 AND status = 'running' AND locked_by = $2")
+        sql::query("UPDATE jobs SET locked_until = $3 WHERE id = $1 AND status = 'running' AND locked_by = $2")
             .bind(job_id.to_string())
             .bind(worker)
             .bind(until.as_micros())
@@ -140,8 +137,7 @@ pub async fn heartbeat(db: &Db, job_id: Id, worker: &str, until: Timestamp) -> R
 /// Records success; false when the lease was lost meanwhile (another worker may run it).
 pub async fn succeed(db: &Db, job_id: Id, worker: &str) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE jobs SET status = 'succeeded', locked_by = NULL, locked_until = NULL, finished_at = $3, updated_at = $3, \
                          last_error = NULL \
          WHERE id = $1 AND status = 'running' AND locked_by = $2",
@@ -165,8 +161,7 @@ pub async fn fail(
 ) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
     let error: String = error.chars().take(2000).collect();
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE jobs SET status = $4, run_at = COALESCE($5, run_at), locked_by = NULL, locked_until = NULL, \
                          last_error = $3, updated_at = $6, finished_at = CASE WHEN $4 = 'dead' THEN $6 ELSE NULL END \
          WHERE id = $1 AND status = 'running' AND locked_by = $2",
@@ -186,8 +181,7 @@ pub async fn fail(
 /// worker takes it at once.
 pub async fn release(db: &Db, job_id: Id, worker: &str) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL, run_at = $3, updated_at = $3, \
                          attempts = attempts - 1 \
          WHERE id = $1 AND status = 'running' AND locked_by = $2",
@@ -225,8 +219,7 @@ pub struct JobRow {
 
 /// Jobs in a status, newest first.
 pub async fn list(db: &Db, status: &str, limit: i64) -> Result<Vec<JobRow>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, created_at, finished_at FROM jobs \
          WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
     )
@@ -254,8 +247,7 @@ pub async fn list(db: &Db, status: &str, limit: i64) -> Result<Vec<JobRow>, Stor
 /// Puts a dead letter back in the queue with fresh attempts.
 pub async fn retry_dead(db: &Db, job_id: Id) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = $2, updated_at = $2, finished_at = NULL \
          WHERE id = $1 AND status = 'dead'",
     )
@@ -268,8 +260,7 @@ pub async fn retry_dead(db: &Db, job_id: Id) -> Result<bool, StoreError> {
 
 /// Deletes a dead letter.
 pub async fn discard_dead(db: &Db, job_id: Id) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("DELETE FROM jobs WHERE id = $1 AND status = 'dead'")
+    let result = sql::query("DELETE FROM jobs WHERE id = $1 AND status = 'dead'")
         .bind(job_id.to_string())
         .execute(db.pool())
         .await?;
@@ -291,8 +282,7 @@ pub struct QueueStats {
 
 /// Counts of unfinished and dead jobs, for metrics.
 pub async fn stats(db: &Db) -> Result<Vec<QueueStats>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT kind, status, COUNT(*) AS n, MIN(run_at) AS oldest FROM jobs \
          WHERE status IN ('pending', 'running', 'dead') GROUP BY kind, status",
     )
@@ -312,8 +302,7 @@ pub async fn stats(db: &Db) -> Result<Vec<QueueStats>, StoreError> {
 
 /// Deletes succeeded jobs finished before `before`; returns how many.
 pub async fn purge_succeeded(db: &Db, before: Timestamp) -> Result<u64, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("DELETE FROM jobs WHERE status = 'succeeded' AND finished_at < $1")
+    let result = sql::query("DELETE FROM jobs WHERE status = 'succeeded' AND finished_at < $1")
         .bind(before.as_micros())
         .execute(db.pool())
         .await?;
@@ -342,8 +331,7 @@ pub async fn claim_effect(
     lease: Duration,
 ) -> Result<EffectClaim, StoreError> {
     let now = Timestamp::now();
-    crate::count::statement();
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO effects (key, kind, state, owner, lease_until, created_at) VALUES ($1, $2, 'pending', $3, $4, $5) \
          ON CONFLICT DO NOTHING",
     )
@@ -357,8 +345,7 @@ pub async fn claim_effect(
     if inserted.rows_affected() == 1 {
         return Ok(EffectClaim::Go);
     }
-    crate::count::statement();
-    let taken = sqlx::query(
+    let taken = sql::query(
         "UPDATE effects SET owner = $2, lease_until = $3 WHERE key = $1 AND state = 'pending' AND lease_until < $4",
     )
     .bind(key)
@@ -370,16 +357,14 @@ pub async fn claim_effect(
     if taken.rows_affected() == 1 {
         return Ok(EffectClaim::Go);
     }
-    crate::count::statement();
     let state: Option<String> =
-        sqlx::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
+        sql::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
     Ok(if state.as_deref() == Some("done") { EffectClaim::Done } else { EffectClaim::Busy })
 }
 
 /// Marks a claimed effect done.
 pub async fn finish_effect(db: &Db, key: &str, owner: &str) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE effects SET state = 'done', done_at = $3, lease_until = NULL WHERE key = $1 AND owner = $2")
+    sql::query("UPDATE effects SET state = 'done', done_at = $3, lease_until = NULL WHERE key = $1 AND owner = $2")
         .bind(key)
         .bind(owner)
         .bind(Timestamp::now().as_micros())
@@ -390,8 +375,7 @@ pub async fn finish_effect(db: &Db, key: &str, owner: &str) -> Result<(), StoreE
 
 /// Gives a claimed effect up (it did not happen), so a retry can do it.
 pub async fn abandon_effect(db: &Db, key: &str, owner: &str) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("DELETE FROM effects WHERE key = $1 AND owner = $2 AND state = 'pending'")
+    sql::query("DELETE FROM effects WHERE key = $1 AND owner = $2 AND state = 'pending'")
         .bind(key)
         .bind(owner)
         .execute(db.pool())
@@ -404,8 +388,7 @@ pub async fn effect_done<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     key: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
     let state: Option<String> =
-        sqlx::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(executor).await?;
+        sql::query_scalar("SELECT state FROM effects WHERE key = $1").bind(key).fetch_optional(executor).await?;
     Ok(state.as_deref() == Some("done"))
 }

@@ -11,6 +11,7 @@ pub mod creators;
 mod db;
 mod error;
 pub mod feed_tokens;
+pub mod flags;
 pub mod follows;
 pub mod jobs;
 pub mod mail;
@@ -23,14 +24,15 @@ pub mod posts;
 mod row;
 pub mod schedule;
 pub mod sessions;
+mod sql;
 pub mod tiers;
+mod transaction;
 pub mod users;
 
 pub use count::count_statements;
 pub use db::{Backend, Db, PoolStats};
 pub use error::StoreError;
+pub use transaction::Transaction;
 
 /// The sqlx database type every query here runs on.
 pub type Database = sqlx::Any;
-/// A transaction on either backend.
-pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;

@@ -4,6 +4,7 @@
 
 use crate::memberships::{MEMBERSHIP_FACT_COLUMNS, ViewerMembership, viewer_membership_from_row};
 use crate::row::{id, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::creator::TeamRole;
 use patron_domain::{Id, Timestamp};
@@ -35,8 +36,7 @@ pub async fn keep_in_outbox<'e>(
     html_body: &str,
 ) -> Result<Id, StoreError> {
     let mail_id = Id::new();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(mail_id.to_string())
@@ -55,8 +55,7 @@ pub async fn outbox<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     limit: i64,
 ) -> Result<Vec<OutboxMail>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT id, recipient, subject, text_body, html_body, created_at FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1",
     )
     .bind(limit)
@@ -83,8 +82,7 @@ pub async fn set_preference<'e>(
     category: &str,
     enabled: bool,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO email_preferences (user_id, category, enabled, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (user_id, category) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
     )
@@ -102,8 +100,7 @@ pub async fn preferences<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     user_id: Id,
 ) -> Result<Vec<(String, bool)>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query("SELECT category, enabled FROM email_preferences WHERE user_id = $1 ORDER BY category")
+    let rows = sql::query("SELECT category, enabled FROM email_preferences WHERE user_id = $1 ORDER BY category")
         .bind(user_id.to_string())
         .fetch_all(executor)
         .await?;
@@ -117,8 +114,7 @@ pub async fn wants<'e>(
     category: &str,
     default: bool,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query("SELECT enabled FROM email_preferences WHERE user_id = $1 AND category = $2")
+    let row = sql::query("SELECT enabled FROM email_preferences WHERE user_id = $1 AND category = $2")
         .bind(user_id.to_string())
         .bind(category)
         .fetch_optional(executor)
@@ -151,8 +147,7 @@ pub async fn subscribers<'e>(
     after: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Subscriber>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT users.id, users.email, users.display_name, users.locale, users.is_platform_admin \
          FROM email_preferences JOIN users ON users.id = email_preferences.user_id \
          WHERE email_preferences.category = $1 AND email_preferences.enabled = $2 \
@@ -214,8 +209,7 @@ pub async fn followers<'e>(
                            AND email_preferences.category = $3 AND email_preferences.enabled = $5) \
          ORDER BY follows.user_id LIMIT $4"
     );
-    crate::count::statement();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.to_string())
         .bind(after.map(|a| a.to_string()))
         .bind(category)

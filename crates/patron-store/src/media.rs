@@ -3,6 +3,7 @@
 
 use crate::polls::placeholders;
 use crate::row::{id, opt_id, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -257,9 +258,8 @@ pub async fn insert<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     new: &NewMedia,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
     let now = Timestamp::now().as_micros();
-    sqlx::query(
+    sql::query(
         "INSERT INTO media (id, owner_id, creator_id, purpose, kind, status, content_type, byte_size, sha256, \
          file_name, stored_bytes, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $11, $6, $7, $8, $9, $7, $10, $10)",
@@ -285,9 +285,8 @@ pub async fn find<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     media_id: Id,
 ) -> Result<Option<Media>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {COLUMNS} FROM media WHERE id = $1 AND deleted_at IS NULL");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(media_id.to_string()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(media_id.to_string()).fetch_optional(executor).await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -315,8 +314,7 @@ pub async fn arrived<'e>(
     content_type: &str,
     byte_size: i64,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE media SET status = 'processing', kind = $2, content_type = $3, byte_size = $4, stored_bytes = $4, \
          updated_at = $5 WHERE id = $1 AND status = 'uploading' AND deleted_at IS NULL",
     )
@@ -336,9 +334,8 @@ pub async fn set_ready(
     media_id: Id,
     processed: &Processed,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
     let variants = serde_json::to_string(&processed.variants).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE media SET status = 'ready', width = $2, height = $3, duration_ms = $4, variants = $5, \
          stored_bytes = $6, progress = NULL, error = NULL, updated_at = $7 WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -361,8 +358,7 @@ pub async fn set_status<'e>(
     status: MediaStatus,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE media SET status = $2, error = $3, progress = NULL, updated_at = $4 WHERE id = $1")
+    sql::query("UPDATE media SET status = $2, error = $3, progress = NULL, updated_at = $4 WHERE id = $1")
         .bind(media_id.to_string())
         .bind(status.as_str())
         .bind(error.map(str::to_owned))
@@ -378,8 +374,7 @@ pub async fn set_progress<'e>(
     media_id: Id,
     percent: i64,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE media SET progress = $2 WHERE id = $1 AND status = 'processing'")
+    sql::query("UPDATE media SET progress = $2 WHERE id = $1 AND status = 'processing'")
         .bind(media_id.to_string())
         .bind(percent.clamp(0, 100))
         .execute(executor)
@@ -390,14 +385,12 @@ pub async fn set_progress<'e>(
 /// Replaces a post's attachments with `media_ids`, in that order, and recomputes whether its
 /// media are processed. Call inside a transaction.
 pub async fn attach(connection: &mut sqlx::AnyConnection, post_id: Id, media_ids: &[Id]) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("DELETE FROM post_attachments WHERE post_id = $1")
+    sql::query("DELETE FROM post_attachments WHERE post_id = $1")
         .bind(post_id.to_string())
         .execute(&mut *connection)
         .await?;
     for (position, media_id) in media_ids.iter().enumerate() {
-        crate::count::statement();
-        sqlx::query("INSERT INTO post_attachments (post_id, media_id, position) VALUES ($1, $2, $3)")
+        sql::query("INSERT INTO post_attachments (post_id, media_id, position) VALUES ($1, $2, $3)")
             .bind(post_id.to_string())
             .bind(media_id.to_string())
             .bind(position as i64)
@@ -419,11 +412,10 @@ pub async fn refresh_processed(connection: &mut sqlx::AnyConnection, post_ids: &
          media_count = (SELECT COUNT(*) FROM post_attachments a WHERE a.post_id = posts.id) WHERE id IN ({})",
         placeholders(1, post_ids.len())
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query));
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query));
     for post_id in post_ids {
         statement = statement.bind(post_id.to_string());
     }
-    crate::count::statement();
     statement.execute(&mut *connection).await?;
     Ok(())
 }
@@ -441,11 +433,10 @@ pub async fn for_posts<'e>(
          WHERE a.post_id IN ({}) AND media.deleted_at IS NULL ORDER BY a.post_id, a.position",
         placeholders(1, post_ids.len())
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query));
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query));
     for post_id in post_ids {
         statement = statement.bind(post_id.to_string());
     }
-    crate::count::statement();
     let rows = statement.fetch_all(executor).await?;
     rows.iter().map(|row| Ok((id(row, "post_id")?, from_row(row)?))).collect()
 }
@@ -455,8 +446,7 @@ pub async fn posts_of<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     media_id: Id,
 ) -> Result<Vec<(Id, Id)>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT p.creator_id, p.id FROM post_attachments a JOIN posts p ON p.id = a.post_id \
          WHERE a.media_id = $1 AND p.deleted_at IS NULL",
     )
@@ -472,12 +462,11 @@ pub async fn of_creator<'e>(
     creator_id: Id,
     limit: i64,
 ) -> Result<Vec<Media>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {COLUMNS} FROM media WHERE creator_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC LIMIT $2"
     );
     let rows =
-        sqlx::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(limit).fetch_all(executor).await?;
+        sql::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(limit).fetch_all(executor).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -486,12 +475,11 @@ pub async fn private_of<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     owner_id: Id,
 ) -> Result<Vec<Media>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {COLUMNS} FROM media WHERE owner_id = $1 AND purpose = 'private' AND deleted_at IS NULL \
          ORDER BY created_at DESC LIMIT 200"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query)).bind(owner_id.to_string()).fetch_all(executor).await?;
+    let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(owner_id.to_string()).fetch_all(executor).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -500,8 +488,7 @@ pub async fn usage<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<(i64, i64), StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "SELECT COUNT(*) AS files, CAST(COALESCE(SUM(stored_bytes), 0) AS BIGINT) AS bytes FROM media \
          WHERE creator_id = $1 AND deleted_at IS NULL",
     )
@@ -523,11 +510,10 @@ pub async fn mark_deleted<'e>(
         "UPDATE media SET deleted_at = $1 WHERE deleted_at IS NULL AND id IN ({})",
         placeholders(2, media_ids.len())
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query)).bind(Timestamp::now().as_micros());
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query)).bind(Timestamp::now().as_micros());
     for media_id in media_ids {
         statement = statement.bind(media_id.to_string());
     }
-    crate::count::statement();
     Ok(statement.execute(executor).await?.rows_affected())
 }
 
@@ -536,8 +522,7 @@ pub async fn only_in_post<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     post_id: Id,
 ) -> Result<Vec<Id>, StoreError> {
-    crate::count::statement();
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = sql::query_scalar(
         "SELECT a.media_id FROM post_attachments a WHERE a.post_id = $1 AND NOT EXISTS (\
          SELECT 1 FROM post_attachments b JOIN posts p ON p.id = b.post_id \
          WHERE b.media_id = a.media_id AND b.post_id <> a.post_id AND p.deleted_at IS NULL)",
@@ -555,8 +540,7 @@ pub async fn sweepable<'e>(
     before: Timestamp,
     limit: i64,
 ) -> Result<Vec<Id>, StoreError> {
-    crate::count::statement();
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = sql::query_scalar(
         "SELECT id FROM media WHERE (deleted_at IS NOT NULL AND deleted_at < $1) \
          OR (deleted_at IS NULL AND status = 'uploading' AND created_at < $1) \
          OR (deleted_at IS NULL AND purpose = 'post' AND created_at < $1 \
@@ -572,8 +556,7 @@ pub async fn sweepable<'e>(
 
 /// Forgets a file whose objects are gone.
 pub async fn purge<'e>(executor: impl sqlx::Executor<'e, Database = Database>, media_id: Id) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("DELETE FROM media WHERE id = $1").bind(media_id.to_string()).execute(executor).await?;
+    sql::query("DELETE FROM media WHERE id = $1").bind(media_id.to_string()).execute(executor).await?;
     Ok(())
 }
 
@@ -587,11 +570,10 @@ pub async fn known_ids<'e>(
         return Ok(Vec::new());
     }
     let query = format!("SELECT id FROM media WHERE id IN ({})", placeholders(1, media_ids.len()));
-    let mut statement = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(query));
+    let mut statement = sql::query_scalar::<String>(sqlx::AssertSqlSafe(query));
     for media_id in media_ids {
         statement = statement.bind(media_id.to_string());
     }
-    crate::count::statement();
     let ids = statement.fetch_all(executor).await?;
     ids.iter().map(|i| i.parse().map_err(|_| StoreError::Corrupt(format!("media id {i:?}")))).collect()
 }
@@ -599,13 +581,11 @@ pub async fn known_ids<'e>(
 /// Takes a file off every post it is attached to; returns those posts (refresh their
 /// `media_processed` in the same transaction).
 pub async fn detach(connection: &mut sqlx::AnyConnection, media_id: Id) -> Result<Vec<Id>, StoreError> {
-    crate::count::statement();
-    let posts: Vec<String> = sqlx::query_scalar("SELECT post_id FROM post_attachments WHERE media_id = $1")
+    let posts: Vec<String> = sql::query_scalar("SELECT post_id FROM post_attachments WHERE media_id = $1")
         .bind(media_id.to_string())
         .fetch_all(&mut *connection)
         .await?;
-    crate::count::statement();
-    sqlx::query("DELETE FROM post_attachments WHERE media_id = $1")
+    sql::query("DELETE FROM post_attachments WHERE media_id = $1")
         .bind(media_id.to_string())
         .execute(&mut *connection)
         .await?;

@@ -2,6 +2,7 @@
 //! create and renew them; until then tests create them with [`insert`].
 
 use crate::row::{flag, id, opt_time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::membership::{MembershipFacts, MembershipStatus};
 use patron_domain::{Id, Timestamp};
@@ -97,8 +98,7 @@ pub enum InsertMembershipError {
 pub async fn insert(transaction: &mut crate::Transaction, new: &NewMembership) -> Result<Id, InsertMembershipError> {
     let membership_id = Id::new();
     let now = Timestamp::now();
-    crate::count::statement();
-    let inserted = sqlx::query(
+    let inserted = sql::query(
         "INSERT INTO memberships (id, user_id, creator_id, tier_id, status, price, currency, billing_interval, \
                                   current_period_start, current_period_end, grace_until, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
@@ -136,8 +136,7 @@ pub async fn recount_supporters<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "UPDATE creators SET supporters_count = \
             (SELECT COUNT(*) FROM memberships WHERE creator_id = $1 AND status IN ('active', 'past_due')) \
          WHERE id = $1",
@@ -153,8 +152,7 @@ pub async fn count_live_for_tier<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     tier_id: Id,
 ) -> Result<i64, StoreError> {
-    crate::count::statement();
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE tier_id = $1 AND status <> 'expired'")
+    Ok(sql::query_scalar("SELECT COUNT(*) FROM memberships WHERE tier_id = $1 AND status <> 'expired'")
         .bind(tier_id.to_string())
         .fetch_one(executor)
         .await?)
@@ -166,9 +164,8 @@ pub async fn live_of<'e>(
     user_id: Id,
     creator_id: Id,
 ) -> Result<Option<Id>, StoreError> {
-    crate::count::statement();
     let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE user_id = $1 AND creator_id = $2 AND status <> 'expired'")
+        sql::query_scalar("SELECT id FROM memberships WHERE user_id = $1 AND creator_id = $2 AND status <> 'expired'")
             .bind(user_id.to_string())
             .bind(creator_id.to_string())
             .fetch_optional(executor)

@@ -5,9 +5,10 @@
 //! concurrently: PostgreSQL serialises them with an advisory lock, SQLite with its write
 //! lock, and each run re-reads what is applied once it holds the lock.
 
+use crate::sql;
 use crate::{Backend, Db, StoreError};
 use patron_domain::Timestamp;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 use std::collections::BTreeMap;
 
 /// One schema change, in both dialects.
@@ -96,7 +97,7 @@ async fn table_exists(connection: &mut sqlx::AnyConnection, backend: Backend) ->
              WHERE table_schema = current_schema() AND table_name = 'patron_migrations'"
         }
     };
-    let count: i64 = sqlx::query_scalar(query).fetch_one(&mut *connection).await?;
+    let count: i64 = sql::query_scalar(query).fetch_one(&mut *connection).await?;
     Ok(count > 0)
 }
 
@@ -104,13 +105,12 @@ async fn read_status(connection: &mut sqlx::AnyConnection, backend: Backend) -> 
     if !table_exists(connection, backend).await? {
         return Ok(MigrationStatus { pending: MIGRATIONS.iter().collect(), ..Default::default() });
     }
-    let rows = sqlx::query("SELECT version, checksum FROM patron_migrations ORDER BY version")
-        .fetch_all(&mut *connection)
-        .await?;
-    let mut recorded = BTreeMap::new();
-    for row in rows {
-        recorded.insert(row.try_get::<i64, _>("version")?, row.try_get::<String, _>("checksum")?);
-    }
+    let recorded: BTreeMap<i64, String> =
+        sql::query_as::<(i64, String)>("SELECT version, checksum FROM patron_migrations ORDER BY version")
+            .fetch_all(&mut *connection)
+            .await?
+            .into_iter()
+            .collect();
     let mut status = MigrationStatus { applied: recorded.keys().copied().collect(), ..Default::default() };
     for migration in MIGRATIONS {
         match recorded.get(&migration.version) {
@@ -130,19 +130,19 @@ pub async fn run(db: &Db) -> Result<Vec<&'static Migration>, StoreError> {
     let backend = db.backend();
     match backend {
         Backend::Postgres => {
-            sqlx::query("SELECT pg_advisory_lock($1)").bind(ADVISORY_LOCK_KEY).execute(&mut *connection).await?;
+            sql::query("SELECT pg_advisory_lock($1)").bind(ADVISORY_LOCK_KEY).execute(&mut *connection).await?;
             let result = apply_pending(&mut connection, backend).await;
             let unlock =
-                sqlx::query("SELECT pg_advisory_unlock($1)").bind(ADVISORY_LOCK_KEY).execute(&mut *connection).await;
+                sql::query("SELECT pg_advisory_unlock($1)").bind(ADVISORY_LOCK_KEY).execute(&mut *connection).await;
             let applied = result?;
             unlock?;
             Ok(applied)
         }
         Backend::Sqlite => {
             // Another run may hold the write lock for the length of a migration: wait for it.
-            sqlx::query("PRAGMA busy_timeout = 120000").execute(&mut *connection).await?;
+            sql::query("PRAGMA busy_timeout = 120000").execute(&mut *connection).await?;
             let result = apply_pending(&mut connection, backend).await;
-            sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *connection).await?;
+            sql::query("PRAGMA busy_timeout = 5000").execute(&mut *connection).await?;
             result
         }
     }
@@ -154,7 +154,7 @@ async fn apply_pending(
 ) -> Result<Vec<&'static Migration>, StoreError> {
     {
         let mut transaction = begin(connection, backend).await?;
-        sqlx::query(
+        sql::query(
             "CREATE TABLE IF NOT EXISTS patron_migrations (\
                 version BIGINT PRIMARY KEY NOT NULL, \
                 name TEXT NOT NULL, \
@@ -180,10 +180,10 @@ async fn apply_pending(
             continue;
         }
         tracing::info!(version = migration.version, name = migration.name, "applying migration");
-        sqlx::raw_sql(migration.sql(backend)).execute(&mut *transaction).await.map_err(|error| {
+        sql::raw_sql(migration.sql(backend)).execute(&mut *transaction).await.map_err(|error| {
             StoreError::Schema(format!("migration {} ({}) failed: {error}", migration.version, migration.name))
         })?;
-        sqlx::query("INSERT INTO patron_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+        sql::query("INSERT INTO patron_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(migration.version)
             .bind(migration.name)
             .bind(migration.checksum(backend))

@@ -2,6 +2,7 @@
 //! as the votes, so showing results never counts rows.
 
 use crate::row::id;
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -32,14 +33,12 @@ pub async fn set_options(
     post_id: Id,
     labels: &[String],
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("DELETE FROM poll_options WHERE post_id = $1")
+    sql::query("DELETE FROM poll_options WHERE post_id = $1")
         .bind(post_id.to_string())
         .execute(&mut **transaction)
         .await?;
     for (position, label) in labels.iter().enumerate() {
-        crate::count::statement();
-        sqlx::query("INSERT INTO poll_options (id, post_id, position, label, votes_count) VALUES ($1, $2, $3, $4, 0)")
+        sql::query("INSERT INTO poll_options (id, post_id, position, label, votes_count) VALUES ($1, $2, $3, $4, 0)")
             .bind(Id::new().to_string())
             .bind(post_id.to_string())
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
@@ -63,11 +62,10 @@ pub async fn options_for<'e>(
          ORDER BY post_id, position",
         placeholders(1, post_ids.len())
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query));
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query));
     for post_id in post_ids {
         statement = statement.bind(post_id.to_string());
     }
-    crate::count::statement();
     let rows = statement.fetch_all(executor).await?;
     rows.iter()
         .map(|row| {
@@ -95,11 +93,10 @@ pub async fn votes_of<'e>(
         "SELECT post_id, option_id FROM poll_votes WHERE user_id = $1 AND post_id IN ({})",
         placeholders(2, post_ids.len())
     );
-    let mut statement = sqlx::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string());
+    let mut statement = sql::query(sqlx::AssertSqlSafe(query)).bind(user_id.to_string());
     for post_id in post_ids {
         statement = statement.bind(post_id.to_string());
     }
-    crate::count::statement();
     let rows = statement.fetch_all(executor).await?;
     rows.iter().map(|row| Ok((id(row, "post_id")?, id(row, "option_id")?))).collect()
 }
@@ -112,8 +109,7 @@ pub async fn vote(
     user_id: Id,
     option_ids: &[Id],
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "UPDATE poll_options SET votes_count = votes_count - 1 \
          WHERE id IN (SELECT option_id FROM poll_votes WHERE post_id = $1 AND user_id = $2)",
     )
@@ -121,24 +117,21 @@ pub async fn vote(
     .bind(user_id.to_string())
     .execute(&mut **transaction)
     .await?;
-    crate::count::statement();
-    sqlx::query("DELETE FROM poll_votes WHERE post_id = $1 AND user_id = $2")
+    sql::query("DELETE FROM poll_votes WHERE post_id = $1 AND user_id = $2")
         .bind(post_id.to_string())
         .bind(user_id.to_string())
         .execute(&mut **transaction)
         .await?;
     let now = Timestamp::now().as_micros();
     for option_id in option_ids {
-        crate::count::statement();
-        sqlx::query("INSERT INTO poll_votes (post_id, option_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
+        sql::query("INSERT INTO poll_votes (post_id, option_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(post_id.to_string())
             .bind(option_id.to_string())
             .bind(user_id.to_string())
             .bind(now)
             .execute(&mut **transaction)
             .await?;
-        crate::count::statement();
-        sqlx::query("UPDATE poll_options SET votes_count = votes_count + 1 WHERE id = $1")
+        sql::query("UPDATE poll_options SET votes_count = votes_count + 1 WHERE id = $1")
             .bind(option_id.to_string())
             .execute(&mut **transaction)
             .await?;
@@ -151,8 +144,7 @@ pub async fn has_votes<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     post_id: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM poll_votes WHERE post_id = $1 LIMIT 1")
+    let found: Option<i64> = sql::query_scalar("SELECT 1 FROM poll_votes WHERE post_id = $1 LIMIT 1")
         .bind(post_id.to_string())
         .fetch_optional(executor)
         .await?;

@@ -4,6 +4,7 @@
 
 use crate::creators::Cursor;
 use crate::row::{flag, id, opt_id, opt_time, time};
+use crate::sql;
 use crate::{Backend, Database, StoreError};
 use patron_domain::post::{PostAudience, PostKind, Visibility};
 use patron_domain::{Id, Timestamp};
@@ -167,8 +168,7 @@ pub async fn insert<'e>(
 ) -> Result<Id, StoreError> {
     let post_id = Id::new();
     let now = Timestamp::now();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO posts (id, creator_id, author_id, kind, title, body, body_html, visibility, min_tier_id, \
                             public_from, published_at, live_url, live_starts_at, live_ends_at, poll_multiple, \
                             poll_closes_at, poll_results, created_at, updated_at) \
@@ -204,8 +204,7 @@ pub async fn update<'e>(
     post_id: Id,
     fields: &PostFields,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE posts SET title = $3, body = $4, body_html = $5, visibility = $6, min_tier_id = $7, public_from = $8, \
                           published_at = $9, live_url = $10, live_starts_at = $11, live_ends_at = $12, \
                           poll_multiple = $13, poll_closes_at = $14, poll_results = $15, updated_at = $16 \
@@ -239,8 +238,7 @@ pub async fn set_pinned<'e>(
     post_id: Id,
     pinned: bool,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("UPDATE posts SET pinned = $3 WHERE creator_id = $1 AND id = $2 AND deleted_at IS NULL")
+    let result = sql::query("UPDATE posts SET pinned = $3 WHERE creator_id = $1 AND id = $2 AND deleted_at IS NULL")
         .bind(creator_id.to_string())
         .bind(post_id.to_string())
         .bind(pinned)
@@ -255,8 +253,7 @@ pub async fn soft_delete<'e>(
     creator_id: Id,
     post_id: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE posts SET deleted_at = $3, pinned = $4 WHERE creator_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(creator_id.to_string())
@@ -274,12 +271,11 @@ pub async fn find<'e>(
     creator_id: Id,
     post_id: Id,
 ) -> Result<Option<Post>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {POST_COLUMNS} FROM posts LEFT JOIN tiers ON tiers.id = posts.min_tier_id \
          WHERE posts.creator_id = $1 AND posts.id = $2 AND posts.deleted_at IS NULL"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(query))
+    let row = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.to_string())
         .bind(post_id.to_string())
         .fetch_optional(executor)
@@ -318,9 +314,8 @@ pub async fn list_published<'e>(
              ORDER BY posts.published_at DESC, posts.id DESC LIMIT $3"
         ),
     };
-    crate::count::statement();
     let statement =
-        sqlx::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(now.as_micros()).bind(limit);
+        sql::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(now.as_micros()).bind(limit);
     // the pinned/unpinned split is literal SQL, so the planner can use the partial index
     let statement = match after {
         None => statement,
@@ -337,13 +332,12 @@ pub async fn list_for_team<'e>(
     creator_id: Id,
     limit: i64,
 ) -> Result<Vec<Post>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {POST_COLUMNS} FROM posts LEFT JOIN tiers ON tiers.id = posts.min_tier_id \
          WHERE posts.creator_id = $1 AND posts.deleted_at IS NULL ORDER BY posts.updated_at DESC, posts.id DESC LIMIT $2"
     );
     let rows =
-        sqlx::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(limit).fetch_all(executor).await?;
+        sql::query(sqlx::AssertSqlSafe(query)).bind(creator_id.to_string()).bind(limit).fetch_all(executor).await?;
     rows.iter().map(post_from_row).collect()
 }
 
@@ -397,8 +391,7 @@ pub async fn feed<'e>(
              ORDER BY posts.published_at DESC, posts.id DESC LIMIT $3"
         ),
     };
-    crate::count::statement();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(user_id.to_string())
         .bind(now.as_micros())
         .bind(limit)

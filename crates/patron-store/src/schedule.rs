@@ -3,6 +3,7 @@
 //! database on every API server).
 
 use crate::row::opt_time;
+use crate::sql;
 use crate::{Db, StoreError};
 use patron_domain::Timestamp;
 use sqlx::Row;
@@ -40,13 +41,11 @@ pub async fn try_start(
     lease: Duration,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    sqlx::query("INSERT INTO schedule_runs (name) VALUES ($1) ON CONFLICT DO NOTHING")
+    sql::query("INSERT INTO schedule_runs (name) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(name)
         .execute(db.pool())
         .await?;
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE schedule_runs SET last_tick = COALESCE($2, last_tick), locked_by = $3, locked_until = $4, last_started_at = $5 \
          WHERE name = $1 AND ($2 IS NULL OR last_tick IS NULL OR last_tick < $2) \
            AND (locked_until IS NULL OR locked_until < $5)",
@@ -64,8 +63,7 @@ pub async fn try_start(
 /// Records how a run ended and gives the lease back.
 pub async fn finish(db: &Db, name: &str, me: &str, ok: bool, detail: &str) -> Result<(), StoreError> {
     let detail: String = detail.chars().take(2000).collect();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "UPDATE schedule_runs SET locked_by = NULL, locked_until = NULL, last_finished_at = $3, last_result = $4, last_error = $5 \
          WHERE name = $1 AND locked_by = $2",
     )
@@ -81,8 +79,7 @@ pub async fn finish(db: &Db, name: &str, me: &str, ok: bool, detail: &str) -> Re
 
 /// Every scheduled job's state.
 pub async fn all(db: &Db) -> Result<Vec<ScheduleRun>, StoreError> {
-    crate::count::statement();
-    let rows = sqlx::query(
+    let rows = sql::query(
         "SELECT name, last_tick, locked_by, locked_until, last_started_at, last_finished_at, last_result, last_error \
          FROM schedule_runs ORDER BY name",
     )

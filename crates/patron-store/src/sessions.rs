@@ -1,6 +1,7 @@
 //! Browser sessions and API tokens. Both live in the database, so they survive restarts and
 //! work on every replica (lesson 2: no sessions on a local disk, no sticky sessions).
 
+use crate::sql;
 use crate::users::{USER_COLUMNS, User, user_from_row};
 use crate::{Database, StoreError};
 use patron_domain::{Id, SecretToken, Timestamp};
@@ -95,8 +96,7 @@ pub async fn create<'e>(
         last_seen_at: now,
         expires_at: now.plus(ttl),
     };
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO sessions (id, user_id, kind, label, ip, created_at, last_seen_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
@@ -123,8 +123,7 @@ pub async fn find_active<'e>(
         "SELECT {SESSION_COLUMNS}, {USER_COLUMNS} FROM sessions JOIN users ON users.id = sessions.user_id \
          WHERE sessions.id = $1 AND sessions.kind = $2 AND sessions.expires_at > $3"
     );
-    crate::count::statement();
-    let row = sqlx::query(sqlx::AssertSqlSafe(query))
+    let row = sql::query(sqlx::AssertSqlSafe(query))
         .bind(token.digest())
         .bind(kind.as_str())
         .bind(now.as_micros())
@@ -140,8 +139,7 @@ pub async fn touch<'e>(
     now: Timestamp,
     ttl: Duration,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1")
+    sql::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1")
         .bind(session_id)
         .bind(now.as_micros())
         .bind(now.plus(ttl).as_micros())
@@ -155,8 +153,7 @@ pub async fn delete<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     session_id: &str,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(executor).await?;
+    let result = sql::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(executor).await?;
     Ok(result.rows_affected() > 0)
 }
 
@@ -166,8 +163,7 @@ pub async fn delete_for_user<'e>(
     session_id: &str,
     user_id: Id,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+    let result = sql::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
         .bind(session_id)
         .bind(user_id.to_string())
         .execute(executor)
@@ -181,7 +177,7 @@ pub async fn delete_all_for_user<'e>(
     user_id: Id,
 ) -> Result<u64, StoreError> {
     let result =
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(executor).await?;
+        sql::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.to_string()).execute(executor).await?;
     Ok(result.rows_affected())
 }
 
@@ -195,8 +191,7 @@ pub async fn list_for_user<'e>(
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE sessions.user_id = $1 AND sessions.expires_at > $2 \
          ORDER BY sessions.last_seen_at DESC LIMIT 100"
     );
-    crate::count::statement();
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(user_id.to_string())
         .bind(now.as_micros())
         .fetch_all(executor)
@@ -210,6 +205,6 @@ pub async fn delete_expired<'e>(
     now: Timestamp,
 ) -> Result<u64, StoreError> {
     let result =
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now.as_micros()).execute(executor).await?;
+        sql::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now.as_micros()).execute(executor).await?;
     Ok(result.rows_affected())
 }

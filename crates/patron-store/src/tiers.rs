@@ -2,6 +2,7 @@
 //! from lowest to highest, and a post for "tier X and up" is open to ranks ≥ X's.
 
 use crate::row::{id, opt_time, time};
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
@@ -87,12 +88,11 @@ pub async fn list<'e>(
     creator_id: Id,
     include_archived: bool,
 ) -> Result<Vec<Tier>, StoreError> {
-    crate::count::statement();
     let query = format!(
         "SELECT {TIER_COLUMNS} FROM tiers WHERE tiers.creator_id = $1 AND ($2 OR tiers.archived_at IS NULL) \
          ORDER BY tiers.rank, tiers.id"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.to_string())
         .bind(include_archived)
         .fetch_all(executor)
@@ -106,9 +106,8 @@ pub async fn find<'e>(
     creator_id: Id,
     tier_id: Id,
 ) -> Result<Option<Tier>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {TIER_COLUMNS} FROM tiers WHERE tiers.creator_id = $1 AND tiers.id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query))
+    let row = sql::query(sqlx::AssertSqlSafe(query))
         .bind(creator_id.to_string())
         .bind(tier_id.to_string())
         .fetch_optional(executor)
@@ -124,8 +123,7 @@ pub async fn insert<'e>(
 ) -> Result<Id, StoreError> {
     let tier_id = Id::new();
     let now = Timestamp::now();
-    crate::count::statement();
-    sqlx::query(
+    sql::query(
         "INSERT INTO tiers (id, creator_id, name, description, benefits, monthly_price, yearly_price, currency, rank, \
                             member_cap, created_at, updated_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, COALESCE(MAX(rank), 0) + 1, $9, $10, $10 FROM tiers WHERE creator_id = $2",
@@ -153,8 +151,7 @@ pub async fn update<'e>(
     tier_id: Id,
     fields: &TierFields,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "UPDATE tiers SET name = $3, description = $4, benefits = $5, monthly_price = $6, yearly_price = $7, \
                           currency = $8, member_cap = $9, updated_at = $10 \
          WHERE creator_id = $1 AND id = $2",
@@ -182,8 +179,7 @@ pub async fn set_archived<'e>(
     archived: bool,
 ) -> Result<bool, StoreError> {
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    let result = sqlx::query("UPDATE tiers SET archived_at = $3, updated_at = $4 WHERE creator_id = $1 AND id = $2")
+    let result = sql::query("UPDATE tiers SET archived_at = $3, updated_at = $4 WHERE creator_id = $1 AND id = $2")
         .bind(creator_id.to_string())
         .bind(tier_id.to_string())
         .bind(archived.then_some(now))
@@ -198,8 +194,7 @@ pub async fn count_active<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
 ) -> Result<i64, StoreError> {
-    crate::count::statement();
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tiers WHERE creator_id = $1 AND archived_at IS NULL")
+    Ok(sql::query_scalar("SELECT COUNT(*) FROM tiers WHERE creator_id = $1 AND archived_at IS NULL")
         .bind(creator_id.to_string())
         .fetch_one(executor)
         .await?)
@@ -209,8 +204,7 @@ pub async fn count_active<'e>(
 /// transaction.
 pub async fn reorder(transaction: &mut crate::Transaction, creator_id: Id, ordered: &[Id]) -> Result<(), StoreError> {
     for (position, tier_id) in ordered.iter().enumerate() {
-        crate::count::statement();
-        sqlx::query("UPDATE tiers SET rank = $3 WHERE creator_id = $1 AND id = $2")
+        sql::query("UPDATE tiers SET rank = $3 WHERE creator_id = $1 AND id = $2")
             .bind(creator_id.to_string())
             .bind(tier_id.to_string())
             .bind(i64::try_from(position).unwrap_or(i64::MAX) + 1)

@@ -1,5 +1,6 @@
 //! Accounts.
 
+use crate::sql;
 use crate::{Database, StoreError};
 use patron_domain::{DisplayName, Email, Id, PasswordHash, Timestamp};
 use sqlx::Row;
@@ -68,8 +69,7 @@ pub async fn insert<'e>(
         locale: "en".to_owned(),
         created_at: now,
     };
-    crate::count::statement();
-    let result = sqlx::query(
+    let result = sql::query(
         "INSERT INTO users (id, email, password_hash, display_name, is_platform_admin, locale, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
@@ -95,8 +95,7 @@ pub async fn find_by_email_with_password<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     email: &Email,
 ) -> Result<Option<(User, PasswordHash)>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
                 users.locale, users.created_at, users.password_hash \
          FROM users WHERE users.email = $1",
@@ -112,8 +111,7 @@ pub async fn find_by_id<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     id: Id,
 ) -> Result<Option<User>, StoreError> {
-    crate::count::statement();
-    let row = sqlx::query(
+    let row = sql::query(
         "SELECT users.id, users.email, users.display_name, users.email_verified_at, users.is_platform_admin, \
                 users.locale, users.created_at \
          FROM users WHERE users.id = $1",
@@ -129,9 +127,8 @@ pub async fn find_by_email<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     email: &Email,
 ) -> Result<Option<User>, StoreError> {
-    crate::count::statement();
     let query = format!("SELECT {USER_COLUMNS} FROM users WHERE users.email = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(query)).bind(email.as_str()).fetch_optional(executor).await?;
+    let row = sql::query(sqlx::AssertSqlSafe(query)).bind(email.as_str()).fetch_optional(executor).await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
@@ -141,8 +138,7 @@ pub async fn mark_verified<'e>(
     user_id: Id,
 ) -> Result<(), StoreError> {
     let now = Timestamp::now().as_micros();
-    crate::count::statement();
-    sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
+    sql::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1")
         .bind(user_id.to_string())
         .bind(now)
         .execute(executor)
@@ -156,8 +152,7 @@ pub async fn set_password<'e>(
     user_id: Id,
     hash: &PasswordHash,
 ) -> Result<(), StoreError> {
-    crate::count::statement();
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    sql::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id.to_string())
         .bind(hash.as_str())
         .bind(Timestamp::now().as_micros())
@@ -172,8 +167,7 @@ pub async fn set_platform_admin<'e>(
     email: &Email,
     admin: bool,
 ) -> Result<bool, StoreError> {
-    crate::count::statement();
-    let result = sqlx::query("UPDATE users SET is_platform_admin = $2, updated_at = $3 WHERE email = $1")
+    let result = sql::query("UPDATE users SET is_platform_admin = $2, updated_at = $3 WHERE email = $1")
         .bind(email.as_str())
         .bind(admin)
         .bind(Timestamp::now().as_micros())
@@ -184,6 +178,5 @@ pub async fn set_platform_admin<'e>(
 
 /// How many accounts exist.
 pub async fn count<'e>(executor: impl sqlx::Executor<'e, Database = Database>) -> Result<i64, StoreError> {
-    crate::count::statement();
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(executor).await?)
+    Ok(sql::query_scalar("SELECT COUNT(*) FROM users").fetch_one(executor).await?)
 }

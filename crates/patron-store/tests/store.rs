@@ -1,11 +1,13 @@
 //! The store against real databases: every test runs on SQLite and on PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tests inspect the database behind the store's back; what they send need not be counted.
+#![allow(clippy::disallowed_methods)]
 
 use patron_domain::{DisplayName, Email, Password, PasswordHash, Timestamp};
 use patron_settings::DatabaseUrl;
 use patron_store::sessions::{self, SessionKind};
-use patron_store::{Db, migrate, users};
+use patron_store::{Db, count_statements, flags, migrate, users};
 use patron_testkit::{TestBackend, TestDatabase};
 use sqlx::Row;
 use std::time::Duration;
@@ -122,6 +124,34 @@ on_both_backends! {
         sessions::create(db.pool(), user.id, SessionKind::Cookie, Duration::from_secs(7200), None, None).await.unwrap();
         let in_an_hour = Timestamp::now().plus(Duration::from_secs(3600));
         assert_eq!(sessions::delete_expired(db.pool(), in_an_hour).await.unwrap(), 1);
+    }
+
+    statements_are_counted_by_every_query_function(db) {
+        migrate::run(db).await.unwrap();
+        let user = insert_fan(db, 6).await;
+        sessions::create(db.pool(), user.id, SessionKind::Cookie, Duration::from_secs(60), None, None).await.unwrap();
+        let (deleted, statements) = count_statements(sessions::delete_all_for_user(db.pool(), user.id)).await;
+        assert_eq!(deleted.unwrap(), 1);
+        assert_eq!(statements, 1, "delete_all_for_user");
+        let (deleted, statements) = count_statements(sessions::delete_expired(db.pool(), Timestamp::now())).await;
+        assert_eq!(deleted.unwrap(), 0);
+        assert_eq!(statements, 1, "delete_expired");
+        let (status, statements) = count_statements(migrate::status(db)).await;
+        assert!(status.unwrap().is_current());
+        assert_eq!(statements, 2, "migrate::status: whether the table exists, then what it records");
+    }
+
+    the_read_only_flag_is_set_seen_and_cleared(db) {
+        migrate::run(db).await.unwrap();
+        assert!(!db.refresh_flags().await.unwrap());
+        flags::set_read_only(db.pool(), "a test", Timestamp::now()).await.unwrap();
+        flags::set_read_only(db.pool(), "a test again", Timestamp::now()).await.unwrap();
+        assert!(db.refresh_flags().await.unwrap());
+        assert!(db.is_read_only());
+        assert!(flags::clear_read_only(db.pool()).await.unwrap());
+        assert!(!flags::clear_read_only(db.pool()).await.unwrap(), "nothing left to clear");
+        assert!(!db.refresh_flags().await.unwrap());
+        assert!(!db.is_read_only());
     }
 
     a_write_transaction_rolls_back_as_a_whole(db) {

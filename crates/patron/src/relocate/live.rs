@@ -51,14 +51,9 @@ async fn freeze(source_path: &std::path::Path, progress: &mut Progress) -> Resul
         .map_err(failed("the source database"))?;
     let mut writer = options.connect().await.map_err(failed("opening the source to pause its writes"))?;
     sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut writer).await.map_err(failed("the source"))?;
-    sqlx::query(
-        "INSERT INTO patron_flags (name, value, updated_at) VALUES ('read_only', 'patron relocate', $1) \
-         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(patron_domain::Timestamp::now().as_micros())
-    .execute(&mut writer)
-    .await
-    .map_err(failed("pausing the source's writes"))?;
+    patron_store::flags::set_read_only(&mut writer, "patron relocate", patron_domain::Timestamp::now())
+        .await
+        .map_err(|e| RelocateError::Failed(format!("pausing the source's writes: {e}")))?;
     progress.step("writes paused (patron answers changes with 503 and claims no jobs); copying the last changes");
     // every process re-reads its flags each second; a request that began before it saw the
     // flag ends well within this
@@ -67,7 +62,7 @@ async fn freeze(source_path: &std::path::Path, progress: &mut Progress) -> Resul
 }
 
 async fn unfreeze_connection(writer: &mut sqlx::AnyConnection) {
-    let _ = sqlx::query("DELETE FROM patron_flags WHERE name = 'read_only'").execute(writer).await;
+    let _ = patron_store::flags::clear_read_only(writer).await;
 }
 
 /// Removes the `read_only` flag a live relocation left on the install's current database
@@ -76,12 +71,11 @@ pub async fn unfreeze(settings: &Settings) -> Result<bool, RelocateError> {
     let db = Db::connect(&settings.database_url, 1)
         .await
         .map_err(|e| RelocateError::Failed(format!("connecting to {}: {e}", settings.database_url.redacted())))?;
-    let deleted = sqlx::query("DELETE FROM patron_flags WHERE name = 'read_only'")
-        .execute(db.pool())
+    let deleted = patron_store::flags::clear_read_only(db.pool())
         .await
-        .map_err(failed("resuming writes"))?;
+        .map_err(|e| RelocateError::Failed(format!("resuming writes: {e}")))?;
     db.close().await;
-    Ok(deleted.rows_affected() > 0)
+    Ok(deleted)
 }
 
 /// Waits until no job is running on the source (jobs started before the pause finish and
