@@ -56,7 +56,7 @@ pub async fn register(app: &App, input: Registration<'_>, client_ip: Option<IpAd
     match users::insert(&mut *transaction, &email, &display_name, &hash).await {
         Ok(user) => {
             queue_verification(app, &mut transaction, &user).await?;
-            transaction.commit().await.map_err(patron_store::StoreError::from)?;
+            transaction.commit().await?;
             tracing::info!(user_id = %user.id, "account registered");
             Ok(user)
         }
@@ -216,7 +216,7 @@ pub async fn send_verification(app: &App, user: &User) -> Result<(), AppError> {
     }
     let mut transaction = app.db.begin_write().await?;
     queue_verification(app, &mut transaction, user).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -288,7 +288,7 @@ pub async fn request_password_reset(app: &App, email: &str, client_ip: Option<Ip
     let template = patron_mail::Template::PasswordReset { display_name: user.display_name.clone() };
     let mail = account_mail(&user, "reset", &digest, template, "/reset-password/", seed);
     patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(user_id = %user.id, "password-reset link sent");
     Ok(())
 }
@@ -322,7 +322,7 @@ pub async fn reset_password(app: &App, token: &str, password: &str) -> Result<Us
     users::set_password(&mut *transaction, user_id, &hash).await?;
     let ended = sessions::delete_all_for_user(&mut *transaction, user_id).await?;
     let user = users::find_by_id(&mut *transaction, user_id).await?.ok_or_else(link_not_valid)?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(%user_id, sessions_ended = ended, "password reset");
     Ok(user)
 }
@@ -345,7 +345,7 @@ pub async fn request_sign_in_link(app: &App, email: &str, client_ip: Option<IpAd
     let template = patron_mail::Template::SignInLink { display_name: user.display_name.clone() };
     let mail = account_mail(&user, "sign-in", &digest, template, "/sign-in/", seed);
     patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(user_id = %user.id, "sign-in link sent");
     Ok(())
 }
@@ -402,6 +402,6 @@ pub async fn set_email_preferences(
     for (category, enabled) in choices {
         patron_store::mail::set_preference(&mut *transaction, user_id, category, *enabled).await?;
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }

@@ -74,7 +74,7 @@ pub async fn add(
     }
     let mut transaction = app.db.begin_write().await?;
     let comment_id = comments::insert(&mut transaction, post_id, user_id, parent_id, body).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     let comment = comments::find(app.db.pool(), post_id, comment_id)
         .await?
         .ok_or_else(|| AppError::internal("a comment vanished right after it was written"))?;
@@ -106,6 +106,6 @@ pub async fn delete(app: &App, page: &PageAccess, post_id: Id, comment_id: Id) -
     }
     let mut transaction = app.db.begin_write().await?;
     comments::soft_delete(&mut transaction, post_id, comment_id, user_id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }

@@ -95,7 +95,7 @@ pub async fn create_page(app: &App, owner: Id, input: &PageInput) -> Result<Crea
         }
         Err(SlugError::Store(error)) => return Err(error.into()),
     };
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(creator_id = %creator.id, slug = %creator.slug, "creator page created");
     Ok(creator)
 }
@@ -136,7 +136,7 @@ pub async fn set_following(app: &App, access: &PageAccess, follow: bool) -> Resu
     } else {
         patron_store::follows::unfollow(&mut transaction, user_id, access.creator.id).await?;
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 

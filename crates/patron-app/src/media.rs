@@ -372,7 +372,7 @@ pub async fn delete(app: &App, media: &Media) -> Result<(), AppError> {
     media::refresh_processed(&mut transaction, &posts).await?;
     media::mark_deleted(&mut *transaction, &[media.id]).await?;
     patron_media::jobs::enqueue_delete(&mut *transaction, media.id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -384,7 +384,7 @@ pub async fn retry(app: &App, media: &Media) -> Result<(), AppError> {
     let mut transaction = app.db.begin_write().await?;
     media::set_status(&mut *transaction, media.id, MediaStatus::Processing, None).await?;
     patron_media::jobs::enqueue_retry(&mut *transaction, media.id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 

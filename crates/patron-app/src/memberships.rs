@@ -183,7 +183,7 @@ pub async fn grant(
         let monthly = billing.interval.monthly(billing.price);
         patron_store::payments::record_event(&mut transaction, &billing, "created", monthly, None, period.0).await?;
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(membership_id)
 }
 

@@ -285,7 +285,7 @@ pub async fn create(app: &App, page: &PageAccess, input: &PostInput) -> Result<I
     if input.announce {
         announce(&mut transaction, page.creator.id, post_id, None, &valid).await?;
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(post_id = %post_id, creator_id = %page.creator.id, "post written");
     Ok(post_id)
 }
@@ -316,7 +316,7 @@ pub async fn update(app: &App, page: &PageAccess, post_id: Id, input: &PostInput
     if input.announce {
         announce(&mut transaction, page.creator.id, post_id, existing.published_at, &valid).await?;
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 
@@ -346,7 +346,7 @@ pub async fn delete(app: &App, page: &PageAccess, post_id: Id) -> Result<(), App
     }
     // its files go too, unless another post uses them
     let files = patron_media::jobs::forget_post_media(&mut transaction, post_id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(post_id = %post_id, files, "post deleted");
     Ok(())
 }
@@ -392,7 +392,7 @@ pub async fn vote(app: &App, page: &PageAccess, post_id: Id, option_ids: &[Id]) 
     }
     let mut transaction = app.db.begin_write().await?;
     polls::vote(&mut transaction, post_id, user_id, &chosen).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     let data = serde_json::json!({
         "creator_id": page.creator.id.to_string(),
         "creator_slug": page.creator.slug,

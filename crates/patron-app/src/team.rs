@@ -43,7 +43,7 @@ pub async fn invite(
         unsubscribe: None,
     };
     patron_mail::jobs::enqueue_email(&mut *transaction, &mail).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok((token, invitation, link))
 }
 
@@ -59,7 +59,7 @@ pub async fn accept_invitation(app: &App, user: &User, token: &str) -> Result<Cr
     let (invitation, creator) = open_invitation(app, token).await?;
     let mut transaction = app.db.begin_write().await?;
     let accepted = creators::accept_invitation(&mut transaction, &invitation, user.id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     if !accepted {
         return Err(AppError::conflict("invitation_used", "This invitation was used or withdrawn meanwhile."));
     }
@@ -96,7 +96,7 @@ pub async fn transfer_ownership(app: &App, access: &PageAccess, new_owner: Id) -
             "Invite them to the team first; only a team member can take over.",
         ));
     }
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     tracing::info!(creator_id = %access.creator.id, new_owner = %new_owner, "page handed over");
     Ok(())
 }

@@ -80,7 +80,7 @@ pub async fn reorder_tiers(app: &App, access: &PageAccess, ordered: &[Id]) -> Re
     }
     let mut transaction = app.db.begin_write().await?;
     tiers::reorder(&mut transaction, access.creator.id, ordered).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     Ok(())
 }
 

@@ -146,7 +146,7 @@ pub async fn upload(
         let mut transaction = app.db.begin_write().await?;
         media::insert(&mut *transaction, &new).await?;
         patron_media::jobs::enqueue_processing(&mut *transaction, media_id).await?;
-        transaction.commit().await.map_err(patron_store::StoreError::from)?;
+        transaction.commit().await?;
         Ok(())
     }
     .await;
@@ -339,6 +339,6 @@ pub async fn complete_direct_upload(app: &App, media: &Media) -> Result<Media, A
         return Err(AppError::conflict("not_uploading", "This file is not waiting for a direct upload."));
     }
     patron_media::jobs::enqueue_processing(&mut *transaction, media.id).await?;
-    transaction.commit().await.map_err(patron_store::StoreError::from)?;
+    transaction.commit().await?;
     media::find(app.db.pool(), media.id).await?.ok_or_else(AppError::nothing_here)
 }

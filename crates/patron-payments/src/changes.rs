@@ -4,8 +4,8 @@ use crate::mail::Mail;
 use crate::{Charge, PaymentError, Payments};
 use patron_domain::Timestamp;
 use patron_domain::membership::MembershipStatus;
+use patron_store::Db;
 use patron_store::payments::{self, Billing};
-use patron_store::{Db, StoreError};
 
 /// What a change of tier did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,13 +51,13 @@ impl Payments {
         if tier.id == membership.tier_id {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, None).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(TierChange::Unchanged);
         }
         if new_price < membership.price {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
             return Ok(TierChange::DowngradeScheduled);
         }
         let (Some(start), Some(end)) = (membership.current_period_start, membership.current_period_end) else {
@@ -95,7 +95,7 @@ impl Payments {
         if let Some(payment_id) = payment_id {
             self.mail(&mut transaction, &moved, Mail::Receipt { payment_id, paid_until: end }).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(TierChange::Upgraded { charged: charge })
     }
 
@@ -106,7 +106,7 @@ impl Payments {
         if changed && cancel {
             payments::record_event(&mut transaction, membership, "cancelled", 0, None, Timestamp::now()).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(changed)
     }
 }

@@ -7,7 +7,7 @@ use patron_domain::membership::{MembershipEvent, MembershipStatus};
 use patron_domain::{Id, Timestamp};
 use patron_store::memberships::NewMembership;
 use patron_store::payments::{self, Checkout, NewPayment};
-use patron_store::{Db, StoreError, Transaction};
+use patron_store::{Db, Transaction};
 use std::collections::BTreeMap;
 
 impl Payments {
@@ -107,7 +107,7 @@ impl Payments {
         if let Some(payment_id) = payment_id {
             self.mail(&mut transaction, &billing, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         tracing::info!(checkout_id = %checkout.id, membership_id = %membership_id, "checkout paid: membership active");
         Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
     }
@@ -117,7 +117,7 @@ impl Payments {
 async fn decline(db: &Db, checkout: &Checkout, answer: &Answer) -> Result<Settled, PaymentError> {
     let mut connection = db.begin_write().await?;
     let claimed = payments::claim_checkout(&mut connection, checkout.id, "declined", Some(&answer.message)).await?;
-    connection.commit().await.map_err(StoreError::from)?;
+    connection.commit().await?;
     if claimed {
         tracing::info!(checkout_id = %checkout.id, "checkout declined");
     }
@@ -184,7 +184,7 @@ async fn record_duplicate(
         failure: Some("paid while already a member: refund".to_owned()),
     };
     payments::insert_payment(&mut transaction, &duplicate).await?;
-    transaction.commit().await.map_err(StoreError::from)?;
+    transaction.commit().await?;
     Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
 }
 

@@ -4,8 +4,8 @@ use crate::error::invalid;
 use crate::{PaymentError, Payments};
 use patron_domain::membership::{MembershipEvent, MembershipStatus};
 use patron_domain::{Id, Timestamp};
+use patron_store::Db;
 use patron_store::payments;
-use patron_store::{Db, StoreError};
 
 impl Payments {
     /// Refunds a payment through its provider and ends its membership at once (a platform
@@ -50,7 +50,7 @@ impl Payments {
             .await?;
             patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         tracing::info!(payment_id = %payment.id, "payment refunded; membership ended");
         Ok(true)
     }

@@ -8,7 +8,7 @@ use patron_domain::membership::{AfterFailure, MembershipEvent, MembershipStatus,
 use patron_domain::{Id, Timestamp};
 use patron_jobs::{JobContext, ScheduledTask, TaskFuture};
 use patron_store::payments::{self, Billing, NewPayment};
-use patron_store::{Db, StoreError, Transaction};
+use patron_store::{Db, Transaction};
 
 impl Payments {
     /// Charges every membership due at `now` (the clock is a parameter so tests can move it),
@@ -18,7 +18,7 @@ impl Payments {
         for membership in payments::ending(db.pool(), now, now.plus(REMINDER_AHEAD)).await? {
             let mut transaction = db.begin_write().await?;
             self.mail(&mut transaction, &membership, Mail::Ending).await?;
-            transaction.commit().await.map_err(StoreError::from)?;
+            transaction.commit().await?;
         }
         let mut seen = std::collections::HashSet::new();
         loop {
@@ -95,7 +95,7 @@ impl Payments {
         payments::record_event(&mut transaction, membership, "expired", -monthly, None, now).await?;
         patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
         self.mail(&mut transaction, membership, Mail::Expired).await?;
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(Renewed::Ended)
     }
 
@@ -142,7 +142,7 @@ impl Payments {
         if let Some(payment_id) = payment_id {
             self.mail(&mut transaction, membership, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
         }
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(Renewed::Paid)
     }
 
@@ -202,7 +202,7 @@ impl Payments {
                 Renewed::Ended
             }
         };
-        transaction.commit().await.map_err(StoreError::from)?;
+        transaction.commit().await?;
         Ok(outcome)
     }
 

@@ -138,7 +138,7 @@ async fn upload(
     // the client must keep sending: a stalled upload ends after the request timeout
     let idle = state.app.settings.request_timeout;
     let field = loop {
-        if let NextField::File(field) = next_field(&mut multipart, idle).await? {
+        if let Some(field) = next_field(&mut multipart, idle).await? {
             break field;
         }
     };
@@ -347,22 +347,15 @@ fn multipart_error(error: MultipartError) -> AppError {
     }
 }
 
-/// What the next field of a multipart upload is.
-enum NextField<'a> {
-    /// The file.
-    File(Field<'a>),
-    /// Some other field, to skip.
-    Other,
-}
-
-/// The next field, or why there is none.
-async fn next_field(multipart: &mut Multipart, idle: Duration) -> Result<NextField<'_>, AppError> {
+/// The next field if it is the file (`None` for another field, to skip), or why there is
+/// none.
+async fn next_field(multipart: &mut Multipart, idle: Duration) -> Result<Option<Field<'_>>, AppError> {
     match tokio::time::timeout(idle, multipart.next_field()).await {
         Err(_) => Err(stalled()),
         Ok(Err(error)) => Err(multipart_error(error)),
         Ok(Ok(None)) => Err(AppError::malformed("no_file", "Send the file in a multipart field named \"file\".")),
-        Ok(Ok(Some(field))) if field.name() == Some("file") => Ok(NextField::File(field)),
-        Ok(Ok(Some(_))) => Ok(NextField::Other),
+        Ok(Ok(Some(field))) if field.name() == Some("file") => Ok(Some(field)),
+        Ok(Ok(Some(_))) => Ok(None),
     }
 }
 

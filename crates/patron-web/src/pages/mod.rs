@@ -45,7 +45,7 @@ impl FromRequestParts<AppState> for Page {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = MaybeUser::from_request_parts(parts, state).await.map_err(|e| page_error(e))?;
+        let user = MaybeUser::from_request_parts(parts, state).await.map_err(page_error)?;
         let lang = Lang::negotiate(&parts.headers);
         let layout = Layout {
             csrf_token: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),

@@ -57,7 +57,7 @@ async fn team_page(state: &AppState, page: &Page, slug: &str) -> Result<PageAcce
     let Some(user) = page.user.0.as_ref() else {
         return Err(login_first(&format!("/studio/{slug}")));
     };
-    let access = creators::load(&state.app, slug, Some(&user.user)).await.map_err(|e| page_error(e))?;
+    let access = creators::load(&state.app, slug, Some(&user.user)).await.map_err(page_error)?;
     if access.relation.team_role.is_none() {
         return Err(super::error_page(
             StatusCode::FORBIDDEN,
