@@ -7,6 +7,7 @@ use patron_domain::Id;
 use patron_domain::creator::{Slug, TeamRole, validate_bio, validate_creator_name};
 use patron_domain::entitlement::Viewer;
 use patron_store::creators::{self, DiscoverOrder, SlugError};
+use std::collections::HashMap;
 
 pub use patron_store::creators::{Creator, Cursor, ViewerRelation};
 
@@ -187,4 +188,26 @@ pub async fn by_id(app: &App, creator_id: Id) -> Result<Option<Creator>, AppErro
 /// The pages whose live events reach `user_id`: those they follow, belong to or work on.
 pub async fn of_interest(app: &App, user_id: Id) -> Result<Vec<Id>, AppError> {
     Ok(patron_store::follows::creators_of_interest(app.db.pool(), user_id).await?)
+}
+
+/// A page's name and address, for lists that show whose a payment or membership is.
+#[derive(Debug, Clone, Default)]
+pub struct PageName {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub slug: String,
+}
+
+/// The names of the pages `ids` refer to; pages that are gone are left out.
+pub async fn names(app: &App, ids: &[Id]) -> Result<HashMap<Id, PageName>, AppError> {
+    let mut names = HashMap::new();
+    for &creator_id in ids {
+        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(creator_id)
+            && let Some(creator) = patron_store::creators::find_by_id(app.db.pool(), creator_id).await?
+        {
+            entry.insert(PageName { name: creator.name, slug: creator.slug });
+        }
+    }
+    Ok(names)
 }

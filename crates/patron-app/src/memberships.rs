@@ -193,7 +193,7 @@ pub struct MembershipSummary {
     /// The membership.
     pub membership: Billing,
     /// Its page (empty when the page is gone).
-    pub page: crate::payments::PageName,
+    pub page: crate::creators::PageName,
     /// Its tier's name (empty when the tier is gone).
     pub tier_name: String,
 }
@@ -202,7 +202,7 @@ pub struct MembershipSummary {
 pub async fn summaries(app: &App, user_id: Id) -> Result<Vec<MembershipSummary>, AppError> {
     let list = of_user(app, user_id).await?;
     let ids: Vec<Id> = list.iter().map(|m| m.creator_id).collect();
-    let names = crate::payments::page_names(app, &ids).await?;
+    let names = crate::creators::names(app, &ids).await?;
     let mut summaries = Vec::with_capacity(list.len());
     for membership in list {
         let tier_name = patron_store::tiers::find(app.db.pool(), membership.creator_id, membership.tier_id)

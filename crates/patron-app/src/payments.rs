@@ -5,31 +5,8 @@
 use crate::creators::PageAccess;
 use crate::{App, AppError, User};
 use patron_domain::{Id, Timestamp};
-use std::collections::HashMap;
 
 pub use patron_store::payments::{Dashboard, Payment, SandboxPayment, Supporter};
-
-/// A page's name and address, for lists that show whose a payment or membership is.
-#[derive(Debug, Clone, Default)]
-pub struct PageName {
-    /// Name.
-    pub name: String,
-    /// Address.
-    pub slug: String,
-}
-
-/// The names of the pages `ids` refer to; pages that are gone are left out.
-pub async fn page_names(app: &App, ids: &[Id]) -> Result<HashMap<Id, PageName>, AppError> {
-    let mut names = HashMap::new();
-    for &creator_id in ids {
-        if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(creator_id)
-            && let Some(creator) = patron_store::creators::find_by_id(app.db.pool(), creator_id).await?
-        {
-            entry.insert(PageName { name: creator.name, slug: creator.slug });
-        }
-    }
-    Ok(names)
-}
 
 /// A user's own payments, newest first.
 pub async fn of_user(app: &App, user_id: Id, limit: i64) -> Result<Vec<Payment>, AppError> {

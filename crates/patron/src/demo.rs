@@ -139,6 +139,14 @@ fn draft(kind: &str, title: &str, body: &str, visibility: &str, min_tier: Option
 
 /// Posts of every kind and visibility, each by one of the team (an index into `team`).
 fn demo_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
+    let mut posts = text_posts(tiers, now);
+    posts.extend(live_posts_and_polls(tiers, now));
+    posts
+}
+
+/// The text, photo and video posts: public, for supporters, for a tier, early access,
+/// scheduled and a draft.
+fn text_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
     let ago = |days: u32| Publish::At(now.minus(DAY * days));
     let [_, steaky, loviste] = tiers.map(Some);
     vec![
@@ -224,6 +232,14 @@ fn demo_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
             ),
         ),
         (0, draft("text", "Draft: new tier ideas", "Maybe a Na kosti tier?", "public", None, Publish::Draft)),
+    ]
+}
+
+/// A coming and a past live stream, a public poll and one for supporters.
+fn live_posts_and_polls(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
+    let ago = |days: u32| Publish::At(now.minus(DAY * days));
+    let loviste = Some(tiers[2]);
+    vec![
         (
             1,
             PostDraft {

@@ -428,8 +428,7 @@ async fn membership_rows(
     let list = patron_app::memberships::summaries(&state.app, user_id).await?;
     let payments = patron_app::payments::of_user(&state.app, user_id, 50).await?;
     let names =
-        patron_app::payments::page_names(&state.app, &payments.iter().map(|p| p.creator_id).collect::<Vec<_>>())
-            .await?;
+        patron_app::creators::names(&state.app, &payments.iter().map(|p| p.creator_id).collect::<Vec<_>>()).await?;
     let mut memberships = Vec::with_capacity(list.len());
     for summary in list {
         let m = &summary.membership;

@@ -128,15 +128,11 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
         Ok(list) => list,
         Err(error) => return page_error(error),
     };
-    let names = match patron_app::payments::page_names(
-        &state.app,
-        &list.iter().map(|p| p.creator_id).collect::<Vec<_>>(),
-    )
-    .await
-    {
-        Ok(names) => names,
-        Err(error) => return page_error(error),
-    };
+    let names =
+        match patron_app::creators::names(&state.app, &list.iter().map(|p| p.creator_id).collect::<Vec<_>>()).await {
+            Ok(names) => names,
+            Err(error) => return page_error(error),
+        };
     let mut payments = Vec::with_capacity(list.len());
     for payment in &list {
         payments.push(PaymentView {
