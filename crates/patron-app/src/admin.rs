@@ -8,7 +8,7 @@ use patron_store::jobs::{self, JobRow, QueueStats};
 /// The job states an admin can list.
 pub const JOB_STATUSES: &[&str] = &["pending", "running", "dead", "succeeded"];
 
-/// 403 unless `user` administers the platform.
+/// `Forbidden` unless `user` administers the platform.
 pub fn require_admin(user: &User) -> Result<(), AppError> {
     if user.is_platform_admin {
         Ok(())

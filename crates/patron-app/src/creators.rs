@@ -25,14 +25,14 @@ pub struct PageAccess {
 }
 
 impl PageAccess {
-    /// The viewer's team role, or 403.
+    /// The viewer's team role, or `Forbidden`.
     pub fn require_team(&self) -> Result<TeamRole, AppError> {
         self.relation
             .team_role
             .ok_or_else(|| AppError::forbidden("not_in_team", "Only the creator's team may do this."))
     }
 
-    /// 403 unless the viewer owns the page.
+    /// `Forbidden` unless the viewer owns the page.
     pub fn require_owner(&self) -> Result<(), AppError> {
         match self.relation.team_role {
             Some(TeamRole::Owner) => Ok(()),
@@ -40,7 +40,7 @@ impl PageAccess {
         }
     }
 
-    /// The logged-in viewer's id, or 401.
+    /// The logged-in viewer's id, or `Unauthenticated`.
     pub fn require_user(&self) -> Result<Id, AppError> {
         self.user_id.ok_or_else(AppError::log_in_first)
     }

@@ -162,7 +162,7 @@ pub async fn private_feeds(app: &App, user_id: Id) -> Result<Vec<FeedToken>, App
     Ok(patron_store::feed_tokens::list(app.db.pool(), user_id).await?)
 }
 
-/// Revokes one of a user's private feeds: its address stops working. 404 for anyone else's.
+/// Revokes one of a user's private feeds: its address stops working. `NotFound` for anyone else's.
 pub async fn revoke_private_feed(app: &App, user_id: Id, feed_id: &str) -> Result<(), AppError> {
     if patron_store::feed_tokens::revoke(app.db.pool(), user_id, feed_id).await? {
         Ok(())

@@ -350,7 +350,7 @@ async fn rewrite_playlist(
 
 // ---- managing files ----
 
-/// A file its uploader or the team of its creator page may manage; 404 for anyone else.
+/// A file its uploader or the team of its creator page may manage; `NotFound` for anyone else.
 pub async fn managed(app: &App, user: Id, media_id: Id) -> Result<Media, AppError> {
     let media = media::find(app.db.pool(), media_id).await?.ok_or_else(AppError::nothing_here)?;
     if media.owner_id == user {

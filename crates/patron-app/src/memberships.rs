@@ -100,7 +100,7 @@ pub async fn settle(
     Ok((settled, slug))
 }
 
-/// A membership of the current user, or 404.
+/// A membership of the current user, or `NotFound`.
 pub async fn own_membership(app: &App, user: &User, membership_id: &str) -> Result<Billing, AppError> {
     let id: Id = membership_id.parse().map_err(|_| AppError::nothing_here())?;
     patron_store::payments::billing(app.db.pool(), id)
@@ -109,7 +109,7 @@ pub async fn own_membership(app: &App, user: &User, membership_id: &str) -> Resu
         .ok_or_else(AppError::nothing_here)
 }
 
-/// One of the user's own checkouts, or 404.
+/// One of the user's own checkouts, or `NotFound`.
 pub async fn own_checkout(app: &App, user: &User, checkout_id: &str) -> Result<Checkout, AppError> {
     let id: Id = checkout_id.parse().map_err(|_| AppError::nothing_here())?;
     patron_store::payments::find_checkout(app.db.pool(), id)

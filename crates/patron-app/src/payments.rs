@@ -51,7 +51,7 @@ pub async fn history(app: &App, admin: &User, membership_id: &str) -> Result<Vec
 }
 
 /// Refunds a payment as a platform admin (through the provider; ends the membership; written
-/// to the audit log). 409 when it is not a succeeded payment.
+/// to the audit log). `Conflict` when it is not a succeeded payment.
 pub async fn refund(app: &App, admin: &User, payment_id: &str) -> Result<Payment, AppError> {
     crate::admin::require_admin(admin)?;
     let payment_id: Id = payment_id.parse().map_err(|_| AppError::nothing_here())?;
@@ -73,7 +73,7 @@ pub async fn refund(app: &App, admin: &User, payment_id: &str) -> Result<Payment
 
 // ---- the sandbox gateway's pay page ----
 
-/// The sandbox gateway, or 404 when it is not configured.
+/// The sandbox gateway, or `NotFound` when it is not configured.
 pub fn sandbox(app: &App) -> Result<std::sync::Arc<patron_payments::sandbox::Sandbox>, AppError> {
     app.payments.sandbox.clone().ok_or_else(AppError::nothing_here)
 }

@@ -135,14 +135,14 @@ pub async fn page_of_posts(
     Ok((views(app, seen_on_page(page, list), page.user_id, now).await?, next))
 }
 
-/// One post for a viewer; 404 when it does not exist for them.
+/// One post for a viewer; `NotFound` when it does not exist for them.
 pub async fn one_post(app: &App, page: &PageAccess, post_id: Id) -> Result<PostView, AppError> {
     let post = posts::find(app.db.pool(), page.creator.id, post_id).await?.ok_or_else(post_not_found)?;
     views(app, seen_on_page(page, vec![post]), page.user_id, Timestamp::now()).await?.pop().ok_or_else(post_not_found)
 }
 
 /// What the viewer of `page` may see of one post, decided by entitlement alone (one
-/// statement); 404 when the post does not exist for them.
+/// statement); `NotFound` when the post does not exist for them.
 pub async fn access_to(app: &App, page: &PageAccess, post_id: Id) -> Result<Access, AppError> {
     let post = posts::find(app.db.pool(), page.creator.id, post_id).await?.ok_or_else(post_not_found)?;
     match access(page.viewer, &post.audience(), Timestamp::now()) {

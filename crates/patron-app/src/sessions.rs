@@ -64,7 +64,7 @@ pub async fn list(app: &App, user_id: Id) -> Result<Vec<Session>, AppError> {
     Ok(sessions::list_for_user(app.db.pool(), user_id, Timestamp::now()).await?)
 }
 
-/// Ends one of a user's own sessions or revokes one of their tokens; 404 for anyone else's.
+/// Ends one of a user's own sessions or revokes one of their tokens; `NotFound` for anyone else's.
 pub async fn revoke(app: &App, user_id: Id, session_id: &str) -> Result<(), AppError> {
     if sessions::delete_for_user(app.db.pool(), session_id, user_id).await? {
         Ok(())

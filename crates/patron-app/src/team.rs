@@ -138,7 +138,7 @@ pub async fn open_invitations(app: &App, access: &PageAccess) -> Result<Vec<Invi
     Ok(creators::open_invitations(app.db.pool(), access.creator.id, Timestamp::now()).await?)
 }
 
-/// Withdraws an open invitation (owner only); 404 when the page has no such invitation.
+/// Withdraws an open invitation (owner only); `NotFound` when the page has no such invitation.
 pub async fn revoke_invitation(app: &App, access: &PageAccess, invitation_id: &str) -> Result<(), AppError> {
     access.require_owner()?;
     if creators::revoke_invitation(app.db.pool(), access.creator.id, invitation_id).await? {

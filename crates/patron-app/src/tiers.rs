@@ -89,7 +89,7 @@ pub fn tier_not_found() -> AppError {
     AppError::not_found("tier_not_found", "This page has no such tier.")
 }
 
-/// One tier of a page, archived or not; 404 `tier_not_found` when the page has no such tier.
+/// One tier of a page, archived or not; `NotFound` `tier_not_found` when the page has no such tier.
 pub async fn find(app: &App, creator_id: Id, tier_id: Id) -> Result<Tier, AppError> {
     tiers::find(app.db.pool(), creator_id, tier_id).await?.ok_or_else(tier_not_found)
 }
