@@ -10,7 +10,7 @@ use patron_domain::entitlement::{Access, access};
 use patron_domain::post::{Existing, LiveStatus, PostKind, ValidPost};
 use patron_domain::{Id, Timestamp, ValidationError};
 use patron_store::polls::{self, PollOption};
-use patron_store::posts::{self, PostFields};
+use patron_store::posts;
 use std::collections::HashMap;
 
 pub use patron_domain::post::{PostDraft, Publish};
@@ -250,32 +250,13 @@ async fn check(
     }
 }
 
-fn stored_fields(valid: &ValidPost) -> PostFields {
-    PostFields {
-        kind: valid.kind,
-        title: valid.title.clone(),
-        body: valid.body.clone(),
-        body_html: valid.body_html.clone(),
-        visibility: valid.visibility,
-        min_tier_id: valid.min_tier_id,
-        public_from: valid.public_from,
-        published_at: valid.published_at,
-        live_url: valid.live_url.clone(),
-        live_starts_at: valid.live_starts_at,
-        live_ends_at: valid.live_ends_at,
-        poll_multiple: valid.poll_multiple,
-        poll_closes_at: valid.poll_closes_at,
-        poll_results: valid.poll_results,
-    }
-}
-
 /// Writes a new post (team only).
 pub async fn create(app: &App, page: &PageAccess, input: &PostInput) -> Result<Id, AppError> {
     page.require_team()?;
     let author = page.require_user()?;
     let (valid, media) = check(app, page, input, None).await?;
     let mut transaction = app.db.begin_write().await?;
-    let post_id = posts::insert(&mut *transaction, page.creator.id, author, &stored_fields(&valid)).await?;
+    let post_id = posts::insert(&mut *transaction, page.creator.id, author, &valid).await?;
     if let Some(media) = &media {
         patron_store::media::attach(&mut transaction, post_id, media).await?;
     }
@@ -296,7 +277,7 @@ pub async fn update(app: &App, page: &PageAccess, post_id: Id, input: &PostInput
     let existing = posts::find(app.db.pool(), page.creator.id, post_id).await?.ok_or_else(post_not_found)?;
     let (valid, media) = check(app, page, input, Some(&existing)).await?;
     let mut transaction = app.db.begin_write().await?;
-    posts::update(&mut *transaction, page.creator.id, post_id, &stored_fields(&valid)).await?;
+    posts::update(&mut *transaction, page.creator.id, post_id, &valid).await?;
     if let Some(media) = &media {
         patron_store::media::attach(&mut transaction, post_id, media).await?;
     }

@@ -6,7 +6,7 @@ use crate::creators::Cursor;
 use crate::row::{flag, id, opt_id, opt_time, time};
 use crate::sql;
 use crate::{Backend, Database, StoreError};
-use patron_domain::post::{PostAudience, PostKind, Visibility};
+use patron_domain::post::{PostAudience, PostKind, ValidPost, Visibility};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -126,45 +126,12 @@ fn post_from_row(row: &AnyRow) -> Result<Post, StoreError> {
     })
 }
 
-/// The fields an author sets.
-#[derive(Debug, Clone)]
-pub struct PostFields {
-    /// Kind.
-    pub kind: PostKind,
-    /// Title.
-    pub title: String,
-    /// Body (Markdown).
-    pub body: String,
-    /// Body rendered to safe HTML.
-    pub body_html: String,
-    /// Audience.
-    pub visibility: Visibility,
-    /// For tier posts.
-    pub min_tier_id: Option<Id>,
-    /// Time-released access.
-    pub public_from: Option<Timestamp>,
-    /// Publication time (`None`: draft).
-    pub published_at: Option<Timestamp>,
-    /// Live posts.
-    pub live_url: Option<String>,
-    /// Live posts.
-    pub live_starts_at: Option<Timestamp>,
-    /// Live posts.
-    pub live_ends_at: Option<Timestamp>,
-    /// Polls.
-    pub poll_multiple: bool,
-    /// Polls.
-    pub poll_closes_at: Option<Timestamp>,
-    /// Polls.
-    pub poll_results: Option<PollResults>,
-}
-
 /// Stores a new post; returns its id.
 pub async fn insert<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
     author_id: Id,
-    fields: &PostFields,
+    fields: &ValidPost,
 ) -> Result<Id, StoreError> {
     let post_id = Id::new();
     let now = Timestamp::now();
@@ -202,7 +169,7 @@ pub async fn update<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,
     creator_id: Id,
     post_id: Id,
-    fields: &PostFields,
+    fields: &ValidPost,
 ) -> Result<bool, StoreError> {
     let result = sql::query(
         "UPDATE posts SET title = $3, body = $4, body_html = $5, visibility = $6, min_tier_id = $7, public_from = $8, \
