@@ -66,6 +66,7 @@ pub async fn start_checkout(
         status: "pending".into(),
         membership_id: None,
         failure: None,
+        purpose: patron_store::payments::CheckoutPurpose::Join,
         created_at: Timestamp::now(),
     };
     let url = app.payments.start_checkout(&app.db, &checkout).await?;
@@ -129,6 +130,29 @@ pub async fn set_cancelled(app: &App, user: &User, membership_id: &str, cancel: 
     let membership = own_membership(app, user, membership_id).await?;
     app.payments.set_cancelled(&app.db, &membership, cancel).await?;
     own_membership(app, user, membership_id).await
+}
+
+/// Starts paying the renewal of one of the user's past-due memberships while they are present
+/// (their bank wants them to confirm it, or they pay with another card); returns the checkout
+/// and where to send them. The amount was shown to them before.
+pub async fn pay_renewal(app: &App, user: &User, membership_id: &str) -> Result<(Checkout, String), AppError> {
+    let membership = own_membership(app, user, membership_id).await?;
+    Ok(app.payments.start_recovery(&app.db, &membership).await?)
+}
+
+/// What paying a past-due membership's renewal now costs, and for which page and tier: shown
+/// before the fan pays.
+pub async fn renewal_due(app: &App, user: &User, membership_id: &str) -> Result<MembershipSummary, AppError> {
+    let membership = own_membership(app, user, membership_id).await?;
+    if membership.status != MembershipStatus::PastDue {
+        return Err(AppError::conflict("not_past_due", "This membership is not waiting for a payment."));
+    }
+    let names = crate::creators::names(app, &[membership.creator_id]).await?;
+    let tier_name =
+        crate::tiers::find(app, membership.creator_id, membership.tier_id).await.map(|t| t.name).unwrap_or_default();
+    let page = names.get(&membership.creator_id).cloned().unwrap_or_default();
+    let next_amount = app.payments.renewal_price(&app.db, &membership).await?;
+    Ok(MembershipSummary { membership, page, tier_name, next_amount })
 }
 
 /// Moves the viewer's membership of `page` to `tier_id` (see `Payments::change_tier`).
@@ -196,6 +220,8 @@ pub struct MembershipSummary {
     pub page: crate::creators::PageName,
     /// Its tier's name (empty when the tier is gone).
     pub tier_name: String,
+    /// What its next period costs (a scheduled downgrade's price once it applies).
+    pub next_amount: i64,
 }
 
 /// The user's memberships with their pages' and tiers' names, newest first.
@@ -210,7 +236,8 @@ pub async fn summaries(app: &App, user_id: Id) -> Result<Vec<MembershipSummary>,
             .map(|t| t.name)
             .unwrap_or_default();
         let page = names.get(&membership.creator_id).cloned().unwrap_or_default();
-        summaries.push(MembershipSummary { membership, page, tier_name });
+        let next_amount = app.payments.renewal_price(&app.db, &membership).await?;
+        summaries.push(MembershipSummary { membership, page, tier_name, next_amount });
     }
     Ok(summaries)
 }

@@ -5,6 +5,7 @@
 //! Every other crate depends on this one; it depends on nothing of ours.
 
 pub mod account;
+pub mod card;
 pub mod creator;
 pub mod entitlement;
 pub mod id;

@@ -66,6 +66,24 @@ pub enum Template {
         /// When the next try is, as a date.
         retry_on: String,
     },
+    /// A renewal needs the fan: their bank wants them to confirm the payment themselves.
+    PaymentNeedsAuthentication {
+        /// The creator.
+        creator_name: String,
+        /// What is to be paid, formatted.
+        amount: String,
+    },
+    /// The card on file expires before the next renewal.
+    CardExpiring {
+        /// The creator.
+        creator_name: String,
+        /// The card, as the fan knows it (`visa •••• 4242`).
+        card: String,
+        /// The date of the next charge.
+        next_charge_on: String,
+        /// What it will be, formatted.
+        amount: String,
+    },
     /// A cancelled membership runs out soon.
     MembershipEnding {
         /// The creator.
@@ -188,6 +206,12 @@ fn content(template: &Template, language: Language) -> Content {
         }
         Template::PaymentFailed { creator_name, amount, retry_on } => {
             payment_failed(language, creator_name, amount, retry_on)
+        }
+        Template::PaymentNeedsAuthentication { creator_name, amount } => {
+            payment_needs_authentication(language, creator_name, amount)
+        }
+        Template::CardExpiring { creator_name, card, next_charge_on, amount } => {
+            card_expiring(language, creator_name, card, next_charge_on, amount)
         }
         Template::MembershipEnding { creator_name, tier_name, ends_on } => {
             membership_ending(language, creator_name, tier_name, ends_on)
@@ -323,6 +347,44 @@ fn payment_failed(t: Language, creator_name: &str, amount: &str, retry_on: &str)
             ),
         )],
         button_label: t.text("Your memberships", "Vaše členství"),
+    }
+}
+
+fn payment_needs_authentication(t: Language, creator_name: &str, amount: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Confirm your payment to {creator_name}"),
+            &format!("Potvrďte platbu pro {creator_name}"),
+        ),
+        heading: t.text("Your bank wants you to confirm the payment", "Vaše banka chce, abyste platbu potvrdili"),
+        paragraphs: vec![t.text(
+            &format!(
+                "Renewing your membership of {creator_name} costs {amount}, and your bank asks you to confirm the payment yourself. Open the page below, check the amount and pay; until then you keep your access."
+            ),
+            &format!(
+                "Obnovení vašeho členství u {creator_name} stojí {amount} a vaše banka žádá, abyste platbu potvrdili sami. Otevřete stránku níže, zkontrolujte částku a zaplaťte; do té doby máte přístup zachovaný."
+            ),
+        )],
+        button_label: t.text("Check and pay", "Zkontrolovat a zaplatit"),
+    }
+}
+
+fn card_expiring(t: Language, creator_name: &str, card: &str, next_charge_on: &str, amount: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("Your card for {creator_name} expires before the next payment"),
+            &format!("Vaše karta pro {creator_name} vyprší před další platbou"),
+        ),
+        heading: t.text("Your card expires soon", "Vaše karta brzy vyprší"),
+        paragraphs: vec![t.text(
+            &format!(
+                "Your membership of {creator_name} renews on {next_charge_on} for {amount}, but your card {card} expires before then. Change the card on your account page so the renewal goes through."
+            ),
+            &format!(
+                "Vaše členství u {creator_name} se obnoví {next_charge_on} za {amount}, ale vaše karta {card} do té doby vyprší. Změňte kartu na stránce účtu, aby obnovení prošlo."
+            ),
+        )],
+        button_label: t.text("Change the card", "Změnit kartu"),
     }
 }
 

@@ -71,7 +71,9 @@ impl Payments {
             };
             match self.provider(provider_name)?.charge(db, token, charge, &membership.currency, &key).await? {
                 Charge::Succeeded { provider_payment_id } => Some(provider_payment_id),
-                Charge::Declined { reason } => return Err(PaymentError::Declined(reason)),
+                Charge::Declined { reason } | Charge::NeedsAuthentication { reason } => {
+                    return Err(PaymentError::Declined(reason));
+                }
             }
         } else {
             None

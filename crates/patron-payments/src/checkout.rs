@@ -2,11 +2,12 @@
 //! payment and a membership.
 
 use crate::mail::Mail;
+use crate::renewal::{NextPeriod, scheduled_tier};
 use crate::{Answer, PaymentError, Payments, Provider};
 use patron_domain::membership::{MembershipEvent, MembershipStatus};
 use patron_domain::{Id, Timestamp};
 use patron_store::memberships::NewMembership;
-use patron_store::payments::{self, Checkout, NewPayment};
+use patron_store::payments::{self, Billing, Checkout, CheckoutPurpose, NewPayment};
 use patron_store::{Db, Transaction};
 use std::collections::BTreeMap;
 
@@ -43,7 +44,93 @@ impl Payments {
             return decline(db, &checkout, &answer).await;
         }
         refuse_other_amount(&checkout, &answer)?;
-        self.pay(db, provider.as_ref(), provider_name, &checkout, &answer).await
+        match checkout.purpose {
+            CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, &answer).await,
+            CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, &answer).await,
+        }
+    }
+
+    /// Starts paying the renewal of a past-due membership with the fan present (their bank
+    /// wanted them to confirm it, or they pay with another card): a checkout for the next
+    /// period's price; returns where to send the fan.
+    pub async fn start_recovery(&self, db: &Db, membership: &Billing) -> Result<(Checkout, String), PaymentError> {
+        if membership.status != MembershipStatus::PastDue {
+            return Err(PaymentError::NotChangeable("this membership is not waiting for a payment"));
+        }
+        let provider = match &membership.provider {
+            Some(name) if self.provider(name).is_ok() => name.clone(),
+            _ => self.default_provider().ok_or(PaymentError::UnknownProvider(String::new()))?.to_owned(),
+        };
+        let price = self.renewal_price(db, membership).await?;
+        let checkout = Checkout {
+            id: Id::new(),
+            user_id: membership.user_id,
+            creator_id: membership.creator_id,
+            tier_id: membership.tier_id,
+            provider,
+            amount: price,
+            currency: membership.currency.clone(),
+            interval: membership.interval,
+            status: "pending".into(),
+            membership_id: Some(membership.id),
+            failure: None,
+            purpose: CheckoutPurpose::Renewal,
+            created_at: Timestamp::now(),
+        };
+        let url = self.start_checkout(db, &checkout).await?;
+        Ok((checkout, url))
+    }
+
+    /// What the next period of a membership costs: its price, or the scheduled downgrade's.
+    pub async fn renewal_price(&self, db: &Db, membership: &Billing) -> Result<i64, PaymentError> {
+        Ok(scheduled_tier(db, membership).await?.map(|(_, price)| price).unwrap_or(membership.price))
+    }
+
+    /// Settles the paid renewal of a past-due membership: the next period starts, and the card
+    /// just used is the one renewals charge from now on. Paid for a membership that was
+    /// renewed or ended meanwhile, the money is kept as a duplicate for an admin to refund.
+    async fn pay_renewal(
+        &self,
+        db: &Db,
+        provider_name: &str,
+        checkout: &Checkout,
+        answer: &Answer,
+    ) -> Result<Settled, PaymentError> {
+        let membership_id = checkout.membership_id.ok_or(PaymentError::UnknownCheckout)?;
+        let before = payments::billing(db.pool(), membership_id).await?.ok_or(PaymentError::UnknownCheckout)?;
+        let scheduled = scheduled_tier(db, &before).await?;
+        let mut transaction = db.begin_write().await?;
+        if !payments::claim_checkout(&mut transaction, checkout.id, "paid", None).await? {
+            return Ok(Settled { checkout_id: checkout.id, paid: true, first: false });
+        }
+        let membership =
+            payments::billing(&mut *transaction, membership_id).await?.ok_or(PaymentError::UnknownCheckout)?;
+        let now = Timestamp::now();
+        let payment = checkout_payment(provider_name, checkout, answer, membership_id, "renewal");
+        let next = NextPeriod {
+            due: membership.next_charge_at,
+            period_end: membership.current_period_end.unwrap_or(now),
+            scheduled,
+            now,
+        };
+        if membership.status != MembershipStatus::PastDue
+            || !self.start_next_period(&mut transaction, &membership, next, payment).await?
+        {
+            return record_duplicate(transaction, provider_name, checkout, answer).await;
+        }
+        let next_charge = payments::billing(&mut *transaction, membership_id).await?.and_then(|m| m.next_charge_at);
+        payments::set_billing(
+            &mut transaction,
+            membership_id,
+            provider_name,
+            answer.token.as_deref(),
+            answer.card.as_ref(),
+            next_charge,
+        )
+        .await?;
+        transaction.commit().await?;
+        tracing::info!(checkout_id = %checkout.id, membership_id = %membership_id, "past-due membership paid by its fan");
+        Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
     }
 
     /// Settles an approved answer in one transaction: claims the checkout, then starts its
@@ -71,27 +158,21 @@ impl Payments {
             }
             Err(patron_store::memberships::InsertMembershipError::Store(error)) => return Err(error.into()),
         };
-        payments::set_billing(&mut transaction, membership_id, provider_name, answer.token.as_deref(), Some(period.1))
-            .await?;
+        payments::set_billing(
+            &mut transaction,
+            membership_id,
+            provider_name,
+            answer.token.as_deref(),
+            answer.card.as_ref(),
+            Some(period.1),
+        )
+        .await?;
         if !provider.renews() {
             payments::set_cancel_at_period_end(&mut transaction, membership_id, true).await?;
         }
         payments::set_checkout_membership(&mut transaction, checkout.id, membership_id).await?;
-        let payment = NewPayment {
-            membership_id,
-            checkout_id: Some(checkout.id),
-            user_id: checkout.user_id,
-            creator_id: checkout.creator_id,
-            provider: provider_name.to_owned(),
-            provider_payment_id: Some(answer.provider_payment_id.clone()),
-            idempotency_key: format!("checkout:{}", checkout.id),
-            kind: "initial",
-            status: "succeeded",
-            amount: checkout.amount,
-            currency: checkout.currency.clone(),
-            period: Some(period),
-            failure: None,
-        };
+        let mut payment = checkout_payment(provider_name, checkout, answer, membership_id, "initial");
+        payment.period = Some(period);
         let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
         let billing =
             payments::billing(&mut *transaction, membership_id).await?.ok_or(PaymentError::UnknownCheckout)?;
@@ -165,27 +246,42 @@ async fn record_duplicate(
     // recorded against the live membership as a duplicate for an admin to refund;
     // the membership itself is not touched
     tracing::error!(checkout_id = %checkout.id, "paid checkout of a fan who is already a member: refund it");
-    let live = patron_store::memberships::live_of(&mut *transaction, checkout.user_id, checkout.creator_id)
-        .await?
-        .ok_or(PaymentError::UnknownCheckout)?;
-    let duplicate = NewPayment {
-        membership_id: live,
+    let live = match checkout.membership_id {
+        Some(membership_id) => membership_id,
+        None => patron_store::memberships::live_of(&mut *transaction, checkout.user_id, checkout.creator_id)
+            .await?
+            .ok_or(PaymentError::UnknownCheckout)?,
+    };
+    let mut duplicate = checkout_payment(provider_name, checkout, answer, live, "duplicate");
+    duplicate.failure = Some("paid while already a member: refund".to_owned());
+    payments::insert_payment(&mut transaction, &duplicate).await?;
+    transaction.commit().await?;
+    Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
+}
+
+/// The payment a paid checkout records (its period set by the caller where it has one).
+fn checkout_payment(
+    provider_name: &str,
+    checkout: &Checkout,
+    answer: &Answer,
+    membership_id: Id,
+    kind: &'static str,
+) -> NewPayment {
+    NewPayment {
+        membership_id,
         checkout_id: Some(checkout.id),
         user_id: checkout.user_id,
         creator_id: checkout.creator_id,
         provider: provider_name.to_owned(),
         provider_payment_id: Some(answer.provider_payment_id.clone()),
         idempotency_key: format!("checkout:{}", checkout.id),
-        kind: "duplicate",
+        kind,
         status: "succeeded",
         amount: checkout.amount,
         currency: checkout.currency.clone(),
         period: None,
-        failure: Some("paid while already a member: refund".to_owned()),
-    };
-    payments::insert_payment(&mut transaction, &duplicate).await?;
-    transaction.commit().await?;
-    Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
+        failure: None,
+    }
 }
 
 /// What settling an answer did.

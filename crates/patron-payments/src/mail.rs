@@ -49,6 +49,26 @@ impl Payments {
                 Template::PaymentFailed { creator_name: creator.name.clone(), amount, retry_on: date(retry) },
                 format!("{}/account", self.base_url),
             ),
+            Mail::Authenticate { attempt } => (
+                format!(
+                    "payment-authenticate:{}:{attempt}:{}",
+                    membership.id,
+                    membership.current_period_end.map(|t| t.as_micros()).unwrap_or(0)
+                ),
+                Template::PaymentNeedsAuthentication { creator_name: creator.name.clone(), amount },
+                format!("{}/payments/renew/{}", self.base_url, membership.id),
+            ),
+            Mail::CardExpiring { card, next_charge } => (
+                // one reminder per card and charge date
+                format!("card-expiring:{}:{}:{}", membership.id, card.expiry(), next_charge.as_micros()),
+                Template::CardExpiring {
+                    creator_name: creator.name.clone(),
+                    card: format!("{} •••• {}", card.brand, card.last4),
+                    next_charge_on: date(next_charge),
+                    amount,
+                },
+                format!("{}/account#memberships", self.base_url),
+            ),
             Mail::Ending => (
                 // once per period: the key names its end
                 format!(
@@ -86,7 +106,22 @@ impl Payments {
 /// queues it once.
 pub(crate) enum Mail {
     Ending,
-    Receipt { payment_id: Id, paid_until: Timestamp },
-    Failed { retry: Timestamp, attempt: i64 },
+    /// The bank wants the fan to confirm the renewal: the link leads to paying it while present.
+    Authenticate {
+        attempt: i64,
+    },
+    /// The card on file stops working before the next charge.
+    CardExpiring {
+        card: patron_domain::card::Card,
+        next_charge: Timestamp,
+    },
+    Receipt {
+        payment_id: Id,
+        paid_until: Timestamp,
+    },
+    Failed {
+        retry: Timestamp,
+        attempt: i64,
+    },
     Expired,
 }

@@ -2,6 +2,7 @@
 
 use crate::PaymentError;
 use patron_domain::Id;
+use patron_domain::card::Card;
 use patron_store::Db;
 use patron_store::payments::Checkout;
 use std::collections::BTreeMap;
@@ -24,6 +25,8 @@ pub struct Answer {
     pub currency: Option<String>,
     /// The provider's handle for charging again (a registered card).
     pub token: Option<String>,
+    /// The card behind the token, as far as the provider tells.
+    pub card: Option<Card>,
     /// The provider's words.
     pub message: String,
 }
@@ -39,6 +42,12 @@ pub enum Charge {
     /// Refused (the card declined, no funds).
     Declined {
         /// Why.
+        reason: String,
+    },
+    /// The card's bank wants the fan to confirm this payment themselves (strong customer
+    /// authentication): the fan is asked to pay while present.
+    NeedsAuthentication {
+        /// The provider's words.
         reason: String,
     },
 }
@@ -73,5 +82,11 @@ pub trait Provider: Send + Sync {
     /// end (the fan is reminded and can join again).
     fn renews(&self) -> bool {
         true
+    }
+
+    /// Tells the provider that a registered card will not be charged again (the membership
+    /// ended for good). Best effort: the caller logs a failure and goes on.
+    fn release<'a>(&'a self, _db: &'a Db, _token: &'a str) -> ProviderFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
     }
 }

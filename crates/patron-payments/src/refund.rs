@@ -23,6 +23,7 @@ impl Payments {
             return Ok(false);
         }
         // a duplicate payment goes back without touching the membership it was recorded on
+        let mut ended = None;
         if let Some(membership) = payments::billing(&mut *transaction, payment.membership_id).await?
             && payment.kind != "duplicate"
             && membership.status != MembershipStatus::Expired
@@ -49,8 +50,12 @@ impl Payments {
             )
             .await?;
             patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
+            ended = Some(membership);
         }
         transaction.commit().await?;
+        if let Some(membership) = ended {
+            self.release_card(db, &membership).await;
+        }
         tracing::info!(payment_id = %payment.id, "payment refunded; membership ended");
         Ok(true)
     }

@@ -20,6 +20,7 @@ impl Payments {
             self.mail(&mut transaction, &membership, Mail::Ending).await?;
             transaction.commit().await?;
         }
+        self.remind_expiring_cards(db, now).await?;
         let mut seen = std::collections::HashSet::new();
         loop {
             let batch = payments::due(db.pool(), now, 100).await?;
@@ -38,6 +39,33 @@ impl Payments {
             }
         }
         Ok(summary)
+    }
+
+    /// Mails the fans whose card expires before their next charge, once per card and charge,
+    /// while there is time to change it.
+    async fn remind_expiring_cards(&self, db: &Db, now: Timestamp) -> Result<(), PaymentError> {
+        for membership in payments::charging_soon(db.pool(), now, now.plus(CARD_REMINDER_AHEAD)).await? {
+            let (Some(card), Some(next_charge)) = (&membership.card, membership.next_charge_at) else { continue };
+            if !card.expires_before(next_charge) {
+                continue;
+            }
+            let mut transaction = db.begin_write().await?;
+            let mail = Mail::CardExpiring { card: card.clone(), next_charge };
+            self.mail(&mut transaction, &membership, mail).await?;
+            transaction.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the provider that the card of a membership that ended for good will not be
+    /// charged again (GP webpay revokes the registration). Best effort, after the ending is
+    /// recorded: a failure is logged, and an unused registration lapses on its own.
+    pub(crate) async fn release_card(&self, db: &Db, membership: &Billing) {
+        let (Some(provider), Some(token)) = (&membership.provider, &membership.provider_token) else { return };
+        let Ok(provider) = self.provider(provider) else { return };
+        if let Err(error) = provider.release(db, token).await {
+            tracing::warn!(membership_id = %membership.id, %error, "the provider did not release the card");
+        }
     }
 
     /// Renews one due membership: ends it when it was cancelled, otherwise charges it and
@@ -60,12 +88,17 @@ impl Payments {
         let charge = provider.charge(db, token, price, &membership.currency, &key).await?;
         let transaction = db.begin_write().await?;
         let attempt = Attempt { membership, now, due, period_end, monthly, key };
-        match charge {
+        let outcome = match charge {
             Charge::Succeeded { provider_payment_id } => {
-                self.renewed(transaction, attempt, provider_payment_id, price, scheduled).await
+                self.renewed(transaction, attempt, provider_payment_id, price, scheduled).await?
             }
-            Charge::Declined { reason } => self.declined(transaction, attempt, reason).await,
+            Charge::Declined { reason } => self.declined(transaction, attempt, reason, false).await?,
+            Charge::NeedsAuthentication { reason } => self.declined(transaction, attempt, reason, true).await?,
+        };
+        if outcome == Renewed::Ended {
+            self.release_card(db, membership).await;
         }
+        Ok(outcome)
     }
 
     /// Ends a membership cancelled for the end of its period, without charging it.
@@ -96,6 +129,7 @@ impl Payments {
         patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
         self.mail(&mut transaction, membership, Mail::Expired).await?;
         transaction.commit().await?;
+        self.release_card(db, membership).await;
         Ok(Renewed::Ended)
     }
 
@@ -109,10 +143,32 @@ impl Payments {
         price: i64,
         scheduled: Option<(Id, i64)>,
     ) -> Result<Renewed, PaymentError> {
-        let Attempt { membership, now, due, period_end, monthly, key } = attempt;
+        let Attempt { membership, now, due, period_end, key, .. } = attempt;
+        let mut payment = self.renewal_payment(membership, key, Some(provider_payment_id), "succeeded", None, None);
+        payment.amount = price;
+        let next = NextPeriod { due, period_end, scheduled, now };
+        if !self.start_next_period(&mut transaction, membership, next, payment).await? {
+            return Ok(Renewed::Skipped);
+        }
+        transaction.commit().await?;
+        Ok(Renewed::Paid)
+    }
+
+    /// Starts the period after `period_end` of a membership whose renewal is paid — charged
+    /// by the scheduler, or paid by the fan while present: records the payment, a waiting
+    /// downgrade, the ledger event (`recovered` after a failed charge) and the receipt, in the
+    /// caller's transaction. False when the membership moved on meanwhile (nothing recorded).
+    pub(crate) async fn start_next_period(
+        &self,
+        transaction: &mut Transaction,
+        membership: &Billing,
+        next: NextPeriod,
+        mut payment: NewPayment,
+    ) -> Result<bool, PaymentError> {
+        let NextPeriod { due, period_end, scheduled, now } = next;
         let period = (period_end, membership.interval.period_end(period_end));
         if !payments::advance(
-            &mut transaction,
+            transaction,
             membership.id,
             due,
             membership.status.after(MembershipEvent::Paid).map_err(invalid)?,
@@ -123,36 +179,35 @@ impl Payments {
         )
         .await?
         {
-            return Ok(Renewed::Skipped);
+            return Ok(false);
         }
-        let mut payment =
-            self.renewal_payment(membership, key, Some(provider_payment_id), "succeeded", Some(period), None);
-        payment.amount = price;
-        let payment_id = payments::insert_payment(&mut transaction, &payment).await?;
+        payment.period = Some(period);
+        let payment_id = payments::insert_payment(transaction, &payment).await?;
         if let Some((tier_id, new_price)) = scheduled {
-            payments::set_tier(&mut transaction, membership.id, tier_id, new_price).await?;
+            payments::set_tier(transaction, membership.id, tier_id, new_price).await?;
             let mut moved = membership.clone();
             moved.tier_id = tier_id;
             moved.price = new_price;
-            let delta = membership.interval.monthly(new_price) - monthly;
-            payments::record_event(&mut transaction, &moved, "downgraded", delta, payment_id, now).await?;
+            let delta = membership.interval.monthly(new_price) - membership.interval.monthly(membership.price);
+            payments::record_event(transaction, &moved, "downgraded", delta, payment_id, now).await?;
         }
         let kind = if membership.status == MembershipStatus::PastDue { "recovered" } else { "renewed" };
-        payments::record_event(&mut transaction, membership, kind, 0, payment_id, now).await?;
+        payments::record_event(transaction, membership, kind, 0, payment_id, now).await?;
         if let Some(payment_id) = payment_id {
-            self.mail(&mut transaction, membership, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
+            self.mail(transaction, membership, Mail::Receipt { payment_id, paid_until: period.1 }).await?;
         }
-        transaction.commit().await?;
-        Ok(Renewed::Paid)
+        Ok(true)
     }
 
     /// The charge was refused: it is tried again later, or, with the retries used up, the
-    /// membership ends.
+    /// membership ends. When the bank wants the fan to confirm the payment, the mail asks them
+    /// to pay while present (the retries go on meanwhile).
     async fn declined(
         &self,
         mut transaction: Transaction,
         attempt: Attempt<'_>,
         reason: String,
+        needs_authentication: bool,
     ) -> Result<Renewed, PaymentError> {
         let Attempt { membership, now, due, period_end, monthly, key } = attempt;
         let failures = membership.failed_charges + 1;
@@ -177,7 +232,12 @@ impl Payments {
                 if failures == 1 {
                     payments::record_event(&mut transaction, membership, "past_due", 0, payment_id, now).await?;
                 }
-                self.mail(&mut transaction, membership, Mail::Failed { retry, attempt: failures }).await?;
+                let mail = if needs_authentication {
+                    Mail::Authenticate { attempt: failures }
+                } else {
+                    Mail::Failed { retry, attempt: failures }
+                };
+                self.mail(&mut transaction, membership, mail).await?;
                 Renewed::Failed
             }
             AfterFailure::Expire => {
@@ -233,9 +293,20 @@ impl Payments {
     }
 }
 
+/// When a paid renewal starts the next period, and what it changes.
+pub(crate) struct NextPeriod {
+    /// When the charge was due, as read: the membership changes only while it still is.
+    pub(crate) due: Option<Timestamp>,
+    /// The end of the period being renewed: the next one starts there.
+    pub(crate) period_end: Timestamp,
+    /// A downgrade that takes effect with the new period: its tier and price.
+    pub(crate) scheduled: Option<(Id, i64)>,
+    pub(crate) now: Timestamp,
+}
+
 /// The tier a scheduled downgrade moves a membership to, with its price for the membership's
 /// billing interval.
-async fn scheduled_tier(db: &Db, membership: &Billing) -> Result<Option<(Id, i64)>, PaymentError> {
+pub(crate) async fn scheduled_tier(db: &Db, membership: &Billing) -> Result<Option<(Id, i64)>, PaymentError> {
     let scheduled = match membership.scheduled_tier_id {
         Some(tier_id) => patron_store::tiers::find(db.pool(), membership.creator_id, tier_id).await?.map(|tier| {
             let price = match membership.interval {
@@ -265,6 +336,8 @@ struct Attempt<'a> {
 
 /// How long before a cancelled membership ends its member is reminded.
 const REMINDER_AHEAD: std::time::Duration = std::time::Duration::from_secs(3 * 24 * 3600);
+/// How long before a charge on an expiring card its fan is reminded to change it.
+const CARD_REMINDER_AHEAD: std::time::Duration = std::time::Duration::from_secs(14 * 24 * 3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Renewed {

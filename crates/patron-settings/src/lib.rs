@@ -118,6 +118,8 @@ definitions! {
     "gpwebpay_private_key", Text, true;
     "gpwebpay_private_key_password", Text, true;
     "gpwebpay_public_key", Text, false;
+    "gpwebpay_ws_url", Text, false;
+    "gpwebpay_provider", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
@@ -277,6 +279,19 @@ pub struct GpWebpaySettings {
     pub private_key_password: SecretString,
     /// The gateway's public key (PEM).
     pub public_key: String,
+    /// The web service for repeat charges, status queries, refunds and revoking registered
+    /// cards; without it memberships paid here run one period.
+    pub ws: Option<GpWebpayWs>,
+}
+
+/// GP webpay's web service (`PATRON_GPWEBPAY_WS_URL`, `PATRON_GPWEBPAY_PROVIDER`).
+#[derive(Clone, Debug)]
+pub struct GpWebpayWs {
+    /// The service's address (`…/pay-ws/v1/PaymentService`).
+    pub url: url::Url,
+    /// The acquirer's four-digit code from the merchant's contract (`0100`, `0300`, `0880`…),
+    /// as text.
+    pub provider: String,
 }
 
 /// Limits and tools for uploaded media.

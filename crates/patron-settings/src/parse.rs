@@ -3,7 +3,7 @@
 
 use crate::raw::RawValues;
 use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
-use crate::{GpWebpaySettings, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings};
+use crate::{GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -209,6 +209,7 @@ impl Parser<'_> {
         let gpwebpay_private_key = self.parse("gpwebpay_private_key", |v| Ok(SecretString::new(v)));
         let gpwebpay_private_key_password = self.parse("gpwebpay_private_key_password", |v| Ok(SecretString::new(v)));
         let gpwebpay_public_key = self.parse("gpwebpay_public_key", |v| Ok(v.to_owned()));
+        let ws = self.gpwebpay_ws();
         let gpwebpay = match (
             &gpwebpay_merchant_number,
             gpwebpay_private_key,
@@ -223,8 +224,17 @@ impl Parser<'_> {
                 private_key: key,
                 private_key_password: password,
                 public_key,
+                ws,
             }),
-            (_, None, None, None) => None,
+            (_, None, None, None) => {
+                if ws.is_some() {
+                    self.problems.push(
+                        "PATRON_GPWEBPAY_WS_URL: the web service needs GP webpay itself: set PATRON_GPWEBPAY_MERCHANT_NUMBER, PRIVATE_KEY, PRIVATE_KEY_PASSWORD and PUBLIC_KEY too"
+                            .to_owned(),
+                    );
+                }
+                None
+            }
             _ => {
                 self.problems.push(
                     "PATRON_GPWEBPAY_*: set all of MERCHANT_NUMBER, PRIVATE_KEY, PRIVATE_KEY_PASSWORD and PUBLIC_KEY, or none"
@@ -234,6 +244,33 @@ impl Parser<'_> {
             }
         };
         (gpwebpay_merchant_number, gpwebpay)
+    }
+
+    /// GP webpay's web service: its address and the acquirer's code, both or neither.
+    fn gpwebpay_ws(&mut self) -> Option<GpWebpayWs> {
+        let url = self.parse("gpwebpay_ws_url", values::parse_http_url);
+        let provider = self.parse("gpwebpay_provider", |value| {
+            if value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(value.to_owned())
+            } else {
+                Err(format!("{value:?} is not an acquirer code: four digits from the contract, such as 0100, as text"))
+            }
+        });
+        match (url, provider) {
+            (Some(url), Some(provider)) => Some(GpWebpayWs { url, provider }),
+            (None, None) => None,
+            (Some(_), None) => {
+                self.problems.push(
+                    "PATRON_GPWEBPAY_PROVIDER: is required with PATRON_GPWEBPAY_WS_URL (the acquirer's four-digit code from the contract)"
+                        .to_owned(),
+                );
+                None
+            }
+            (None, Some(_)) => {
+                self.problems.push("PATRON_GPWEBPAY_WS_URL: is required with PATRON_GPWEBPAY_PROVIDER".to_owned());
+                None
+            }
+        }
     }
 
     /// The sender; by default at the public URL's domain, when it has a dot.

@@ -57,6 +57,7 @@ migrations! {
     5 "media" "0005_media.sql";
     6 "payments" "0006_payments.sql";
     7 "flags" "0007_flags.sql";
+    8 "recurring" "0008_recurring.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

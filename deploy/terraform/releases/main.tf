@@ -45,6 +45,8 @@ locals {
       gpwebpayMerchantNumber = var.gpwebpay_merchant_number
       gpwebpayUrl            = var.gpwebpay_url
       gpwebpayPublicKey      = var.gpwebpay_public_key
+      gpwebpayWsUrl          = var.gpwebpay_ws_url
+      gpwebpayProvider       = var.gpwebpay_provider
     }
     web = {
       replicas = var.web_replicas

@@ -198,6 +198,23 @@ variable "gpwebpay_url" {
   default     = ""
 }
 
+variable "gpwebpay_ws_url" {
+  description = "PATRON_GPWEBPAY_WS_URL: the gateway's web service, for renewals by repeat charges and refunds."
+  type        = string
+  default     = ""
+}
+
+variable "gpwebpay_provider" {
+  description = "PATRON_GPWEBPAY_PROVIDER: the acquirer's four-digit code from the contract, quoted (e.g. \"0880\")."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9]{4})?$", var.gpwebpay_provider))
+    error_message = "gpwebpay_provider must be four digits, quoted (e.g. \"0880\")."
+  }
+}
+
 variable "gpwebpay_public_key" {
   description = "PATRON_GPWEBPAY_PUBLIC_KEY: the gateway's public key (PEM)."
   type        = string

@@ -4,26 +4,35 @@
 use crate::row::{flag, id, opt_id, opt_time, time};
 use crate::sql;
 use crate::{Database, StoreError};
+use patron_domain::card::Card;
 use patron_domain::membership::{BillingInterval, MembershipStatus};
 use patron_domain::{Id, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// Sets how a membership is charged from now on and when next.
+/// Sets how a membership is charged from now on and when next: the provider, its handle for
+/// charging again and the card behind it.
 pub async fn set_billing(
     connection: &mut sqlx::AnyConnection,
     membership_id: Id,
     provider: &str,
     provider_token: Option<&str>,
+    card: Option<&Card>,
     next_charge_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    sql::query("UPDATE memberships SET provider = $2, provider_token = $3, next_charge_at = $4 WHERE id = $1")
-        .bind(membership_id.to_string())
-        .bind(provider.to_owned())
-        .bind(provider_token.map(str::to_owned))
-        .bind(next_charge_at.map(Timestamp::as_micros))
-        .execute(&mut *connection)
-        .await?;
+    sql::query(
+        "UPDATE memberships SET provider = $2, provider_token = $3, next_charge_at = $4, card_brand = $5, \
+         card_last4 = $6, card_expiry = $7 WHERE id = $1",
+    )
+    .bind(membership_id.to_string())
+    .bind(provider.to_owned())
+    .bind(provider_token.map(str::to_owned))
+    .bind(next_charge_at.map(Timestamp::as_micros))
+    .bind(card.map(|c| c.brand.clone()))
+    .bind(card.map(|c| c.last4.clone()))
+    .bind(card.map(Card::expiry))
+    .execute(&mut *connection)
+    .await?;
     Ok(())
 }
 
@@ -56,6 +65,8 @@ pub struct Billing {
     pub provider: Option<String>,
     /// The provider's handle for charging again.
     pub provider_token: Option<String>,
+    /// The card renewals charge, when the provider reported it.
+    pub card: Option<Card>,
     /// When the next charge is due.
     pub next_charge_at: Option<Timestamp>,
     /// Failed charges since the last success.
@@ -72,7 +83,8 @@ const BILLING_COLUMNS: &str = "memberships.id, memberships.user_id, memberships.
      memberships.status, memberships.price, memberships.currency, memberships.billing_interval, \
      memberships.current_period_start, memberships.current_period_end, memberships.cancel_at_period_end, \
      memberships.provider, memberships.provider_token, memberships.next_charge_at, memberships.failed_charges, \
-     memberships.grace_until, memberships.scheduled_tier_id, memberships.created_at";
+     memberships.grace_until, memberships.scheduled_tier_id, memberships.created_at, memberships.card_brand, \
+     memberships.card_last4, memberships.card_expiry";
 
 fn billing_from_row(row: &AnyRow) -> Result<Billing, StoreError> {
     let status: String = row.try_get("status")?;
@@ -92,6 +104,11 @@ fn billing_from_row(row: &AnyRow) -> Result<Billing, StoreError> {
         cancel_at_period_end: flag(row, "cancel_at_period_end")?,
         provider: row.try_get("provider")?,
         provider_token: row.try_get("provider_token")?,
+        card: Card::from_stored(
+            row.try_get("card_brand")?,
+            row.try_get("card_last4")?,
+            row.try_get::<Option<String>, _>("card_expiry")?.as_deref(),
+        ),
         next_charge_at: opt_time(row, "next_charge_at")?,
         failed_charges: row.try_get("failed_charges")?,
         grace_until: opt_time(row, "grace_until")?,
@@ -121,6 +138,26 @@ pub async fn due<'e>(
          ORDER BY next_charge_at LIMIT $2"
     );
     let rows = sql::query(sqlx::AssertSqlSafe(query)).bind(now.as_micros()).bind(limit).fetch_all(executor).await?;
+    rows.iter().map(billing_from_row).collect()
+}
+
+/// Live memberships with a card on file that will be charged between `from` and `until`
+/// (to remind fans whose card expires before then).
+pub async fn charging_soon<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<Billing>, StoreError> {
+    let query = format!(
+        "SELECT {BILLING_COLUMNS} FROM memberships WHERE status = 'active' AND cancel_at_period_end = $3 \
+         AND card_expiry IS NOT NULL AND next_charge_at > $1 AND next_charge_at <= $2 ORDER BY next_charge_at LIMIT 1000"
+    );
+    let rows = sql::query(sqlx::AssertSqlSafe(query))
+        .bind(from.as_micros())
+        .bind(until.as_micros())
+        .bind(false)
+        .fetch_all(executor)
+        .await?;
     rows.iter().map(billing_from_row).collect()
 }
 

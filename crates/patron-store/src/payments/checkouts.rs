@@ -34,12 +34,41 @@ pub struct Checkout {
     pub membership_id: Option<Id>,
     /// Why it was declined.
     pub failure: Option<String>,
+    /// What paying it does.
+    pub purpose: CheckoutPurpose,
     /// Started.
     pub created_at: Timestamp,
 }
 
+/// What paying a checkout does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckoutPurpose {
+    /// Starts a membership.
+    Join,
+    /// Pays the renewal of the past-due membership in `membership_id`, with the fan present.
+    Renewal,
+}
+
+impl CheckoutPurpose {
+    /// Stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckoutPurpose::Join => "join",
+            CheckoutPurpose::Renewal => "renewal",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "join" => Ok(CheckoutPurpose::Join),
+            "renewal" => Ok(CheckoutPurpose::Renewal),
+            other => Err(StoreError::Corrupt(format!("checkout purpose {other:?}"))),
+        }
+    }
+}
+
 const CHECKOUT_COLUMNS: &str = "id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
-     membership_id, failure, created_at";
+     membership_id, failure, purpose, created_at";
 
 fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
     let interval: String = row.try_get("billing_interval")?;
@@ -56,6 +85,7 @@ fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
         status: row.try_get("status")?,
         membership_id: opt_id(row, "membership_id")?,
         failure: row.try_get("failure")?,
+        purpose: CheckoutPurpose::parse(&row.try_get::<String, _>("purpose")?)?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -67,7 +97,8 @@ pub async fn insert_checkout<'e>(
 ) -> Result<(), StoreError> {
     sql::query(
         "INSERT INTO checkouts (id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)",
+         membership_id, purpose, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $10, $11, $9, $9)",
     )
     .bind(checkout.id.to_string())
     .bind(checkout.user_id.to_string())
@@ -78,6 +109,8 @@ pub async fn insert_checkout<'e>(
     .bind(checkout.currency.clone())
     .bind(checkout.interval.as_str())
     .bind(checkout.created_at.as_micros())
+    .bind(checkout.membership_id.map(|id| id.to_string()))
+    .bind(checkout.purpose.as_str())
     .execute(executor)
     .await?;
     Ok(())
@@ -147,4 +180,40 @@ pub async fn set_checkout_membership(
         .execute(&mut *connection)
         .await?;
     Ok(())
+}
+
+/// The number `provider` knows `purpose` by (a checkout, a renewal charge): the one allocated
+/// before, else `candidate` when no other purpose has it. `None` when `candidate` is taken:
+/// draw another.
+pub async fn provider_order(
+    pool: &sqlx::AnyPool,
+    provider: &str,
+    purpose: &str,
+    candidate: &str,
+) -> Result<Option<String>, StoreError> {
+    let allocated = || async {
+        sql::query_scalar::<String>("SELECT order_number FROM provider_orders WHERE provider = $1 AND purpose = $2")
+            .bind(provider.to_owned())
+            .bind(purpose.to_owned())
+            .fetch_optional(pool)
+            .await
+    };
+    if let Some(number) = allocated().await? {
+        return Ok(Some(number));
+    }
+    let inserted = sql::query(
+        "INSERT INTO provider_orders (provider, order_number, purpose, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(provider.to_owned())
+    .bind(candidate.to_owned())
+    .bind(purpose.to_owned())
+    .bind(Timestamp::now().as_micros())
+    .execute(pool)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Some(candidate.to_owned()));
+    }
+    // another allocation for this purpose won at the same moment, or the number is taken
+    Ok(allocated().await?)
 }

@@ -10,11 +10,13 @@ mod reports;
 mod sandbox;
 
 pub use billing::{
-    Billing, advance, billing, due, ending, of_user, schedule_tier, set_billing, set_cancel_at_period_end, set_tier,
+    Billing, advance, billing, charging_soon, due, ending, of_user, schedule_tier, set_billing,
+    set_cancel_at_period_end, set_tier,
 };
 pub use charges::{NewPayment, Payment, claim_refund, find_payment, insert_payment, payments};
 pub use checkouts::{
-    Checkout, claim_checkout, find_checkout, insert_checkout, set_checkout_membership, set_provider_order,
+    Checkout, CheckoutPurpose, claim_checkout, find_checkout, insert_checkout, provider_order, set_checkout_membership,
+    set_provider_order,
 };
 pub use ledger::{history, record_event};
 pub use reports::{Dashboard, Supporter, dashboard, supporters};

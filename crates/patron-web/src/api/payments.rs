@@ -24,6 +24,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_membership))
         .routes(routes!(resume_membership))
         .routes(routes!(change_tier))
+        .routes(routes!(pay_membership))
         .routes(routes!(my_payments))
         .routes(routes!(dashboard))
         .routes(routes!(creator_payments))
@@ -138,6 +139,21 @@ pub struct MembershipResponse {
     pub provider: Option<String>,
     /// The tier a downgrade moves to at the next period.
     pub scheduled_tier_id: Option<String>,
+    /// The card renewals charge, when the provider told.
+    pub card: Option<CardResponse>,
+}
+
+/// A card on file: never its number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardResponse {
+    /// `visa`, `mastercard`, … (`card` when unknown).
+    pub brand: String,
+    /// The last four digits.
+    pub last4: String,
+    /// Expiry month (1–12).
+    pub exp_month: u8,
+    /// Expiry year.
+    pub exp_year: u16,
 }
 
 fn membership_response(m: &Billing) -> MembershipResponse {
@@ -155,6 +171,12 @@ fn membership_response(m: &Billing) -> MembershipResponse {
         grace_until: m.grace_until.map(Timestamp::to_rfc3339),
         provider: m.provider.clone(),
         scheduled_tier_id: m.scheduled_tier_id.map(|t| t.to_string()),
+        card: m.card.as_ref().map(|c| CardResponse {
+            brand: c.brand.clone(),
+            last4: c.last4.clone(),
+            exp_month: c.exp_month,
+            exp_year: c.exp_year,
+        }),
     }
 }
 
@@ -212,6 +234,23 @@ async fn set_cancelled(
 ) -> Result<Json<MembershipResponse>, ApiError> {
     let membership = memberships::set_cancelled(&state.app, &current.user, id, cancel).await?;
     Ok(Json(membership_response(&membership)))
+}
+
+/// Pays the renewal of a past-due membership now (the bank wanted the fan to confirm it, or
+/// they pay with another card — which renewals charge from then on): returns where to send the
+/// fan. Show the amount first: `GET /api/v1/me/memberships` has the membership's price.
+#[utoipa::path(
+    post, path = "/api/v1/me/memberships/{id}/pay", tag = "payments",
+    responses((status = 201, body = CheckoutResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn pay_membership(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
+    let (checkout, url) = memberships::pay_renewal(&state.app, &current.user, &id).await?;
+    Ok((StatusCode::CREATED, Json(checkout_response(&checkout, Some(url)))))
 }
 
 /// A tier to move to.

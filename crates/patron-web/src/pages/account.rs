@@ -291,8 +291,14 @@ struct MembershipRow {
     status: &'static str,
     price: String,
     until: String,
+    /// What the next renewal charges.
+    next_amount: String,
     cancel_at_period_end: bool,
     live: bool,
+    /// A renewal charge failed: the fan can pay it now.
+    past_due: bool,
+    /// The card renewals charge: `visa •••• 4242, 03/2027`.
+    card: Option<String>,
 }
 
 struct PaymentRow {
@@ -445,8 +451,11 @@ async fn membership_rows(
             },
             price: patron_domain::money::format_minor(m.price, &m.currency),
             until: m.current_period_end.map(short_date).unwrap_or_default(),
+            next_amount: patron_domain::money::format_minor(summary.next_amount, &m.currency),
             cancel_at_period_end: m.cancel_at_period_end,
             live: matches!(m.status, MembershipStatus::Active | MembershipStatus::PastDue),
+            past_due: m.status == MembershipStatus::PastDue,
+            card: m.card.as_ref().map(|c| format!("{} •••• {}, {:02}/{}", c.brand, c.last4, c.exp_month, c.exp_year)),
         });
     }
     let payments = payments

@@ -18,6 +18,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{slug}/join", post(join))
         .route("/{slug}/switch", post(switch))
         .route("/payments/return/{provider}", get(provider_return))
+        .route("/payments/renew/{membership_id}", get(renew_page).post(renew))
         .route("/sandbox-gateway/payments/{id}", get(pay_page))
         .route("/sandbox-gateway/payments/{id}/approve", post(approve))
         .route("/sandbox-gateway/payments/{id}/approve-twice", post(approve_twice))
@@ -77,6 +78,50 @@ async fn switch(
             Redirect::to(&format!("/{slug}?tier=scheduled")).into_response()
         }
         Ok(_) => Redirect::to(&format!("/{slug}?tier=changed")).into_response(),
+        Err(error) => page_error(error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "renew.html")]
+struct RenewPage {
+    layout: Layout,
+    membership_id: String,
+    creator: String,
+    tier: String,
+    amount: String,
+    period_from: String,
+}
+
+/// `GET /payments/renew/{id}`: what paying a past-due renewal costs, shown before the fan pays
+/// (the link of the mail that asks them to confirm a payment).
+async fn renew_page(State(state): State<AppState>, page: Page, Path(membership_id): Path<String>) -> Response {
+    let Some(user) = page.user.user() else {
+        return Redirect::to(&format!("/login?next=/payments/renew/{membership_id}")).into_response();
+    };
+    let due = match patron_app::memberships::renewal_due(&state.app, user, &membership_id).await {
+        Ok(due) => due,
+        Err(error) => return page_error(error),
+    };
+    let membership = &due.membership;
+    let view = RenewPage {
+        membership_id: membership.id.to_string(),
+        creator: due.page.name.clone(),
+        tier: due.tier_name.clone(),
+        amount: patron_domain::money::format_minor(due.next_amount, &membership.currency),
+        period_from: membership.current_period_end.map(|at| super::creators::date(page.lang(), at)).unwrap_or_default(),
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// `POST /payments/renew/{id}`: pays the shown renewal at the provider.
+async fn renew(State(state): State<AppState>, page: Page, Path(membership_id): Path<String>) -> Response {
+    let Some(user) = page.user.user() else {
+        return Redirect::to(&format!("/login?next=/payments/renew/{membership_id}")).into_response();
+    };
+    match patron_app::memberships::pay_renewal(&state.app, user, &membership_id).await {
+        Ok((_, url)) => Redirect::to(&url).into_response(),
         Err(error) => page_error(error),
     }
 }

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod feeds;
+mod gpwebpay;
 
 mod account_mails;
 mod accounts;

@@ -162,6 +162,12 @@ PATRON_GPWEBPAY_URL: {{ . | quote }}
 {{- with $c.gpwebpayPublicKey }}
 PATRON_GPWEBPAY_PUBLIC_KEY: {{ . | quote }}
 {{- end }}
+{{- with $c.gpwebpayWsUrl }}
+PATRON_GPWEBPAY_WS_URL: {{ . | quote }}
+{{- end }}
+{{- with $c.gpwebpayProvider }}
+PATRON_GPWEBPAY_PROVIDER: {{ . | quote }}
+{{- end }}
 {{- /* The schedules are the chart's in both modes, so `patron jobs list` shows what runs; a
        disabled job gets a blank schedule, which turns it off in the embedded scheduler. */}}
 {{- range $name, $job := .Values.scheduler.jobs }}

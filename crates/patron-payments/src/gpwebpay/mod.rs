@@ -5,9 +5,14 @@
 //! followed by `|` and the merchant number. The merchant number is text throughout (lesson 4:
 //! a 19-digit number once lost its last digits on the way to the gateway).
 //!
-//! Written from the gateway's public documentation. As a provider it takes first payments;
-//! repeat charges (the gateway's web-service API) are not built yet, so memberships paid here
-//! run one period and end, with a reminder to join again.
+//! Written from the gateway's public documentation. With the web service configured
+//! (`PATRON_GPWEBPAY_WS_URL`) the first payment registers the card as a recurring master
+//! (`USERPARAM1=R`) and renewals are repeat charges on it ([`ws`]); without it memberships
+//! paid here run one period and end, with a reminder to join again.
+
+pub mod codes;
+pub mod ws;
+pub mod xml;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -79,6 +84,9 @@ pub enum GpWebpayError {
     /// The currency has no ISO 4217 numeric code here.
     #[error("currency {0} is not supported by GP webpay here")]
     Currency(String),
+    /// The web service's client cannot be made.
+    #[error("GP webpay's web service: {0}")]
+    WebService(String),
 }
 
 /// The ISO 4217 numeric code GP webpay expects for a currency.
@@ -194,6 +202,7 @@ pub struct GpWebpay {
     merchant_number: String,
     gateway: url::Url,
     return_url: String,
+    ws: Option<ws::Client>,
 }
 
 impl GpWebpay {
@@ -211,14 +220,95 @@ impl GpWebpay {
             merchant_number: settings.merchant_number.clone(),
             gateway: settings.url.clone(),
             return_url: format!("{}/payments/return/gpwebpay", public_url.as_str().trim_end_matches('/')),
+            ws: match &settings.ws {
+                Some(ws) => Some(
+                    ws::Client::new(ws.url.clone(), ws.provider.clone(), settings.merchant_number.clone())
+                        .map_err(|e| GpWebpayError::WebService(e.to_string()))?,
+                ),
+                None => None,
+            },
         })
+    }
+
+    fn web_service(&self) -> Result<&ws::Client, crate::PaymentError> {
+        self.ws.as_ref().ok_or_else(|| {
+            crate::PaymentError::Provider("GP webpay's web service is not configured (PATRON_GPWEBPAY_WS_URL)".into())
+        })
+    }
+
+    /// Calls the web service; a missing or unverifiable answer is a provider problem (tried
+    /// again later), never a decline.
+    async fn call(
+        &self,
+        operation: &ws::Operation,
+        fields: Vec<(&'static str, Option<String>)>,
+    ) -> Result<ws::Reply, crate::PaymentError> {
+        let reply = self.web_service()?.call(&self.keys, operation, fields).await;
+        reply.map_err(|error| {
+            tracing::warn!(operation = operation.name, %error, "GP webpay web service");
+            crate::PaymentError::Provider(error.to_string())
+        })
+    }
+
+    /// The state of a payment at the gateway (`getPaymentStatus`); `None` when it has none.
+    async fn payment_state(&self, payment_number: &str) -> Result<Option<u32>, crate::PaymentError> {
+        match self.call(&ws::PAYMENT_STATUS, vec![("paymentNumber", Some(payment_number.to_owned()))]).await? {
+            reply @ ws::Reply::Done(_) => Ok(reply.field("state").and_then(|state| state.trim().parse().ok())),
+            ws::Reply::Refused { primary: 15, .. } => Ok(None),
+            ws::Reply::Refused { primary, secondary, .. } => {
+                Err(crate::PaymentError::Provider(codes::describe(primary, secondary)))
+            }
+        }
+    }
+
+    /// The number the gateway knows `purpose` by: allocated once, so a charge tried again
+    /// after an unknown outcome carries the same number and the gateway sees the duplicate.
+    async fn number_for(&self, db: &patron_store::Db, purpose: &str) -> Result<String, crate::PaymentError> {
+        for _ in 0..5 {
+            let candidate = order_number().to_string();
+            if let Some(number) =
+                patron_store::payments::provider_order(db.pool(), "gpwebpay", purpose, &candidate).await?
+            {
+                return Ok(number);
+            }
+        }
+        Err(crate::PaymentError::Provider("no free order number".into()))
     }
 }
 
-/// A fresh 15-digit order number (the gateway's limit).
-fn order_number(attempt: u64) -> u64 {
-    let micros = u64::try_from(patron_domain::Timestamp::now().as_micros()).unwrap_or(0);
-    (micros.wrapping_add(attempt * 7919)) % 1_000_000_000_000_000
+/// Payment states (`getPaymentStatus`) in which the money was taken: authorised, captured
+/// (batch open or closed), or refunded since.
+const PAID_STATES: [u32; 5] = [4, 7, 8, 11, 12];
+
+/// A fresh random 15-digit number (the gateway's limit).
+fn order_number() -> u64 {
+    let mut bytes = [0u8; 8];
+    patron_domain::token::fill_random(&mut bytes);
+    100_000_000_000_000 + u64::from_le_bytes(bytes) % 900_000_000_000_000
+}
+
+/// The card an answer tells of: the masked number's last four digits (and its network, from
+/// the first digit when shown) and the expiry (`YYMM`).
+fn card_of(panpattern: &str, expiry: &str) -> Option<patron_domain::card::Card> {
+    let digits: String = panpattern.chars().rev().take_while(char::is_ascii_digit).collect();
+    let last4: String = digits.chars().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    if last4.len() != 4 || expiry.len() != 4 || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let brand = match panpattern.chars().next() {
+        Some('4') => "visa",
+        Some('5' | '2') => "mastercard",
+        Some('3') => "amex",
+        _ => "card",
+    };
+    let exp_month: u8 = expiry[2..].parse().ok()?;
+    let exp_year: u16 = 2000 + expiry[..2].parse::<u16>().ok()?;
+    (1..=12).contains(&exp_month).then(|| patron_domain::card::Card {
+        brand: brand.to_owned(),
+        last4,
+        exp_year,
+        exp_month,
+    })
 }
 
 impl crate::Provider for GpWebpay {
@@ -232,17 +322,11 @@ impl crate::Provider for GpWebpay {
         checkout: &'a patron_store::payments::Checkout,
     ) -> crate::ProviderFuture<'a, String> {
         Box::pin(async move {
-            let mut order = None;
-            for attempt in 0..5 {
-                let number = order_number(attempt);
-                if patron_store::payments::set_provider_order(db.pool(), checkout.id, "gpwebpay", &number.to_string())
-                    .await?
-                {
-                    order = Some(number);
-                    break;
-                }
+            let number = self.number_for(db, &format!("checkout:{}", checkout.id)).await?;
+            if !patron_store::payments::set_provider_order(db.pool(), checkout.id, "gpwebpay", &number).await? {
+                return Err(crate::PaymentError::Provider("the checkout's order number is taken".into()));
             }
-            let order = order.ok_or_else(|| crate::PaymentError::Provider("no free order number".into()))?;
+            let order: u64 = number.parse().map_err(|_| crate::PaymentError::Provider("order number".into()))?;
             let mut fields = create_order(
                 &self.merchant_number,
                 order,
@@ -251,7 +335,8 @@ impl crate::Provider for GpWebpay {
                 &self.return_url,
                 "",
                 "patron membership",
-                false,
+                // with the web service, the first payment registers the card for renewals
+                self.ws.is_some(),
             )
             .map_err(|e| crate::PaymentError::Provider(e.to_string()))?;
             fields.remove("MERORDERNUM");
@@ -272,53 +357,121 @@ impl crate::Provider for GpWebpay {
         self.keys.verify_answer(params, &self.merchant_number).map_err(|_| crate::PaymentError::BadSignature)?;
         let field = |name: &str| params.get(name).cloned().unwrap_or_default();
         let checkout_id = field("MD").parse().map_err(|_| crate::PaymentError::Malformed("MD"))?;
+        let approved = field("PRCODE") == "0" && field("SRCODE") == "0";
+        // a paid registration payment is the master that repeat charges name by its number
+        let registered = approved && self.ws.is_some();
         Ok(crate::Answer {
             checkout_id,
             provider_payment_id: field("ORDERNUMBER"),
-            approved: field("PRCODE") == "0" && field("SRCODE") == "0",
+            approved,
             amount: None,
             currency: None,
-            token: None,
+            token: registered.then(|| field("ORDERNUMBER")),
+            card: if approved { card_of(&field("PANPATTERN"), &field("EXPIRY")) } else { None },
             message: field("RESULTTEXT"),
         })
     }
 
     fn charge<'a>(
         &'a self,
-        _db: &'a patron_store::Db,
-        _token: &'a str,
-        _amount: i64,
-        _currency: &'a str,
-        _idempotency_key: &'a str,
+        db: &'a patron_store::Db,
+        token: &'a str,
+        amount: i64,
+        currency: &'a str,
+        idempotency_key: &'a str,
     ) -> crate::ProviderFuture<'a, crate::Charge> {
-        Box::pin(async { Err(crate::PaymentError::Provider("GP webpay repeat charges are not available yet".into())) })
-    }
-
-    fn refund<'a>(&'a self, _db: &'a patron_store::Db, _id: &'a str, _amount: i64) -> crate::ProviderFuture<'a, ()> {
-        Box::pin(async {
-            Err(crate::PaymentError::Provider(
-                "refunds through GP webpay are not available here yet: refund in the GP webpay portal".into(),
-            ))
+        Box::pin(async move {
+            let currency = currency_number(currency).map_err(|e| crate::PaymentError::Provider(e.to_string()))?;
+            let number = self.number_for(db, idempotency_key).await?;
+            let fields = vec![
+                ("paymentNumber", Some(number.clone())),
+                ("masterPaymentNumber", Some(token.to_owned())),
+                ("amount", Some(amount.to_string())),
+                ("currencyCode", Some(currency.to_owned())),
+                ("captureFlag", Some("1".to_owned())),
+            ];
+            let (primary, secondary) = match self.call(&ws::RECURRING, fields).await? {
+                ws::Reply::Done(_) => return Ok(crate::Charge::Succeeded { provider_payment_id: number }),
+                ws::Reply::Refused { primary, secondary, .. } => (primary, secondary),
+            };
+            let reason = codes::describe(primary, secondary);
+            match codes::classify(primary, secondary) {
+                codes::Class::Declined => Ok(crate::Charge::Declined { reason }),
+                codes::Class::NeedsAuthentication => Ok(crate::Charge::NeedsAuthentication { reason }),
+                // an earlier attempt with this number reached the gateway: its state decides
+                codes::Class::Duplicate => match self.payment_state(&number).await? {
+                    Some(state) if PAID_STATES.contains(&state) => {
+                        Ok(crate::Charge::Succeeded { provider_payment_id: number })
+                    }
+                    Some(state @ (6 | 13)) => {
+                        Ok(crate::Charge::Declined { reason: format!("declined at the gateway (state {state})") })
+                    }
+                    _ => Err(crate::PaymentError::Provider(reason)),
+                },
+                codes::Class::RetryLater => Err(crate::PaymentError::Provider(reason)),
+                codes::Class::Mistake => {
+                    tracing::error!(%reason, "GP webpay refused a repeat charge: check the settings");
+                    Err(crate::PaymentError::Provider(reason))
+                }
+            }
         })
     }
 
-    fn confirm<'a>(&'a self, _db: &'a patron_store::Db, _answer: &'a crate::Answer) -> crate::ProviderFuture<'a, bool> {
-        // the HTTP answer carries two signatures (DIGEST, DIGEST1); the gateway's status query
-        // belongs to its web-service API, not built yet
-        Box::pin(async { Ok(true) })
+    fn refund<'a>(
+        &'a self,
+        _db: &'a patron_store::Db,
+        payment_number: &'a str,
+        amount: i64,
+    ) -> crate::ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            let fields = vec![("paymentNumber", Some(payment_number.to_owned())), ("amount", Some(amount.to_string()))];
+            match self.call(&ws::REFUND, fields).await? {
+                ws::Reply::Done(_) => Ok(()),
+                ws::Reply::Refused { primary: 18, .. } => {
+                    Err(crate::PaymentError::NotChangeable("the gateway has refunded this payment already"))
+                }
+                ws::Reply::Refused { primary, secondary, .. } => {
+                    Err(crate::PaymentError::Provider(codes::describe(primary, secondary)))
+                }
+            }
+        })
+    }
+
+    fn confirm<'a>(&'a self, _db: &'a patron_store::Db, answer: &'a crate::Answer) -> crate::ProviderFuture<'a, bool> {
+        Box::pin(async move {
+            if self.ws.is_none() {
+                // without the web service the answer's two signatures (DIGEST, DIGEST1) are
+                // all there is to check
+                return Ok(true);
+            }
+            let state = self.payment_state(&answer.provider_payment_id).await?;
+            let paid = state.is_some_and(|state| PAID_STATES.contains(&state));
+            Ok(paid == answer.approved)
+        })
+    }
+
+    fn release<'a>(&'a self, _db: &'a patron_store::Db, token: &'a str) -> crate::ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            match self.call(&ws::REVOKE, vec![("paymentNumber", Some(token.to_owned()))]).await? {
+                ws::Reply::Done(_) => Ok(()),
+                ws::Reply::Refused { primary, secondary, .. } => {
+                    Err(crate::PaymentError::Provider(codes::describe(primary, secondary)))
+                }
+            }
+        })
     }
 
     fn renews(&self) -> bool {
-        false
+        self.ws.is_some()
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 
-    fn key_pair() -> (String, String) {
+    pub(crate) fn key_pair() -> (String, String) {
         let mut rng = rand_core::OsRng;
         let private = RsaPrivateKey::new(&mut rng, 1024).unwrap_or_else(|e| panic!("{e}"));
         let public = RsaPublicKey::from(&private);
