@@ -6,6 +6,7 @@ merchant number need from them. Runs without a cluster and without pytest:
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 import sys
@@ -328,12 +329,60 @@ def check_secrets_are_files() -> None:
     web = pod_spec(one(objects, "Deployment", "-web"))
     container = web["containers"][0]
     env = {e["name"]: e for e in container["env"]}
-    for setting in ("DATABASE_URL", "SECRET_KEY", "CACHE_URL", "SMTP_URL", "S3_SECRET_ACCESS_KEY", "GPWEBPAY_PRIVATE_KEY", "GPWEBPAY_PRIVATE_KEY_PASSWORD"):
+    for setting in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "CACHE_URL",
+        "SMTP_URL",
+        "S3_SECRET_ACCESS_KEY",
+        "GPWEBPAY_PRIVATE_KEY",
+        "GPWEBPAY_PRIVATE_KEY_PASSWORD",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    ):
         assert f"PATRON_{setting}_FILE" in env, f"PATRON_{setting}_FILE missing"
         assert f"PATRON_{setting}" not in env, f"PATRON_{setting} given as plain environment"
     assert not any("secretKeyRef" in e.get("valueFrom", {}) for e in container["env"])
     assert not find(objects, "Secret", "patron"), "existingSecret given, yet the chart made a Secret"
     assert "not both" in render_error({"secrets": {"databaseUrl": {"value": "postgres://x", "existingSecret": "y"}}})
+
+
+def check_stripe() -> None:
+    # the production example: the publishable key in the ConfigMap, both secrets as files from
+    # the Secret it names, and no Stripe secret in any ConfigMap
+    objects = rendered("patron-production")
+    config = one(objects, "ConfigMap", "patron")["data"]
+    assert config["PATRON_STRIPE_PUBLISHABLE_KEY"] == "pk_live_EXAMPLEPUBLISHABLEKEY"
+    assert "PATRON_STRIPE_API_BASE" not in config and "PATRON_STRIPE_JS_URL" not in config, "empty: patron's defaults"
+    for deployment in ("-web", "-worker"):
+        spec = pod_spec(one(objects, "Deployment", deployment))
+        env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+        assert env["PATRON_STRIPE_SECRET_KEY_FILE"] == "/etc/patron/secrets/stripe-secret-key"
+        assert env["PATRON_STRIPE_WEBHOOK_SECRET_FILE"] == "/etc/patron/secrets/stripe-webhook-secret"
+        sources = [s["secret"] for v in spec["volumes"] for s in v.get("projected", {}).get("sources", [])]
+        assert {"name": "patron-stripe", "items": [{"key": "secret-key", "path": "stripe-secret-key"}]} in sources
+        assert {"name": "patron-stripe", "items": [{"key": "webhook-secret", "path": "stripe-webhook-secret"}]} in sources
+    # values given inline: the secrets go into the chart's Secret (and the migration hook's), the
+    # addresses into the ConfigMap, and no secret value into any ConfigMap
+    variants = rendered("patron-variants")
+    config = one(variants, "ConfigMap", "patron")["data"]
+    assert config["PATRON_STRIPE_PUBLISHABLE_KEY"] == "pk_test_placeholder"
+    assert config["PATRON_STRIPE_API_BASE"] == "https://stripe.example.com"
+    assert config["PATRON_STRIPE_JS_URL"] == "https://js.stripe.example.com/v3/"
+    for name in ("patron", "patron-migrate"):
+        data = one(variants, "Secret", name)["data"]
+        assert base64.b64decode(data["stripe-secret-key"]).decode() == "sk_test_placeholder"
+        assert base64.b64decode(data["stripe-webhook-secret"]).decode() == "whsec_placeholder"
+    for case in ("patron-production", "patron-variants"):
+        for config_map in find(rendered(case), "ConfigMap"):
+            for key, value in config_map.get("data", {}).items():
+                assert key not in ("PATRON_STRIPE_SECRET_KEY", "PATRON_STRIPE_WEBHOOK_SECRET"), f"{case}: {key} in a ConfigMap"
+                assert not re.match(r"(sk|rk)_|whsec_", str(value)), f"{case}: a Stripe secret in ConfigMap {key}"
+    # a secret key put where the publishable key goes is refused, not written into the ConfigMap
+    for wrong in ("sk_live_0123456789", "rk_live_0123456789", "whsec_0123456789"):
+        assert "stripePublishableKey" in render_error({"config": {"stripePublishableKey": wrong}})
+    for value in ("stripeApiBase", "stripeJsUrl"):
+        assert value in render_error({"config": {value: "api.stripe.com"}})
 
 
 def check_images_are_pinned(case: str) -> None:
@@ -512,6 +561,7 @@ def checks() -> list[tuple[str, object]]:
         check_unknown_keys_are_refused,
         check_render_refuses_short_termination_grace,
         check_secrets_are_files,
+        check_stripe,
         check_default_image_tag_is_app_version,
         check_data_chart_refuses_auth_without_secret,
         check_quota_covers_production,

@@ -20,6 +20,7 @@ pub mod payments;
 pub mod polls;
 pub mod posts;
 pub mod sessions;
+pub mod stripe;
 pub mod team;
 pub mod tiers;
 pub mod uploads;

@@ -67,6 +67,7 @@ pub async fn start_checkout(
         membership_id: None,
         failure: None,
         purpose: patron_store::payments::CheckoutPurpose::Join,
+        provider_order: None,
         created_at: Timestamp::now(),
     };
     let url = app.payments.start_checkout(&app.db, &checkout).await?;

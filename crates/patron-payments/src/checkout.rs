@@ -35,18 +35,26 @@ impl Payments {
             tracing::error!(provider = provider_name, order = %answer.provider_payment_id, "the provider does not confirm a signed answer");
             return Err(PaymentError::Malformed("payment, which the provider does not confirm"));
         }
+        self.settle_answer(db, provider_name, &answer).await
+    }
+
+    /// Settles a checkout from a provider's answer that is verified and confirmed already (for
+    /// Stripe: read from the PaymentIntent as Stripe holds it). Safe to call any number of
+    /// times, at once: only the first changes anything.
+    pub async fn settle_answer(&self, db: &Db, provider_name: &str, answer: &Answer) -> Result<Settled, PaymentError> {
+        let provider = self.provider(provider_name)?;
         let checkout =
             payments::find_checkout(db.pool(), answer.checkout_id).await?.ok_or(PaymentError::UnknownCheckout)?;
         if checkout.provider != provider_name {
             return Err(PaymentError::UnknownCheckout);
         }
         if !answer.approved {
-            return decline(db, &checkout, &answer).await;
+            return decline(db, &checkout, answer).await;
         }
-        refuse_other_amount(&checkout, &answer)?;
+        refuse_other_amount(&checkout, answer)?;
         match checkout.purpose {
-            CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, &answer).await,
-            CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, &answer).await,
+            CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, answer).await,
+            CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, answer).await,
         }
     }
 
@@ -75,6 +83,7 @@ impl Payments {
             membership_id: Some(membership.id),
             failure: None,
             purpose: CheckoutPurpose::Renewal,
+            provider_order: None,
             created_at: Timestamp::now(),
         };
         let url = self.start_checkout(db, &checkout).await?;

@@ -14,6 +14,7 @@ pub mod stripe;
 
 mod changes;
 mod checkout;
+mod disputes;
 mod error;
 mod mail;
 mod provider;
@@ -23,6 +24,7 @@ mod service;
 
 pub use changes::TierChange;
 pub use checkout::Settled;
+pub use disputes::DisputeOutcome;
 pub use error::PaymentError;
 pub use provider::{Answer, Charge, Provider, ProviderFuture};
 pub use renewal::{MembershipRenewal, RenewalSummary};

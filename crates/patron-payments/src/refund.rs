@@ -9,15 +9,27 @@ use patron_store::payments;
 
 impl Payments {
     /// Refunds a payment through its provider and ends its membership at once (a platform
-    /// admin's decision). Refunding twice is refused.
+    /// admin's decision). Refunding twice, or refunding a disputed payment, is refused.
     pub async fn refund(&self, db: &Db, payment_id: Id) -> Result<bool, PaymentError> {
         let Some(payment) = payments::find_payment(db.pool(), payment_id).await? else { return Ok(false) };
         if payment.status != "succeeded" {
             return Ok(false);
         }
+        if payment.dispute.is_some() {
+            // the fan's bank took the money back already; the dispute decides where it goes
+            return Err(PaymentError::NotChangeable("a disputed payment is not refunded: the dispute decides"));
+        }
         let provider = self.provider(&payment.provider)?;
         let provider_id = payment.provider_payment_id.clone().ok_or(PaymentError::Malformed("provider payment id"))?;
         provider.refund(db, &provider_id, payment.amount).await?;
+        self.record_refund(db, payment.id).await
+    }
+
+    /// Records a payment as refunded and ends its membership, once — after patron's refund
+    /// went through at the provider, or when the provider reports a refund made there. False
+    /// when it was refunded already.
+    pub async fn record_refund(&self, db: &Db, payment_id: Id) -> Result<bool, PaymentError> {
+        let Some(payment) = payments::find_payment(db.pool(), payment_id).await? else { return Ok(false) };
         let mut transaction = db.begin_write().await?;
         if !payments::claim_refund(&mut transaction, payment.id).await? {
             return Ok(false);

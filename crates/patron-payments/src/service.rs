@@ -1,7 +1,7 @@
 //! [`Payments`]: the providers this install offers, made from the settings, and what every
 //! payment step shares.
 
-use crate::{PaymentError, Provider, gpwebpay, sandbox};
+use crate::{PaymentError, Provider, gpwebpay, sandbox, stripe};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ pub struct Payments {
     providers: BTreeMap<&'static str, Arc<dyn Provider>>,
     /// The sandbox, when it is on.
     pub sandbox: Option<Arc<sandbox::Sandbox>>,
+    /// Stripe, when it is configured.
+    pub stripe: Option<Arc<stripe::Stripe>>,
     /// The public URL without its trailing slash: mails link to pages under it.
     pub(crate) base_url: String,
     /// When a failed renewal charge is tried again, counted from when it was due.
@@ -29,6 +31,13 @@ impl Payments {
                 .map_err(|e| PaymentError::Provider(format!("GP webpay: {e}")))?;
             providers.insert("gpwebpay", Arc::new(provider));
         }
+        let stripe = match &settings.stripe {
+            Some(stripe) => Some(Arc::new(stripe::Stripe::from_settings(stripe, &settings.public_url)?)),
+            None => None,
+        };
+        if let Some(stripe) = &stripe {
+            providers.insert("stripe", stripe.clone());
+        }
         let sandbox = settings.payment_sandbox.then(|| Arc::new(sandbox::Sandbox::new(secret_key)));
         if let Some(sandbox) = &sandbox {
             providers.insert("sandbox", sandbox.clone());
@@ -36,14 +45,16 @@ impl Payments {
         Ok(Self {
             providers,
             sandbox,
+            stripe,
             base_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
             retries: settings.renewal_retries.clone(),
         })
     }
 
-    /// The provider new checkouts use, if any is enabled.
+    /// The provider new checkouts use, if any is enabled: a real gateway before the sandbox
+    /// (GP webpay before Stripe when both are configured).
     pub fn default_provider(&self) -> Option<&'static str> {
-        self.providers.keys().next().copied()
+        self.providers.keys().copied().find(|name| *name != "sandbox").or_else(|| self.providers.keys().next().copied())
     }
 
     /// A provider by name.

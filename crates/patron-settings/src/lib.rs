@@ -120,6 +120,11 @@ definitions! {
     "gpwebpay_public_key", Text, false;
     "gpwebpay_ws_url", Text, false;
     "gpwebpay_provider", Text, false;
+    "stripe_secret_key", Text, true;
+    "stripe_webhook_secret", Text, true;
+    "stripe_publishable_key", Text, false;
+    "stripe_api_base", Text, false;
+    "stripe_js_url", Text, false;
 }
 
 /// The scheduled jobs: name, setting key of its cron expression, default expression.
@@ -215,6 +220,8 @@ pub struct Settings {
     pub gpwebpay_merchant_number: Option<String>,
     /// GP webpay, when all of its settings are given.
     pub gpwebpay: Option<GpWebpaySettings>,
+    /// Stripe, when its keys are given.
+    pub stripe: Option<StripeSettings>,
     /// Cache.
     pub cache_url: CacheUrl,
     /// Outgoing mail server; `None` writes e-mails to the log and the outbox table.
@@ -282,6 +289,21 @@ pub struct GpWebpaySettings {
     /// The web service for repeat charges, status queries, refunds and revoking registered
     /// cards; without it memberships paid here run one period.
     pub ws: Option<GpWebpayWs>,
+}
+
+/// Stripe's settings.
+#[derive(Clone, Debug)]
+pub struct StripeSettings {
+    /// The secret key (`sk_live_…`, `sk_test_…`, or a restricted `rk_…`).
+    pub secret_key: SecretString,
+    /// The signing secret of the webhook endpoint (`whsec_…`).
+    pub webhook_secret: SecretString,
+    /// The publishable key Stripe.js runs with (`pk_…`).
+    pub publishable_key: String,
+    /// Stripe's API (`https://api.stripe.com`; a Stripe-compatible test server elsewhere).
+    pub api_base: url::Url,
+    /// Where Stripe.js is loaded from (`https://js.stripe.com/v3/`, as Stripe's terms require).
+    pub js_url: url::Url,
 }
 
 /// GP webpay's web service (`PATRON_GPWEBPAY_WS_URL`, `PATRON_GPWEBPAY_PROVIDER`).

@@ -3,7 +3,9 @@
 
 use crate::raw::RawValues;
 use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
-use crate::{GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings};
+use crate::{
+    GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings, StripeSettings,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,6 +36,7 @@ impl Settings {
         let payment_sandbox = p.payment_sandbox();
         let renewal_retries = p.renewal_retries();
         let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
+        let stripe = p.stripe();
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
         let smtp_url = p.parse("smtp_url", values::parse_smtp_url);
         let mail_from = p.mail_from(&public_url);
@@ -71,6 +74,7 @@ impl Settings {
             renewal_retries,
             gpwebpay_merchant_number,
             gpwebpay,
+            stripe,
             cache_url,
             smtp_url,
             mail_from,
@@ -244,6 +248,42 @@ impl Parser<'_> {
             }
         };
         (gpwebpay_merchant_number, gpwebpay)
+    }
+
+    /// Stripe, when its secret key is given: then the webhook secret and the publishable key
+    /// are required too (a half-configured Stripe is a problem, not a silently missing one).
+    fn stripe(&mut self) -> Option<StripeSettings> {
+        let key = |prefixes: &'static [&'static str], example: &'static str| {
+            move |value: &str| {
+                if prefixes.iter().any(|p| value.starts_with(p)) && value.len() > 8 {
+                    Ok(value.to_owned())
+                } else {
+                    Err(format!("is not a Stripe key of this kind; expected e.g. {example}"))
+                }
+            }
+        };
+        let secret = self.parse("stripe_secret_key", key(&["sk_", "rk_"], "sk_live_…"));
+        let webhook = self.parse("stripe_webhook_secret", key(&["whsec_"], "whsec_…"));
+        let publishable = self.parse("stripe_publishable_key", key(&["pk_"], "pk_live_…"));
+        let api_base = self.parse("stripe_api_base", values::parse_http_url);
+        let js_url = self.parse("stripe_js_url", values::parse_http_url);
+        let default_url = |text: &str| url::Url::parse(text).unwrap_or_else(|_| unreachable!());
+        match (secret, webhook, publishable) {
+            (Some(secret), Some(webhook), Some(publishable)) => Some(StripeSettings {
+                secret_key: SecretString::new(&secret),
+                webhook_secret: SecretString::new(&webhook),
+                publishable_key: publishable,
+                api_base: api_base.unwrap_or_else(|| default_url("https://api.stripe.com")),
+                js_url: js_url.unwrap_or_else(|| default_url("https://js.stripe.com/v3/")),
+            }),
+            (None, None, None) => None,
+            _ => {
+                self.problems.push(
+                    "PATRON_STRIPE_*: set all of SECRET_KEY, WEBHOOK_SECRET and PUBLISHABLE_KEY, or none".to_owned(),
+                );
+                None
+            }
+        }
     }
 
     /// GP webpay's web service: its address and the acquirer's code, both or neither.

@@ -8,6 +8,7 @@
 
 pub mod gpwebpay;
 pub mod smtp;
+pub mod stripe_disputes;
 
 use sqlx::Connection;
 use std::path::{Path, PathBuf};

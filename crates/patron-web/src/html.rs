@@ -11,6 +11,7 @@ pub(crate) const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub(crate) const APP_CSS: &str = include_str!("../static/app.css");
 pub(crate) const FAVICON: &str = include_str!("../static/favicon.svg");
 pub(crate) const APP_JS: &str = include_str!("../static/app.js");
+pub(crate) const STRIPE_JS: &str = include_str!("../static/stripe.js");
 
 /// What the layout shows around every page.
 pub(crate) struct Layout {
@@ -87,4 +88,24 @@ pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
 /// An HTML error page.
 pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
     render(status, &ErrorPage { layout: Layout::anonymous(), heading, message })
+}
+
+/// A payment's state in words: paid, failed or refunded, and its chargeback when there is one.
+pub fn payment_state(lang: Lang, status: &str, dispute: Option<&str>) -> String {
+    let status = match status {
+        "succeeded" | "failed" | "refunded" => lang.t(&format!("payment_status.{status}")).to_owned(),
+        other => other.to_owned(),
+    };
+    match dispute {
+        Some(dispute @ ("open" | "won" | "lost")) => format!("{status}; {}", lang.t(&format!("dispute.{dispute}"))),
+        _ => status,
+    }
+}
+
+/// What a payment was for, in words.
+pub fn payment_kind(lang: Lang, kind: &str) -> String {
+    match kind {
+        "initial" | "renewal" | "upgrade" | "duplicate" => lang.t(&format!("payment_kind.{kind}")).to_owned(),
+        other => other.to_owned(),
+    }
 }

@@ -58,15 +58,26 @@ async fn deadline(
 /// The pages' Content-Security-Policy: our own scripts and styles only; images and media also
 /// from the S3 service that presigned URLs point at.
 fn content_security_policy(state: &AppState) -> HeaderValue {
-    let storage = match &state.app.settings.storage_url {
+    let settings = &state.app.settings;
+    let storage = match &settings.storage_url {
         patron_settings::StorageUrl::S3 { endpoint: Some(endpoint), .. } if endpoint.scheme() == "http" => {
             format!(" {}", endpoint.origin().ascii_serialization())
         }
         _ => String::new(),
     };
+    // Stripe.js comes from Stripe (its terms require it), talks to Stripe's API and shows the
+    // card field and the bank's authentication in Stripe's frames
+    let stripe = match &settings.stripe {
+        Some(stripe) => {
+            let js = stripe.js_url.origin().ascii_serialization();
+            let api = stripe.api_base.origin().ascii_serialization();
+            format!("; script-src 'self' {js}; connect-src 'self' {api} {js}; frame-src {js} https://hooks.stripe.com")
+        }
+        None => String::new(),
+    };
     let policy = format!(
         "default-src 'self'; img-src 'self' data: https:{storage}; media-src 'self' https:{storage}; \
-         frame-ancestors 'none'; form-action 'self'"
+         frame-ancestors 'none'; form-action 'self'{stripe}"
     );
     HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
@@ -114,6 +125,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
     if parts.web {
         let web = api::router(&state)
             .merge(api::media::files_router())
+            .merge(api::stripe::webhook_router())
             .merge(pages::router())
             .layer(from_fn_with_state(state.clone(), csrf::middleware))
             .layer(from_fn_with_state(state.clone(), refuse_writes_when_read_only))

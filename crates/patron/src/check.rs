@@ -23,6 +23,22 @@ async fn reach_tcp(host: &str, port: u16) -> Result<(), String> {
     }
 }
 
+/// Whether Stripe accepts the secret key: a refused key is a setting error, an unreachable API
+/// an outage.
+async fn check_stripe(stripe: &patron_payments::stripe::Stripe) -> Result<(), StartupError> {
+    use patron_payments::stripe::api::ApiError;
+    match stripe.check().await {
+        Ok(()) => {
+            line("stripe", "ok", &format!("{} accepts the secret key", stripe.api_base()));
+            Ok(())
+        }
+        Err(error @ ApiError::Refused { .. }) => {
+            fail("stripe", StartupError::Settings(format!("PATRON_STRIPE_SECRET_KEY: {error}")))
+        }
+        Err(error) => fail("stripe", StartupError::Server(format!("PATRON_STRIPE_API_BASE: {error}"))),
+    }
+}
+
 /// Runs every check; returns the first failure.
 pub async fn run(settings: &Settings) -> Result<(), StartupError> {
     let mode = match settings.mode() {
@@ -45,12 +61,16 @@ pub async fn run(settings: &Settings) -> Result<(), StartupError> {
         }
         Err(error) => return fail("secret key", error),
     };
-    match patron_payments::Payments::from_settings(settings, &secret_key) {
-        Ok(payments) => match payments.default_provider() {
-            Some(provider) => line("payments", "ok", &format!("new checkouts go to {provider}")),
-            None => line("payments", "skipped", "no payment provider is enabled: fans cannot join tiers"),
-        },
+    let payments = match patron_payments::Payments::from_settings(settings, &secret_key) {
+        Ok(payments) => payments,
         Err(error) => return fail("payments", StartupError::Settings(error.to_string())),
+    };
+    match payments.default_provider() {
+        Some(provider) => line("payments", "ok", &format!("new checkouts go to {provider}")),
+        None => line("payments", "skipped", "no payment provider is enabled: fans cannot join tiers"),
+    }
+    if let Some(stripe) = &payments.stripe {
+        check_stripe(stripe).await?;
     }
 
     let db = match crate::app::open_database_for_check(settings).await {

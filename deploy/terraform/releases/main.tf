@@ -47,6 +47,9 @@ locals {
       gpwebpayPublicKey      = var.gpwebpay_public_key
       gpwebpayWsUrl          = var.gpwebpay_ws_url
       gpwebpayProvider       = var.gpwebpay_provider
+      stripePublishableKey   = var.stripe_publishable_key
+      stripeApiBase          = var.stripe_api_base
+      stripeJsUrl            = var.stripe_js_url
     }
     web = {
       replicas = var.web_replicas
@@ -95,6 +98,12 @@ locals {
       }
       gpwebpayPrivateKeyPassword = {
         value = var.gpwebpay_private_key_password
+      }
+      stripeSecretKey = {
+        value = var.stripe_secret_key
+      }
+      stripeWebhookSecret = {
+        value = var.stripe_webhook_secret
       }
     }
   }

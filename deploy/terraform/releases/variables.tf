@@ -235,6 +235,53 @@ variable "gpwebpay_private_key_password" {
   sensitive   = true
 }
 
+variable "stripe_publishable_key" {
+  description = "PATRON_STRIPE_PUBLISHABLE_KEY: the publishable key (pk_live_…) Stripe.js runs with on patron's payment page; public. With stripe_secret_key and stripe_webhook_secret (all three or none) Stripe takes new checkouts."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(pk_[A-Za-z0-9_]+)?$", var.stripe_publishable_key))
+    error_message = "stripe_publishable_key must be a publishable key, pk_live_… or pk_test_… (the secret key is stripe_secret_key)."
+  }
+}
+
+variable "stripe_api_base" {
+  description = "PATRON_STRIPE_API_BASE: Stripe's API; empty uses patron's default, https://api.stripe.com."
+  type        = string
+  default     = ""
+}
+
+variable "stripe_js_url" {
+  description = "PATRON_STRIPE_JS_URL: where Stripe.js is loaded from; empty uses patron's default, https://js.stripe.com/v3/."
+  type        = string
+  default     = ""
+}
+
+variable "stripe_secret_key" {
+  description = "PATRON_STRIPE_SECRET_KEY: Stripe's secret key (sk_live_…, sk_test_…) or a restricted key (rk_…). Give it as TF_VAR_stripe_secret_key."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.stripe_secret_key == "" || can(regex("^(sk|rk)_", var.stripe_secret_key))
+    error_message = "stripe_secret_key must be a secret key (sk_…) or a restricted key (rk_…)."
+  }
+}
+
+variable "stripe_webhook_secret" {
+  description = "PATRON_STRIPE_WEBHOOK_SECRET: the signing secret (whsec_…) of the webhook endpoint <public URL>/payments/webhooks/stripe. Give it as TF_VAR_stripe_webhook_secret."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.stripe_webhook_secret == "" || can(regex("^whsec_", var.stripe_webhook_secret))
+    error_message = "stripe_webhook_secret must be a webhook signing secret (whsec_…)."
+  }
+}
+
 variable "monitoring" {
   description = "Create the chart's ServiceMonitor and PrometheusRule (the cluster must have the Prometheus Operator's CRDs)."
   type        = bool

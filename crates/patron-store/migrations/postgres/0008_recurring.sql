@@ -21,3 +21,35 @@ CREATE TABLE provider_orders (
     PRIMARY KEY (provider, order_number)
 );
 CREATE UNIQUE INDEX provider_orders_purpose_key ON provider_orders (provider, purpose);
+
+-- Providers' records: a provider's customer for each user (Stripe), the webhook events already
+-- handled (each acted on once), and disputes (chargebacks) with where they stand.
+CREATE TABLE provider_customers (
+    provider    TEXT   NOT NULL,
+    user_id     TEXT   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    customer_id TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (provider, user_id)
+);
+CREATE TABLE provider_events (
+    provider   TEXT   NOT NULL,
+    event_id   TEXT   NOT NULL,
+    kind       TEXT   NOT NULL,
+    handled_at BIGINT NOT NULL,
+    PRIMARY KEY (provider, event_id)
+);
+CREATE TABLE disputes (
+    provider   TEXT   NOT NULL,
+    dispute_id TEXT   NOT NULL,
+    payment_id TEXT   NOT NULL REFERENCES payments (id),
+    status     TEXT   NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (provider, dispute_id)
+);
+CREATE INDEX disputes_payment_idx ON disputes (payment_id);
+
+-- Disputes reach the membership ledger.
+ALTER TABLE membership_events DROP CONSTRAINT membership_events_kind_check;
+ALTER TABLE membership_events ADD CONSTRAINT membership_events_kind_check
+    CHECK (kind IN ('created', 'renewed', 'upgraded', 'downgraded', 'past_due', 'recovered', 'cancelled', 'expired', 'refunded', 'disputed', 'dispute_won', 'dispute_lost'));

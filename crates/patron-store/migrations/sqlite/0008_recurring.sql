@@ -21,3 +21,52 @@ CREATE TABLE provider_orders (
     PRIMARY KEY (provider, order_number)
 );
 CREATE UNIQUE INDEX provider_orders_purpose_key ON provider_orders (provider, purpose);
+
+-- Providers' records: a provider's customer for each user (Stripe), the webhook events already
+-- handled (each acted on once), and disputes (chargebacks) with where they stand.
+CREATE TABLE provider_customers (
+    provider    TEXT   NOT NULL,
+    user_id     TEXT   NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    customer_id TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (provider, user_id)
+);
+CREATE TABLE provider_events (
+    provider   TEXT   NOT NULL,
+    event_id   TEXT   NOT NULL,
+    kind       TEXT   NOT NULL,
+    handled_at BIGINT NOT NULL,
+    PRIMARY KEY (provider, event_id)
+);
+CREATE TABLE disputes (
+    provider   TEXT   NOT NULL,
+    dispute_id TEXT   NOT NULL,
+    payment_id TEXT   NOT NULL REFERENCES payments (id),
+    status     TEXT   NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (provider, dispute_id)
+);
+CREATE INDEX disputes_payment_idx ON disputes (payment_id);
+
+-- Disputes reach the membership ledger: the table is rebuilt with the new kinds (SQLite cannot
+-- change a CHECK constraint in place; nothing refers to this table).
+CREATE TABLE membership_events_new (
+    id            TEXT   PRIMARY KEY NOT NULL,
+    membership_id TEXT   NOT NULL REFERENCES memberships (id),
+    creator_id    TEXT   NOT NULL REFERENCES creators (id),
+    user_id       TEXT   NOT NULL REFERENCES users (id),
+    tier_id       TEXT   NOT NULL REFERENCES tiers (id),
+    kind          TEXT   NOT NULL CHECK (kind IN ('created', 'renewed', 'upgraded', 'downgraded', 'past_due', 'recovered', 'cancelled', 'expired', 'refunded', 'disputed', 'dispute_won', 'dispute_lost')),
+    -- the change of monthly recurring revenue, in minor units of currency
+    mrr_delta     BIGINT NOT NULL,
+    currency      TEXT   NOT NULL,
+    payment_id    TEXT   REFERENCES payments (id),
+    created_at    BIGINT NOT NULL
+);
+INSERT INTO membership_events_new (id, membership_id, creator_id, user_id, tier_id, kind, mrr_delta, currency, payment_id, created_at)
+    SELECT id, membership_id, creator_id, user_id, tier_id, kind, mrr_delta, currency, payment_id, created_at FROM membership_events;
+DROP TABLE membership_events;
+ALTER TABLE membership_events_new RENAME TO membership_events;
+CREATE INDEX membership_events_creator_idx ON membership_events (creator_id, created_at);
+CREATE INDEX membership_events_membership_idx ON membership_events (membership_id, created_at);

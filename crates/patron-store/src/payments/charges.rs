@@ -37,15 +37,19 @@ pub struct Payment {
     pub period_end: Option<Timestamp>,
     /// Why a charge failed.
     pub failure: Option<String>,
+    /// Its latest dispute (chargeback), when it has one: `open`, `won` or `lost`.
+    pub dispute: Option<String>,
     /// When.
     pub created_at: Timestamp,
 }
 
-const PAYMENT_COLUMNS: &str = "payments.id, payments.membership_id, payments.user_id, payments.creator_id, \
+pub(super) const PAYMENT_COLUMNS: &str = "payments.id, payments.membership_id, payments.user_id, payments.creator_id, \
      payments.provider, payments.provider_payment_id, payments.kind, payments.status, payments.amount, \
-     payments.currency, payments.period_start, payments.period_end, payments.failure, payments.created_at";
+     payments.currency, payments.period_start, payments.period_end, payments.failure, payments.created_at, \
+     (SELECT disputes.status FROM disputes WHERE disputes.payment_id = payments.id \
+      ORDER BY disputes.created_at DESC LIMIT 1) AS dispute";
 
-fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
+pub(super) fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
     Ok(Payment {
         id: id(row, "id")?,
         membership_id: id(row, "membership_id")?,
@@ -60,6 +64,7 @@ fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
         period_start: opt_time(row, "period_start")?,
         period_end: opt_time(row, "period_end")?,
         failure: row.try_get("failure")?,
+        dispute: row.try_get("dispute")?,
         created_at: time(row, "created_at")?,
     })
 }

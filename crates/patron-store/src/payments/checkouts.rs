@@ -36,6 +36,8 @@ pub struct Checkout {
     pub failure: Option<String>,
     /// What paying it does.
     pub purpose: CheckoutPurpose,
+    /// The provider's own reference for it (GP webpay's order number, Stripe's SetupIntent).
+    pub provider_order: Option<String>,
     /// Started.
     pub created_at: Timestamp,
 }
@@ -68,7 +70,7 @@ impl CheckoutPurpose {
 }
 
 const CHECKOUT_COLUMNS: &str = "id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
-     membership_id, failure, purpose, created_at";
+     membership_id, failure, purpose, provider_order, created_at";
 
 fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
     let interval: String = row.try_get("billing_interval")?;
@@ -86,6 +88,7 @@ fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
         membership_id: opt_id(row, "membership_id")?,
         failure: row.try_get("failure")?,
         purpose: CheckoutPurpose::parse(&row.try_get::<String, _>("purpose")?)?,
+        provider_order: row.try_get("provider_order")?,
         created_at: time(row, "created_at")?,
     })
 }

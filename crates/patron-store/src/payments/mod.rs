@@ -6,6 +6,7 @@ mod billing;
 mod charges;
 mod checkouts;
 mod ledger;
+mod providers;
 mod reports;
 mod sandbox;
 
@@ -19,6 +20,10 @@ pub use checkouts::{
     set_provider_order,
 };
 pub use ledger::{history, record_event};
+pub use providers::{
+    close_dispute, find_by_provider_id, open_dispute, provider_customer, provider_event_seen,
+    remember_provider_customer, remember_provider_event,
+};
 pub use reports::{Dashboard, Supporter, dashboard, supporters};
 pub use sandbox::{
     SandboxPayment, sandbox_card_declines, sandbox_find, sandbox_open, sandbox_refund, sandbox_set_card, sandbox_settle,

@@ -10,6 +10,7 @@ mod me;
 pub mod media;
 pub(crate) mod payments;
 pub(crate) mod posts;
+pub mod stripe;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -129,6 +130,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(admin::router())
         .merge(media::router(state))
         .merge(payments::router())
+        .merge(stripe::router())
         .split_for_parts();
     // serialised once: the document is the same for the life of the process
     let document: axum::body::Bytes = serde_json::to_vec(&openapi).unwrap_or_default().into();

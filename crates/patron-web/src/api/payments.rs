@@ -306,6 +306,12 @@ pub struct PaymentResponse {
     pub kind: String,
     /// `succeeded`, `failed` or `refunded`.
     pub status: String,
+    /// The gateway: `sandbox`, `gpwebpay` or `stripe`.
+    pub provider: String,
+    /// The gateway's id of it (Stripe's PaymentIntent, GP webpay's order number).
+    pub provider_payment_id: Option<String>,
+    /// Its latest chargeback, when the fan's bank opened one: `open`, `won` or `lost`.
+    pub dispute: Option<String>,
     /// Minor units.
     pub amount: i64,
     /// ISO 4217 code.
@@ -330,6 +336,9 @@ fn payment_response(p: &Payment) -> PaymentResponse {
         membership_id: p.membership_id.to_string(),
         kind: p.kind.clone(),
         status: p.status.clone(),
+        provider: p.provider.clone(),
+        provider_payment_id: p.provider_payment_id.clone(),
+        dispute: p.dispute.clone(),
         amount: p.amount,
         currency: p.currency.clone(),
         formatted: formatted(p.amount, &p.currency),

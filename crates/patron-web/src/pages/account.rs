@@ -299,6 +299,8 @@ struct MembershipRow {
     past_due: bool,
     /// The card renewals charge: `visa •••• 4242, 03/2027`.
     card: Option<String>,
+    /// Whether the fan can change the card here (Stripe keeps cards patron can swap).
+    card_changeable: bool,
 }
 
 struct PaymentRow {
@@ -398,7 +400,7 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
             current: s.id == current.session.id,
         })
         .collect();
-    let (memberships, payments) = match membership_rows(state, current.user.id).await {
+    let (memberships, payments) = match membership_rows(state, lang, current.user.id).await {
         Ok(rows) => rows,
         Err(error) => return super::page_error(error),
     };
@@ -428,6 +430,7 @@ async fn account_view(state: &AppState, page: Page, new_feed_url: Option<String>
 /// The account page's memberships and payments, with the names of their pages and tiers.
 async fn membership_rows(
     state: &AppState,
+    lang: crate::i18n::Lang,
     user_id: patron_domain::Id,
 ) -> Result<(Vec<MembershipRow>, Vec<PaymentRow>), crate::error::ApiError> {
     use patron_domain::membership::MembershipStatus;
@@ -456,6 +459,7 @@ async fn membership_rows(
             live: matches!(m.status, MembershipStatus::Active | MembershipStatus::PastDue),
             past_due: m.status == MembershipStatus::PastDue,
             card: m.card.as_ref().map(|c| format!("{} •••• {}, {:02}/{}", c.brand, c.last4, c.exp_month, c.exp_year)),
+            card_changeable: m.provider.as_deref() == Some("stripe"),
         });
     }
     let payments = payments
@@ -464,7 +468,7 @@ async fn membership_rows(
             date: short_date(p.created_at),
             creator: names.get(&p.creator_id).map(|page| page.name.clone()).unwrap_or_default(),
             amount: patron_domain::money::format_minor(p.amount, &p.currency),
-            status: p.status.clone(),
+            status: crate::html::payment_state(lang, &p.status, p.dispute.as_deref()),
             reference: p.id.to_string(),
         })
         .collect();

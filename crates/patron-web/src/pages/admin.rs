@@ -107,8 +107,10 @@ struct PaymentView {
     id: String,
     date: String,
     creator: String,
+    provider: String,
     kind: String,
     status: String,
+    disputed: bool,
     amount: String,
     refundable: bool,
 }
@@ -133,16 +135,19 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
             Ok(names) => names,
             Err(error) => return page_error(error),
         };
+    let lang = page.layout.lang;
     let mut payments = Vec::with_capacity(list.len());
     for payment in &list {
         payments.push(PaymentView {
             id: payment.id.to_string(),
             date: payment.created_at.to_rfc3339().chars().take(16).collect::<String>().replace('T', " "),
             creator: names.get(&payment.creator_id).map(|page| page.name.clone()).unwrap_or_default(),
-            kind: payment.kind.clone(),
-            status: payment.status.clone(),
+            provider: payment.provider.clone(),
+            kind: crate::html::payment_kind(lang, &payment.kind),
+            status: crate::html::payment_state(lang, &payment.status, payment.dispute.as_deref()),
+            disputed: payment.dispute.is_some(),
             amount: patron_domain::money::format_minor(payment.amount, &payment.currency),
-            refundable: payment.status == "succeeded",
+            refundable: payment.status == "succeeded" && payment.dispute.is_none(),
         });
     }
     render(StatusCode::OK, &PaymentsPage { layout: page.layout, payments })

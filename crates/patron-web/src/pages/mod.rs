@@ -13,7 +13,7 @@ mod studio;
 use crate::AppState;
 use crate::auth::MaybeUser;
 use crate::csrf::CsrfToken;
-use crate::html::{APP_CSS, APP_JS, ASSET_VERSION, FAVICON, UserView};
+use crate::html::{APP_CSS, APP_JS, ASSET_VERSION, FAVICON, STRIPE_JS, UserView};
 use crate::i18n::Lang;
 use askama::Template;
 use axum::Router;
@@ -95,6 +95,7 @@ async fn static_asset(Path(name): Path<String>) -> Response {
         "app.css" => ("text/css; charset=utf-8", APP_CSS),
         "favicon.svg" => ("image/svg+xml", FAVICON),
         "app.js" => ("text/javascript; charset=utf-8", APP_JS),
+        "stripe.js" => ("text/javascript; charset=utf-8", STRIPE_JS),
         _ => return error_page(StatusCode::NOT_FOUND, "Not found", "There is no such file."),
     };
     // URLs carry the version, so a new release never meets a stale copy

@@ -19,6 +19,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{slug}/switch", post(switch))
         .route("/payments/return/{provider}", get(provider_return))
         .route("/payments/renew/{membership_id}", get(renew_page).post(renew))
+        .route("/payments/stripe/{checkout_id}", get(stripe_page))
+        .route("/payments/card/{membership_id}", get(card_page))
         .route("/sandbox-gateway/payments/{id}", get(pay_page))
         .route("/sandbox-gateway/payments/{id}/approve", post(approve))
         .route("/sandbox-gateway/payments/{id}/approve-twice", post(approve_twice))
@@ -124,6 +126,90 @@ async fn renew(State(state): State<AppState>, page: Page, Path(membership_id): P
         Ok((_, url)) => Redirect::to(&url).into_response(),
         Err(error) => page_error(error),
     }
+}
+
+#[derive(Template)]
+#[template(path = "stripe_pay.html")]
+struct StripePayPage {
+    layout: Layout,
+    checkout_id: String,
+    publishable_key: String,
+    js_url: String,
+    client_secret: String,
+    creator: String,
+    tier: String,
+    amount: String,
+    period: String,
+}
+
+/// `GET /payments/stripe/{checkout}`: patron's payment page for Stripe — the amount, Stripe's
+/// card field, and one button.
+async fn stripe_page(State(state): State<AppState>, page: Page, Path(checkout_id): Path<String>) -> Response {
+    let Some(user) = page.user.user() else {
+        return Redirect::to(&format!("/login?next=/payments/stripe/{checkout_id}")).into_response();
+    };
+    let stripe = match patron_app::stripe::payment_page(&state.app, user, &checkout_id).await {
+        Ok(stripe) => stripe,
+        Err(error) => return page_error(error),
+    };
+    let lang = page.lang();
+    let checkout = &stripe.checkout;
+    let view = StripePayPage {
+        checkout_id: checkout.id.to_string(),
+        amount: patron_domain::money::format_minor(checkout.amount, &checkout.currency),
+        period: lang
+            .t(if checkout.interval.as_str() == "year" { "stripe.yearly" } else { "stripe.monthly" })
+            .to_owned(),
+        publishable_key: stripe.publishable_key,
+        js_url: stripe.js_url,
+        client_secret: stripe.client_secret,
+        creator: stripe.creator_name,
+        tier: stripe.tier_name,
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "stripe_card.html")]
+struct StripeCardPage {
+    layout: Layout,
+    membership_id: String,
+    publishable_key: String,
+    js_url: String,
+    client_secret: String,
+    creator: String,
+}
+
+/// `GET /payments/card/{membership}`: changing the card a Stripe membership's renewals charge.
+async fn card_page(State(state): State<AppState>, page: Page, Path(membership_id): Path<String>) -> Response {
+    let Some(user) = page.user.user() else {
+        return Redirect::to(&format!("/login?next=/payments/card/{membership_id}")).into_response();
+    };
+    let client_secret = match patron_app::stripe::card_change(&state.app, user, &membership_id).await {
+        Ok(secret) => secret,
+        Err(error) => return page_error(error),
+    };
+    let Some(stripe) = state.app.payments.stripe.as_ref() else {
+        return page_error(patron_app::AppError::nothing_here());
+    };
+    let creator = match patron_app::memberships::own_membership(&state.app, user, &membership_id).await {
+        Ok(membership) => patron_app::creators::names(&state.app, &[membership.creator_id])
+            .await
+            .ok()
+            .and_then(|names| names.get(&membership.creator_id).map(|p| p.name.clone()))
+            .unwrap_or_default(),
+        Err(error) => return page_error(error),
+    };
+    let view = StripeCardPage {
+        membership_id,
+        publishable_key: stripe.publishable_key().to_owned(),
+        js_url: stripe.js_url().to_owned(),
+        client_secret,
+        creator,
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
 }
 
 async fn provider_return(

@@ -7,6 +7,7 @@ mod helpers;
 
 mod feeds;
 mod gpwebpay;
+mod stripe;
 
 mod account_mails;
 mod accounts;

@@ -97,6 +97,8 @@ smtpUrl: SMTP_URL
 s3SecretAccessKey: S3_SECRET_ACCESS_KEY
 gpwebpayPrivateKey: GPWEBPAY_PRIVATE_KEY
 gpwebpayPrivateKeyPassword: GPWEBPAY_PRIVATE_KEY_PASSWORD
+stripeSecretKey: STRIPE_SECRET_KEY
+stripeWebhookSecret: STRIPE_WEBHOOK_SECRET
 {{- end -}}
 
 {{/* Refuses a credential given both ways. */}}
@@ -167,6 +169,15 @@ PATRON_GPWEBPAY_WS_URL: {{ . | quote }}
 {{- end }}
 {{- with $c.gpwebpayProvider }}
 PATRON_GPWEBPAY_PROVIDER: {{ . | quote }}
+{{- end }}
+{{- with $c.stripePublishableKey }}
+PATRON_STRIPE_PUBLISHABLE_KEY: {{ . | quote }}
+{{- end }}
+{{- with $c.stripeApiBase }}
+PATRON_STRIPE_API_BASE: {{ . | quote }}
+{{- end }}
+{{- with $c.stripeJsUrl }}
+PATRON_STRIPE_JS_URL: {{ . | quote }}
 {{- end }}
 {{- /* The schedules are the chart's in both modes, so `patron jobs list` shows what runs; a
        disabled job gets a blank schedule, which turns it off in the embedded scheduler. */}}

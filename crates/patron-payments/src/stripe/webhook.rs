@@ -2,9 +2,6 @@
 //! `"<t>.<raw body>"` with the endpoint's signing secret, accepted only within a tolerance of
 //! the current time (replays of old deliveries are refused). Several `v1` entries appear
 //! while a secret is being rolled; any one matching is enough.
-//!
-//! Renewals will not use Stripe Billing: our scheduler charges off-session PaymentIntents, so
-//! every provider shares one renewal path, one retry policy and one ledger.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
