@@ -71,6 +71,40 @@ pub async fn refund(app: &App, admin: &User, payment_id: &str) -> Result<Payment
     patron_store::payments::find_payment(app.db.pool(), payment.id).await?.ok_or_else(AppError::nothing_here)
 }
 
+/// Records a chargeback a gateway reported outside patron (GP webpay's acquirer tells the
+/// merchant by its reports, not by a message patron receives): `open`, then `won` or `lost`,
+/// which ends the membership — as Stripe's dispute events do. Platform admins; written to the
+/// audit log. Stripe's disputes come from Stripe and are not recorded by hand.
+pub async fn record_dispute(app: &App, admin: &User, payment_id: &str, status: &str) -> Result<Payment, AppError> {
+    use patron_payments::DisputeOutcome;
+    crate::admin::require_admin(admin)?;
+    let payment_id: Id = payment_id.parse().map_err(|_| AppError::nothing_here())?;
+    let payment =
+        patron_store::payments::find_payment(app.db.pool(), payment_id).await?.ok_or_else(AppError::nothing_here)?;
+    let outcome = match status {
+        "open" => DisputeOutcome::Open,
+        "won" => DisputeOutcome::Won,
+        "lost" => DisputeOutcome::Lost,
+        _ => return Err(AppError::invalid("status", "The dispute's status is open, won or lost.")),
+    };
+    if payment.provider == "stripe" {
+        return Err(AppError::conflict("reported_by_stripe", "Stripe reports its disputes to patron itself."));
+    }
+    if payment.status != "succeeded" {
+        return Err(AppError::conflict("not_disputable", "Only a succeeded payment can be disputed."));
+    }
+    app.payments.record_dispute(&app.db, payment.id, &format!("manual:{}", payment.id), outcome).await?;
+    patron_store::audit::record(
+        app.db.pool(),
+        Some(admin.id),
+        "payment.dispute",
+        &format!("payment:{}", payment.id),
+        status,
+    )
+    .await?;
+    patron_store::payments::find_payment(app.db.pool(), payment.id).await?.ok_or_else(AppError::nothing_here)
+}
+
 // ---- the sandbox gateway's pay page ----
 
 /// The sandbox gateway, or `NotFound` when it is not configured.

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError};
@@ -186,7 +187,7 @@ fn parse_id(text: &str) -> Result<Id, ApiError> {
 async fn direct_upload(
     State(state): State<AppState>,
     current: CurrentUser,
-    Json(request): Json<DirectUploadRequest>,
+    ApiJson(request): ApiJson<DirectUploadRequest>,
 ) -> Result<(StatusCode, Json<DirectUpload>), ApiError> {
     let query = UploadQuery { purpose: request.purpose.clone(), creator: request.creator.clone() };
     let target = upload_target(&state, &current, &query).await?;

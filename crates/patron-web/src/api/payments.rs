@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -32,6 +33,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(supporters_csv))
         .routes(routes!(admin_payments))
         .routes(routes!(admin_refund))
+        .routes(routes!(admin_dispute))
         .routes(routes!(admin_membership_history))
 }
 
@@ -87,7 +89,7 @@ async fn create_checkout(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(slug): Path<String>,
-    Json(request): Json<CheckoutRequest>,
+    ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
     let page = patron_app::creators::load(&state.app, &slug, Some(&current.user)).await?;
     let (checkout, url) =
@@ -282,7 +284,7 @@ async fn change_tier(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
-    Json(request): Json<TierChangeRequest>,
+    ApiJson(request): ApiJson<TierChangeRequest>,
 ) -> Result<Json<TierChangeResponse>, ApiError> {
     let membership = memberships::own_membership(&state.app, &current.user, &id).await?;
     let outcome = memberships::change_tier(&state.app, &membership, &request.tier_id).await?;
@@ -579,6 +581,32 @@ async fn admin_refund(
     Path(id): Path<String>,
 ) -> Result<Json<PaymentResponse>, ApiError> {
     let payment = payments::refund(&state.app, &current.user, &id).await?;
+    Ok(Json(payment_response(&payment)))
+}
+
+/// A chargeback reported outside patron.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DisputeRequest {
+    /// `open`, `won` or `lost` (a lost dispute ends the membership).
+    pub status: String,
+}
+
+/// Records a chargeback a gateway reported outside patron (GP webpay, the sandbox): `open`,
+/// then `won` or `lost`, which ends the membership (platform admins; written to the audit log).
+/// Stripe's disputes arrive by its webhook.
+#[utoipa::path(
+    post, path = "/api/v1/admin/payments/{id}/dispute", tag = "admin",
+    request_body = DisputeRequest,
+    responses((status = 200, body = PaymentResponse), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+async fn admin_dispute(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<DisputeRequest>,
+) -> Result<Json<PaymentResponse>, ApiError> {
+    let payment = payments::record_dispute(&state.app, &current.user, &id, &request.status).await?;
     Ok(Json(payment_response(&payment)))
 }
 

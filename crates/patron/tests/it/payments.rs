@@ -357,6 +357,46 @@ both_backends! {
         assert_eq!(audit[0].1, "payment.refund");
         app.stop().await;
     }
+
+    async fn a_chargeback_the_gateway_reported_elsewhere_is_recorded_by_an_admin(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true")]).await;
+        let shop = shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        app.deliver(&app.sandbox(&pay_page, "approve").await).await;
+        let admin = app.new_user("admin").await;
+        let email = patron_domain::account::Email::parse(&admin.email).unwrap();
+        patron_store::users::set_platform_admin(app.state.app.db.pool(), &email, true).await.unwrap();
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        let path = format!("/api/v1/admin/payments/{}/dispute", list["payments"][0]["id"].as_str().unwrap());
+
+        let (status, body) = app.call(Method::POST, &path, Some(&fan.token), Some(json!({"status": "lost"}))).await;
+        assert_eq!(status, 403, "admins only: {body}");
+        let (status, body) = app.call(Method::POST, &path, Some(&admin.token), Some(json!({"status": "maybe"}))).await;
+        assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("status")), "{body}");
+        let (status, body) = app.call(Method::POST, &path, Some(&admin.token), Some(json!({"status": "open"}))).await;
+        assert_eq!((status, body["dispute"].as_str()), (200, Some("open")), "{body}");
+        assert!(!app.locked(&fan, &shop).await, "an open dispute takes nothing yet");
+        let (status, _) = app.call(Method::POST, &path.replace("/dispute", "/refund"), Some(&admin.token), None).await;
+        assert_eq!(status, 409, "a disputed payment is not refunded as well");
+
+        for _ in 0..2 {
+            let (status, body) = app.call(Method::POST, &path, Some(&admin.token), Some(json!({"status": "lost"}))).await;
+            assert_eq!((status, body["dispute"].as_str()), (200, Some("lost")), "{body}");
+        }
+        assert!(app.locked(&fan, &shop).await, "a lost dispute ends the membership");
+        let revenue = app.revenue(&shop).await;
+        assert_eq!(revenue["monthly_revenue"][0]["amount"].as_i64(), Some(0), "MRR down");
+        let membership = app.membership(&fan).await;
+        let (_, history) = app
+            .call(Method::GET, &format!("/api/v1/admin/memberships/{}/history", membership["id"].as_str().unwrap()), Some(&admin.token), None)
+            .await;
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["created", "disputed", "dispute_lost"], "each step once");
+        let audit = patron_store::audit::entries(app.state.app.db.pool(), 5).await.unwrap();
+        assert_eq!(audit[0].1, "payment.dispute");
+        app.stop().await;
+    }
 }
 
 both_backends! {
