@@ -32,7 +32,7 @@ impl Payments {
             providers.insert("gpwebpay", Arc::new(provider));
         }
         let stripe = match &settings.stripe {
-            Some(stripe) => Some(Arc::new(stripe::Stripe::from_settings(stripe, &settings.public_url)?)),
+            Some(stripe) => Some(Arc::new(stripe::Stripe::from_settings(stripe)?)),
             None => None,
         };
         if let Some(stripe) = &stripe {

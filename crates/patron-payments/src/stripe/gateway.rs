@@ -23,7 +23,6 @@ pub struct Stripe {
     pub(crate) webhook_secret: String,
     publishable_key: String,
     js_url: String,
-    base_url: String,
 }
 
 fn provider_error(error: ApiError) -> PaymentError {
@@ -65,10 +64,7 @@ pub enum FirstCharge {
 
 impl Stripe {
     /// Stripe from its settings.
-    pub fn from_settings(
-        settings: &patron_settings::StripeSettings,
-        public_url: &url::Url,
-    ) -> Result<Self, PaymentError> {
+    pub fn from_settings(settings: &patron_settings::StripeSettings) -> Result<Self, PaymentError> {
         let api = api::Client::new(&settings.api_base, settings.secret_key.expose().to_owned())
             .map_err(|e| PaymentError::Provider(e.to_string()))?;
         Ok(Self {
@@ -76,7 +72,6 @@ impl Stripe {
             webhook_secret: settings.webhook_secret.expose().to_owned(),
             publishable_key: settings.publishable_key.clone(),
             js_url: settings.js_url.to_string(),
-            base_url: public_url.as_str().trim_end_matches('/').to_owned(),
         })
     }
 
@@ -241,7 +236,8 @@ impl crate::Provider for Stripe {
             if !patron_store::payments::set_provider_order(db.pool(), checkout.id, "stripe", &id).await? {
                 return Err(PaymentError::Provider("the checkout's setup intent is taken".into()));
             }
-            Ok(format!("{}/payments/stripe/{}", self.base_url, checkout.id))
+            // patron's own page, on whichever address the fan reached patron by
+            Ok(format!("/payments/stripe/{}", checkout.id))
         })
     }
 
