@@ -5,6 +5,8 @@
 //! Every other crate depends on this one; it depends on nothing of ours.
 
 pub mod account;
+pub mod bank;
+pub mod books;
 pub mod card;
 pub mod creator;
 pub mod entitlement;
@@ -13,6 +15,7 @@ pub mod markdown;
 pub mod membership;
 pub mod money;
 pub mod post;
+pub mod split;
 pub mod tier;
 pub mod time;
 pub mod token;
