@@ -9,6 +9,7 @@ use crate::{PaymentError, Payments};
 use patron_domain::Timestamp;
 use patron_domain::membership::{MembershipEvent, MembershipStatus};
 use patron_store::Db;
+use patron_store::books::EntryKind;
 use patron_store::payments;
 
 /// Where a dispute stands, as the provider reports it now.
@@ -39,6 +40,7 @@ impl Payments {
         let now = Timestamp::now();
         if payments::open_dispute(&mut transaction, &payment.provider, dispute_id, payment.id).await? {
             payments::record_event(&mut transaction, &membership, "disputed", 0, Some(payment.id), now).await?;
+            crate::books::post_reversal(&mut transaction, &payment, EntryKind::DisputeOpened).await?;
             tracing::warn!(payment_id = %payment.id, dispute = dispute_id, "a payment is disputed");
         }
         let mut ended = false;
@@ -48,10 +50,12 @@ impl Payments {
                 if payments::close_dispute(&mut transaction, &payment.provider, dispute_id, "won").await? {
                     payments::record_event(&mut transaction, &membership, "dispute_won", 0, Some(payment.id), now)
                         .await?;
+                    crate::books::post_reversal(&mut transaction, &payment, EntryKind::DisputeWon).await?;
                 }
             }
             DisputeOutcome::Lost => {
                 if payments::close_dispute(&mut transaction, &payment.provider, dispute_id, "lost").await? {
+                    crate::books::post_reversal(&mut transaction, &payment, EntryKind::DisputeLost).await?;
                     ended = self.lose_dispute(&mut transaction, &membership, payment.id, now).await?;
                 }
             }

@@ -12,6 +12,7 @@ pub mod gpwebpay;
 pub mod sandbox;
 pub mod stripe;
 
+mod books;
 mod changes;
 mod checkout;
 mod disputes;

@@ -34,6 +34,7 @@ impl Payments {
         if !payments::claim_refund(&mut transaction, payment.id).await? {
             return Ok(false);
         }
+        crate::books::post_reversal(&mut transaction, &payment, patron_store::books::EntryKind::Refund).await?;
         // a duplicate payment goes back without touching the membership it was recorded on
         let mut ended = None;
         if let Some(membership) = payments::billing(&mut *transaction, payment.membership_id).await?

@@ -17,6 +17,8 @@ pub struct Payments {
     pub(crate) base_url: String,
     /// When a failed renewal charge is tried again, counted from when it was due.
     pub(crate) retries: Vec<std::time::Duration>,
+    /// The platform's fee on pages without one of their own.
+    pub(crate) platform_fee: patron_domain::split::Percent,
 }
 
 impl Payments {
@@ -48,6 +50,7 @@ impl Payments {
             stripe,
             base_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
             retries: settings.renewal_retries.clone(),
+            platform_fee: settings.platform_fee,
         })
     }
 

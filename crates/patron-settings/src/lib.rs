@@ -113,6 +113,7 @@ definitions! {
     "schedule_membership_renewal", Text, false;
     "payment_sandbox", Text, false;
     "renewal_retries", List, false;
+    "platform_fee", Text, false;
     "gpwebpay_merchant_number", Text, false;
     "gpwebpay_url", Text, false;
     "gpwebpay_private_key", Text, true;
@@ -215,6 +216,9 @@ pub struct Settings {
     /// After a failed renewal charge, when to try again (counted from when it was due); once
     /// they are used up the membership expires.
     pub renewal_retries: Vec<Duration>,
+    /// The platform's share of every payment (0 by default: a self-hosted page keeps
+    /// everything); a platform admin may set another for one page.
+    pub platform_fee: patron_domain::split::Percent,
     /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
     /// would lose digits as a float — the talk's lost signatures, lesson 4).
     pub gpwebpay_merchant_number: Option<String>,

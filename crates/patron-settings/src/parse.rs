@@ -35,6 +35,13 @@ impl Settings {
         let media = p.media();
         let payment_sandbox = p.payment_sandbox();
         let renewal_retries = p.renewal_retries();
+        let platform_fee = p
+            .parse("platform_fee", |value| {
+                patron_domain::split::Percent::parse("platform_fee", value).map_err(|_| {
+                    format!("{value:?} is not a percentage from 0 to 100 with at most two decimals (e.g. 10 or 12.5)")
+                })
+            })
+            .unwrap_or_default();
         let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
         let stripe = p.stripe();
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
@@ -72,6 +79,7 @@ impl Settings {
             media,
             payment_sandbox: false,
             renewal_retries,
+            platform_fee,
             gpwebpay_merchant_number,
             gpwebpay,
             stripe,

@@ -5,6 +5,7 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod books;
 pub mod comments;
 mod count;
 pub mod creators;

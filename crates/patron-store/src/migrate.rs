@@ -58,6 +58,7 @@ migrations! {
     6 "payments" "0006_payments.sql";
     7 "flags" "0007_flags.sql";
     8 "recurring" "0008_recurring.sql";
+    9 "books" "0009_books.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

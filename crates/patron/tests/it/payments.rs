@@ -622,3 +622,82 @@ async fn gp_webpay_takes_a_first_payment_from_a_signed_redirect_to_a_verified_an
     assert_eq!(app.count("SELECT COUNT(*) FROM payments").await, 1);
     app.stop().await;
 }
+
+both_backends! {
+    async fn every_payment_is_posted_with_its_fee_and_split_and_undone_exactly(backend: TestBackend) {
+        let (app, _db) =
+            spawn_app_with(backend, &[("PATRON_PAYMENT_SANDBOX", "true"), ("PATRON_PLATFORM_FEE", "10")]).await;
+        let shop = shop(&app).await;
+        let pool = app.state.app.db.pool();
+        let creator: String = sqlx::query_scalar("SELECT id FROM creators WHERE slug = $1")
+            .bind(&shop.slug)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let (b, c) = (app.new_user("b").await, app.new_user("c").await);
+        let pay = |fan: Fan| {
+            let (app, shop) = (&app, &shop);
+            async move {
+                let (_, pay_page) = app.checkout(&fan, shop).await;
+                app.deliver(&app.sandbox(&pay_page, "approve").await).await;
+            }
+        };
+        let balances = || async {
+            let all = patron_store::books::balances(pool, "", None).await.unwrap();
+            let of = |code: String| all.iter().find(|b| b.account == code).map_or(0, |b| b.amount);
+            let payee = |user: &Fan| of(format!("payee:{creator}:{}", user.id));
+            (
+                of("clearing".into()),
+                of("platform_fees".into()),
+                payee(&shop.owner),
+                payee(&b),
+                payee(&c),
+                of("disputes".into()),
+            )
+        };
+
+        // before any split, the owner's team is the owner
+        pay(app.new_user("fan1").await).await;
+        assert_eq!(balances().await, (9_900, -990, -8_910, 0, 0, 0));
+        // a split applies to later payments only
+        {
+            let mut connection = pool.acquire().await.unwrap();
+            let parts = [(b.id.parse().unwrap(), 3_000), (c.id.parse().unwrap(), 2_000)];
+            let (creator_id, owner_id) = (creator.parse().unwrap(), shop.owner.id.parse().unwrap());
+            patron_store::books::set_split(&mut connection, creator_id, owner_id, &parts).await.unwrap();
+        }
+        pay(app.new_user("fan2").await).await;
+        pay(app.new_user("fan3").await).await;
+        assert_eq!(balances().await, (29_700, -2_970, -8_910 - 2 * 4_455, -2 * 2_673, -2 * 1_782, 0));
+
+        // a refund and a lost dispute undo exactly their payments' postings, split included
+        let admin = app.new_user("admin").await;
+        let email = patron_domain::account::Email::parse(&admin.email).unwrap();
+        patron_store::users::set_platform_admin(pool, &email, true).await.unwrap();
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        let ids: Vec<String> =
+            list["payments"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+        let (status, _) = app
+            .call(Method::POST, &format!("/api/v1/admin/payments/{}/refund", ids[0]), Some(&admin.token), None)
+            .await;
+        assert_eq!(status, 200);
+        let dispute = format!("/api/v1/admin/payments/{}/dispute", ids[1]);
+        let (status, _) = app.call(Method::POST, &dispute, Some(&admin.token), Some(json!({"status": "open"}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            balances().await,
+            (9_900, -1_980, -8_910 - 4_455, -2_673, -1_782, 9_900),
+            "the bank holds the disputed money"
+        );
+        let (status, _) = app.call(Method::POST, &dispute, Some(&admin.token), Some(json!({"status": "lost"}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(balances().await, (9_900, -990, -8_910, 0, 0, 0));
+        assert_eq!(patron_store::books::unbalanced_entries(pool).await.unwrap(), 0, "every entry sums to zero");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM ledger_entries").await,
+            6,
+            "3 payments, a refund, a dispute opened and lost"
+        );
+        app.stop().await;
+    }
+}

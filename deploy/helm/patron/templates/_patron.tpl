@@ -155,6 +155,9 @@ PATRON_OTLP_ENDPOINT: {{ . | quote }}
 {{- with $c.renewalRetries }}
 PATRON_RENEWAL_RETRIES: {{ . | quote }}
 {{- end }}
+{{- with $c.platformFee }}
+PATRON_PLATFORM_FEE: {{ . | quote }}
+{{- end }}
 {{- with $c.gpwebpayMerchantNumber }}
 PATRON_GPWEBPAY_MERCHANT_NUMBER: {{ . | quote }}
 {{- end }}
