@@ -22,8 +22,13 @@ pub(crate) async fn terms_of(
     };
     let owner = patron_store::books::owner_of(connection, creator_id).await?.ok_or(PaymentError::UnknownCheckout)?;
     let (parts, _) = patron_store::books::current_split(connection, creator_id).await?;
-    let members: Vec<(Id, Percent)> =
-        parts.into_iter().filter_map(|(user, points)| Percent::from_basis_points(points).map(|p| (user, p))).collect();
+    // a member who left the team is no longer paid: their share falls to the owner
+    let team = patron_store::creators::team(&mut *connection, creator_id).await?;
+    let members: Vec<(Id, Percent)> = parts
+        .into_iter()
+        .filter(|(user, _)| team.iter().any(|m| m.user_id == *user))
+        .filter_map(|(user, points)| Percent::from_basis_points(points).map(|p| (user, p)))
+        .collect();
     let shares = Shares::with_rest_to(owner, members).unwrap_or_else(|_: ValidationError| {
         // a stored split is checked when it is set; should one not add up, the owner is paid
         // rather than nobody

@@ -67,6 +67,17 @@ pub async fn seed(app: &App) -> Result<Option<Vec<DemoLogin>>, DemoError> {
         }
         team.push(member);
     }
+    // the revenue split among the team: the owner keeps what the five do not get (40 %)
+    let owned = page_as(app, &owner).await?;
+    let shares: Vec<patron_app::earnings::ShareInput> = team[1..]
+        .iter()
+        .zip(["20", "15", "10", "10", "5"])
+        .map(|(member, percent)| patron_app::earnings::ShareInput {
+            user_id: member.id.to_string(),
+            percent: percent.to_owned(),
+        })
+        .collect();
+    patron_app::earnings::set_split(app, &owned, &owner, &shares).await?;
     let tiers = seed_tiers(app, &owned).await?;
     let posts = seed_posts(app, &team, &tiers).await?;
     let fans = seed_fans(app, &owned, &tiers, &mut logins).await?;

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 pub(crate) mod creators;
+mod earnings;
 mod events;
 mod feed;
 mod me;
@@ -41,6 +42,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "team", description = "The team that runs a creator page"),
         (name = "posts", description = "Posts, polls and comments; every view is checked against the viewer's entitlement"),
         (name = "feed", description = "A fan's feed and private RSS feeds"),
+        (name = "earnings", description = "A page's revenue split among its team and what the platform owes each member"),
         (name = "payments", description = "Checkouts, memberships, payments, a creator's dashboard and exports"),
         (name = "media", description = "Uploads (type from the bytes, size limits), processing state, private documents"),
         (name = "admin", description = "Platform administration: the job queue, private documents (audit-logged)"),
@@ -124,6 +126,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(creators::router())
+        .merge(earnings::router())
         .merge(posts::router())
         .merge(feed::router())
         .merge(events::router())

@@ -24,14 +24,14 @@ fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-struct Shop {
-    owner: Fan,
-    slug: String,
-    tier: String,
+pub(crate) struct Shop {
+    pub(crate) owner: Fan,
+    pub(crate) slug: String,
+    pub(crate) tier: String,
     post: String,
 }
 
-async fn shop(app: &TestApp) -> Shop {
+pub(crate) async fn shop(app: &TestApp) -> Shop {
     let owner = app.new_user("owner").await;
     let slug = app.create_creator(&owner, "Steaks").await;
     let tier = app.create_tier(&owner, &slug, "Na steaky", 9900).await;
@@ -47,7 +47,7 @@ async fn shop(app: &TestApp) -> Shop {
 
 impl TestApp {
     /// Starts a checkout for `fan`; returns (checkout id, the sandbox pay page path).
-    async fn checkout(&self, fan: &Fan, shop: &Shop) -> (String, String) {
+    pub(crate) async fn checkout(&self, fan: &Fan, shop: &Shop) -> (String, String) {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -62,7 +62,7 @@ impl TestApp {
 
     /// Presses a button of the sandbox pay page as a script does; returns where it sends the
     /// fan (the signed answer).
-    async fn sandbox(&self, pay_page: &str, button: &str) -> String {
+    pub(crate) async fn sandbox(&self, pay_page: &str, button: &str) -> String {
         let response = no_redirects()
             .post(self.url(&format!("{pay_page}/{button}")))
             .header("content-type", "application/json")
@@ -74,14 +74,14 @@ impl TestApp {
         local(response.headers()["location"].to_str().unwrap())
     }
 
-    async fn deliver(&self, answer: &str) -> (u16, String) {
+    pub(crate) async fn deliver(&self, answer: &str) -> (u16, String) {
         let response = no_redirects().get(self.url(answer)).send().await.unwrap();
         let status = response.status().as_u16();
         let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
         (status, location)
     }
 
-    async fn count(&self, sql: &str) -> i64 {
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(self.state.app.db.pool()).await.unwrap()
     }
 
@@ -635,6 +635,8 @@ both_backends! {
             .await
             .unwrap();
         let (b, c) = (app.new_user("b").await, app.new_user("c").await);
+        crate::earnings::join_team(&app, &shop.owner, &shop.slug, &b).await;
+        crate::earnings::join_team(&app, &shop.owner, &shop.slug, &c).await;
         let pay = |fan: Fan| {
             let (app, shop) = (&app, &shop);
             async move {

@@ -20,10 +20,12 @@ use patron_domain::post::PostState;
 use patron_domain::{Id, Timestamp};
 use serde::Deserialize;
 
+mod earnings;
 mod editor;
 mod team;
 mod tiers;
 
+use earnings::{earnings_page, set_shares};
 use editor::{create_post, delete_post, edit_post, new_post, pin_post, unpin_post, update_post};
 use team::{accept_invitation, invitation_page, invite, remove_member, revoke_invitation, transfer};
 use tiers::{archive_tier, create_tier, price_input, unarchive_tier, update_tier};
@@ -42,6 +44,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/studio/{slug}/invitations/{invitation_id}/revoke", post(revoke_invitation))
         .route("/studio/{slug}/team/{user_id}/remove", post(remove_member))
         .route("/studio/{slug}/transfer", post(transfer))
+        .route("/studio/{slug}/earnings", get(earnings_page))
+        .route("/studio/{slug}/shares", post(set_shares))
         .route("/studio/{slug}/posts/new", get(new_post))
         .route("/studio/{slug}/posts", post(create_post))
         .route("/studio/{slug}/posts/{post_id}/edit", get(edit_post))

@@ -1,0 +1,187 @@
+//! A page's earnings: how its revenue is divided among the team (the owner sets each member's
+//! share; what is not given to others is the owner's), and what the platform owes each member,
+//! read from the books. Contributors see their own share and balance; the owner sees all.
+
+use crate::creators::PageAccess;
+use crate::{App, AppError, User};
+use patron_domain::creator::TeamRole;
+use patron_domain::split::{Percent, Shares};
+use patron_domain::{Id, Timestamp, ValidationError};
+use patron_store::creators::TeamMember;
+
+/// One member's share of the page's revenue.
+#[derive(Debug, Clone)]
+pub struct Share {
+    /// The member.
+    pub user_id: Id,
+    /// Their name.
+    pub display_name: String,
+    /// Owner or contributor.
+    pub role: TeamRole,
+    /// Their share (zero for a member without one).
+    pub percent: Percent,
+}
+
+/// The split in force, and since when (`None`: never set, everything to the owner).
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Every member the viewer may see, owner first.
+    pub shares: Vec<Share>,
+    /// When the owner last set it.
+    pub since: Option<Timestamp>,
+}
+
+/// What the owner gives one member.
+#[derive(Debug, Clone)]
+pub struct ShareInput {
+    /// The member's user id.
+    pub user_id: String,
+    /// A percentage as typed (`30`, `12.5`).
+    pub percent: String,
+}
+
+/// What the platform owes one member, in one currency.
+#[derive(Debug, Clone)]
+pub struct MemberEarnings {
+    /// The member.
+    pub user_id: Id,
+    /// Their name.
+    pub display_name: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Earned and not yet paid out, in minor units.
+    pub balance: i64,
+}
+
+fn owner_of(team: &[TeamMember]) -> Result<Id, AppError> {
+    team.iter()
+        .find(|m| m.role == TeamRole::Owner)
+        .map(|m| m.user_id)
+        .ok_or_else(|| AppError::internal("a page without an owner"))
+}
+
+/// The page's split as the viewer may see it.
+pub async fn split(app: &App, access: &PageAccess) -> Result<Split, AppError> {
+    let role = access.require_team()?;
+    let me = access.require_user()?;
+    let team = patron_store::creators::team(app.db.pool(), access.creator.id).await?;
+    let owner = owner_of(&team)?;
+    let mut connection = app.db.pool().acquire().await.map_err(patron_store::StoreError::from)?;
+    let (parts, since) = patron_store::books::current_split(&mut connection, access.creator.id).await?;
+    drop(connection);
+    // as payments are split: a member who left the team is no longer paid
+    let members: Vec<(Id, Percent)> = parts
+        .into_iter()
+        .filter(|(user, _)| team.iter().any(|m| m.user_id == *user))
+        .filter_map(|(user, points)| Percent::from_basis_points(points).map(|p| (user, p)))
+        .collect();
+    let shares = Shares::with_rest_to(owner, members).map_err(|e| AppError::internal(e.message))?;
+    let percent_of = |user: Id| shares.parts().iter().find(|(u, _)| *u == user).map_or(Percent::ZERO, |(_, p)| *p);
+    let shares = team
+        .into_iter()
+        .filter(|m| role == TeamRole::Owner || m.user_id == me)
+        .map(|m| Share {
+            percent: percent_of(m.user_id),
+            user_id: m.user_id,
+            display_name: m.display_name,
+            role: m.role,
+        })
+        .collect();
+    Ok(Split { shares, since })
+}
+
+/// Sets each team member's share (owner only), in force for payments from now on; the owner
+/// gets what is not given to others. Shares over 100 %, a share that is not a percentage, or a
+/// user outside the team are refused, naming the field, and nothing changes. Audit-logged.
+pub async fn set_split(app: &App, access: &PageAccess, user: &User, input: &[ShareInput]) -> Result<Split, AppError> {
+    access.require_owner()?;
+    let team = patron_store::creators::team(app.db.pool(), access.creator.id).await?;
+    let owner = owner_of(&team)?;
+    let mut problems = Vec::new();
+    let mut given = Vec::with_capacity(input.len());
+    for share in input {
+        let member = share.user_id.parse::<Id>().ok().filter(|id| team.iter().any(|m| m.user_id == *id));
+        let Some(member) = member else {
+            problems.push(ValidationError::new("shares", format!("{:?} is not in the page's team", share.user_id)));
+            continue;
+        };
+        if share.percent.trim().is_empty() {
+            continue;
+        }
+        match Percent::parse("shares", &share.percent) {
+            Ok(percent) => given.push((member, percent)),
+            Err(error) => problems.push(error),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let shares = Shares::with_rest_to(owner, given).map_err(|e| AppError::Invalid(vec![e]))?;
+    let parts: Vec<(Id, u32)> = shares.parts().iter().map(|(u, p)| (*u, p.basis_points())).collect();
+    let summary = shares
+        .parts()
+        .iter()
+        .map(|(u, p)| {
+            let name = team.iter().find(|m| m.user_id == *u).map_or("?", |m| m.display_name.as_str());
+            format!("{name} {p}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut transaction = app.db.begin_write().await?;
+    patron_store::books::set_split(&mut transaction, access.creator.id, user.id, &parts).await?;
+    patron_store::audit::record(
+        &mut *transaction,
+        Some(user.id),
+        "revenue.split",
+        &format!("creator:{}", access.creator.id),
+        &summary,
+    )
+    .await?;
+    transaction.commit().await?;
+    split(app, access).await
+}
+
+/// What the platform owes the team (the owner sees everyone, a contributor themself).
+pub async fn earnings(app: &App, access: &PageAccess) -> Result<Vec<MemberEarnings>, AppError> {
+    let role = access.require_team()?;
+    let me = access.require_user()?;
+    let team = patron_store::creators::team(app.db.pool(), access.creator.id).await?;
+    let prefix = format!("payee:{}:", access.creator.id);
+    let balances = patron_store::books::balances(app.db.pool(), &prefix, None).await?;
+    let mut rows = Vec::new();
+    for balance in balances {
+        let Some(user) = balance.account.strip_prefix(&prefix).and_then(|u| u.parse::<Id>().ok()) else { continue };
+        if role != TeamRole::Owner && user != me {
+            continue;
+        }
+        let display_name = team.iter().find(|m| m.user_id == user).map(|m| m.display_name.clone()).unwrap_or_default();
+        // the books credit what is owed: a payee's balance is the negative of its postings
+        rows.push(MemberEarnings { user_id: user, display_name, currency: balance.currency, balance: -balance.amount });
+    }
+    Ok(rows)
+}
+
+/// A platform admin sets one page's fee (`None`: the platform's default). Audit-logged.
+pub async fn set_fee(app: &App, admin: &User, slug: &str, percent: Option<&str>) -> Result<Percent, AppError> {
+    crate::admin::require_admin(admin)?;
+    let creator =
+        patron_store::creators::find_by_slug(app.db.pool(), slug).await?.ok_or_else(AppError::nothing_here)?;
+    let percent = percent
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| Percent::parse("percent", p))
+        .transpose()
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut transaction = app.db.begin_write().await?;
+    patron_store::books::set_creator_fee(&mut *transaction, creator.id, percent.map(Percent::basis_points)).await?;
+    let what = percent.map_or_else(|| "platform default".to_owned(), |p| p.to_string());
+    patron_store::audit::record(
+        &mut *transaction,
+        Some(admin.id),
+        "creator.fee",
+        &format!("creator:{}", creator.id),
+        &what,
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(percent.unwrap_or(app.settings.platform_fee))
+}
