@@ -18,7 +18,7 @@ import charts
 import values_table
 
 MERCHANT_NUMBER = "1234567890123456789"
-SCHEDULED_JOBS = {"session-cleanup", "job-cleanup", "digest", "media-cleanup", "membership-renewal"}
+SCHEDULED_JOBS = {"session-cleanup", "job-cleanup", "digest", "media-cleanup", "membership-renewal", "payouts"}
 WORKLOADS = {"Deployment", "StatefulSet", "Job", "CronJob"}
 
 

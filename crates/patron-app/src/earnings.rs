@@ -51,6 +51,12 @@ pub struct MemberEarnings {
     pub currency: String,
     /// Earned and not yet paid out, in minor units.
     pub balance: i64,
+    /// The part of it the next payout may take (the hold, `PATRON_PAYOUT_HOLD`, has passed).
+    pub available: i64,
+    /// The part still held back.
+    pub pending: i64,
+    /// Paid out so far (including payouts on their way).
+    pub paid_out: i64,
 }
 
 fn owner_of(team: &[TeamMember]) -> Result<Id, AppError> {
@@ -147,16 +153,25 @@ pub async fn earnings(app: &App, access: &PageAccess) -> Result<Vec<MemberEarnin
     let me = access.require_user()?;
     let team = patron_store::creators::team(app.db.pool(), access.creator.id).await?;
     let prefix = format!("payee:{}:", access.creator.id);
-    let balances = patron_store::books::balances(app.db.pool(), &prefix, None).await?;
+    let hold_until = Timestamp::now().minus(app.settings.payouts.hold);
+    let balances = patron_store::payouts::payee_balances(app.db.pool(), &prefix, hold_until).await?;
     let mut rows = Vec::new();
     for balance in balances {
-        let Some(user) = balance.account.strip_prefix(&prefix).and_then(|u| u.parse::<Id>().ok()) else { continue };
+        let user = balance.user_id;
         if role != TeamRole::Owner && user != me {
             continue;
         }
         let display_name = team.iter().find(|m| m.user_id == user).map(|m| m.display_name.clone()).unwrap_or_default();
-        // the books credit what is owed: a payee's balance is the negative of its postings
-        rows.push(MemberEarnings { user_id: user, display_name, currency: balance.currency, balance: -balance.amount });
+        let available = balance.available.max(0);
+        rows.push(MemberEarnings {
+            user_id: user,
+            display_name,
+            currency: balance.currency,
+            balance: balance.owed,
+            available,
+            pending: balance.owed - available,
+            paid_out: balance.paid_out,
+        });
     }
     Ok(rows)
 }

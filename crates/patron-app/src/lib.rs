@@ -18,6 +18,7 @@ pub mod feed;
 pub mod media;
 pub mod memberships;
 pub mod payments;
+pub mod payouts;
 pub mod polls;
 pub mod posts;
 pub mod sessions;

@@ -168,9 +168,15 @@ pub fn gateway_fee(fee: i64) -> Entry {
     Entry { postings: vec![(Account::GatewayFees, fee), (Account::Clearing, -fee)] }
 }
 
-/// A payee's balance on its way to their bank.
-pub fn payout(creator: Id, user: Id, amount: i64) -> Entry {
-    Entry { postings: vec![(Account::Payee { creator, user }, amount), (Account::InTransit, -amount)] }
+/// A payee's balances on their way to their bank as one payout: `parts` are what each of
+/// their pages owes them (a part may be negative when a refund came after an earlier payout;
+/// the payout nets it).
+pub fn payout(user: Id, parts: &[(Id, i64)]) -> Entry {
+    let total: i64 = parts.iter().map(|(_, amount)| amount).sum();
+    let mut postings: Vec<Posting> =
+        parts.iter().map(|(creator, amount)| (Account::Payee { creator: *creator, user }, *amount)).collect();
+    postings.push((Account::InTransit, -total));
+    Entry::new(postings).unwrap_or_else(|Unbalanced(_)| Entry { postings: Vec::new() })
 }
 
 /// A payout the bank confirmed: the money left.
@@ -178,9 +184,9 @@ pub fn payout_sent(amount: i64) -> Entry {
     Entry { postings: vec![(Account::InTransit, amount), (Account::Clearing, -amount)] }
 }
 
-/// A payout that failed: the money is the payee's again.
-pub fn payout_failed(creator: Id, user: Id, amount: i64) -> Entry {
-    payout(creator, user, amount).reversed()
+/// A payout that failed: the money is the payee's again, on the pages it came from.
+pub fn payout_failed(payout: &Entry) -> Entry {
+    payout.reversed()
 }
 
 #[cfg(test)]
@@ -243,8 +249,12 @@ mod tests {
             assert_eq!(Account::from_code(&account.code()), Some(account));
         }
         assert_eq!(Account::from_code("payee:nonsense"), None);
-        let sent: Vec<Entry> = vec![payout(creator, user, 1_000), payout_sent(1_000)];
+        let other = Id::new();
+        let paid = payout(user, &[(creator, 1_200), (other, -200)]);
+        assert_eq!(paid.on(&Account::InTransit), -1_000, "the payout nets what another page takes back");
+        let sent: Vec<Entry> = vec![paid.clone(), payout_sent(1_000)];
         assert_eq!(sent.iter().map(|e| e.on(&Account::InTransit)).sum::<i64>(), 0);
-        assert_eq!(payout_failed(creator, user, 1_000).on(&Account::Payee { creator, user }), -1_000);
+        assert_eq!(payout_failed(&paid).on(&Account::Payee { creator, user }), -1_200);
+        assert_eq!(payout_failed(&paid).on(&Account::Payee { creator: other, user }), 200);
     }
 }

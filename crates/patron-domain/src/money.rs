@@ -28,6 +28,8 @@ const CURRENCIES: &[Currency] = &[
 impl Currency {
     /// The default currency (the talk's platform is Czech).
     pub const CZK: Currency = CURRENCIES[0];
+    /// The euro, the currency of SEPA payouts.
+    pub const EUR: Currency = CURRENCIES[1];
 
     /// Looks up an ISO 4217 code (case-insensitive).
     pub fn parse(code: &str) -> Result<Self, crate::ValidationError> {
@@ -95,6 +97,52 @@ impl Money {
     }
 }
 
+impl Money {
+    /// Reads an amount as people write it, with its currency: `500 CZK`, `CZK 500`, `20.50 EUR`.
+    /// A negative amount, a currency patron does not know or more decimals than the currency
+    /// has are refused, naming `field`.
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, crate::ValidationError> {
+        let wrong = || {
+            crate::ValidationError::new(field, format!("{text:?} is not an amount with its currency (e.g. 500 CZK)"))
+        };
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let [first, second] = words.as_slice() else { return Err(wrong()) };
+        let (number, code) = if first.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') {
+            (*first, *second)
+        } else {
+            (*second, *first)
+        };
+        let currency = Currency::parse(code).map_err(|e| crate::ValidationError::new(field, e.message))?;
+        if number.starts_with('-') {
+            return Err(crate::ValidationError::new(field, format!("{text:?} is negative: an amount is 0 or more")));
+        }
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits = usize::from(currency.exponent);
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+            || fraction.len() > digits
+        {
+            return Err(wrong());
+        }
+        let scale = 10_i64.pow(u32::from(currency.exponent));
+        let whole: i64 = whole.parse().map_err(|_| wrong())?;
+        let fraction: i64 =
+            if fraction.is_empty() { 0 } else { format!("{fraction:0<digits$}").parse().map_err(|_| wrong())? };
+        let minor = whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or_else(wrong)?;
+        Ok(Self { minor, currency })
+    }
+
+    /// The amount as a plain decimal number, as bank files write it: `1234.50`.
+    pub fn decimal(&self) -> String {
+        let scale = 10_i64.pow(u32::from(self.currency.exponent));
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let (whole, fraction) =
+            (self.minor.unsigned_abs() / scale.unsigned_abs(), self.minor.unsigned_abs() % scale.unsigned_abs());
+        format!("{sign}{whole}.{fraction:0width$}", width = usize::from(self.currency.exponent))
+    }
+}
+
 /// Formats minor units of the currency `code` for people (`99 Kč`); a code this build does not
 /// know shows as `9900 XYZ` rather than under another currency's symbol.
 pub fn format_minor(minor: i64, code: &str) -> String {
@@ -126,6 +174,20 @@ mod tests {
         assert_eq!(Money::new(1_990_000, Currency::CZK).display(), "19\u{a0}900\u{a0}Kč");
         let usd = Currency::parse("usd").map_err(|e| e.to_string());
         assert_eq!(usd.map(|c| Money::new(450, c).display()), Ok("$4.50".to_owned()));
+    }
+
+    #[test]
+    fn amounts_with_their_currency_are_read_and_written_for_banks() {
+        let read =
+            |text: &str| Money::parse("minimum", text).map(|m| (m.minor, m.currency.code())).map_err(|e| e.message);
+        assert_eq!(read("500 CZK"), Ok((50_000, "CZK")));
+        assert_eq!(read("EUR 20.5"), Ok((2_050, "EUR")));
+        assert!(read("-5 CZK").is_err_and(|m| m.contains("negative")));
+        assert!(read("5.555 CZK").is_err());
+        assert!(read("500").is_err());
+        assert!(read("500 XYZ").is_err());
+        assert_eq!(Money::new(123_450, Currency::CZK).decimal(), "1234.50");
+        assert_eq!(Money::new(5, Currency::CZK).decimal(), "0.05");
     }
 
     #[test]

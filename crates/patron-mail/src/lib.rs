@@ -9,7 +9,7 @@ mod templates;
 pub mod unsubscribe;
 
 pub use jobs::Link;
-pub use templates::{DigestItem, Rendered, Template, render};
+pub use templates::{DigestItem, Rendered, StatementLine, Template, render};
 
 use lettre::message::{Mailbox, MultiPart, header};
 use lettre::transport::smtp::client::{Tls, TlsParameters};

@@ -100,6 +100,35 @@ pub enum Template {
         /// The tier.
         tier_name: String,
     },
+    /// A team member's earnings were paid out: the period's statement.
+    PayoutStatement {
+        /// What is sent, formatted.
+        amount: String,
+        /// The account it goes to, shortened (`CZ65 … 5399`).
+        account: String,
+        /// The period, as dates (`2026-11-01 – 2026-11-30`).
+        period: String,
+        /// Per page.
+        lines: Vec<StatementLine>,
+    },
+    /// A payout is due but there is no bank account to send it to.
+    PayoutNeedsBankAccount {
+        /// What is waiting, formatted.
+        amount: String,
+    },
+}
+
+/// One page's part of a payout statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    /// The page.
+    pub creator_name: String,
+    /// Payments in the period.
+    pub payments: i64,
+    /// The member's part of them, after the platform's fee, formatted.
+    pub earned: String,
+    /// Taken back by refunds and lost disputes, formatted (empty when nothing was).
+    pub returned: String,
 }
 
 /// One post in a digest.
@@ -220,6 +249,62 @@ fn content(template: &Template, language: Language) -> Content {
             membership_expired(language, creator_name, tier_name)
         }
         Template::Digest { items } => digest(language, items),
+        Template::PayoutStatement { amount, account, period, lines } => {
+            payout_statement(language, amount, account, period, lines)
+        }
+        Template::PayoutNeedsBankAccount { amount } => payout_needs_bank_account(language, amount),
+    }
+}
+
+fn payout_statement(t: Language, amount: &str, account: &str, period: &str, lines: &[StatementLine]) -> Content {
+    let mut paragraphs = vec![t.text(
+        &format!("We are sending {amount} to your account {account}. It usually arrives within two working days."),
+        &format!("Posíláme vám {amount} na účet {account}. Obvykle dorazí do dvou pracovních dnů."),
+    )];
+    paragraphs.push(t.text(&format!("Statement for {period}:"), &format!("Výpis za období {period}:")));
+    for line in lines {
+        let mut text = t.text(
+            &format!(
+                "{}: payments {}, your part after the platform's fee {}",
+                line.creator_name, line.payments, line.earned
+            ),
+            &format!(
+                "{}: platby {}, váš podíl po poplatku platformy {}",
+                line.creator_name, line.payments, line.earned
+            ),
+        );
+        if !line.returned.is_empty() {
+            text.push_str(&t.text(
+                &format!(", taken back by refunds and disputes {}", line.returned),
+                &format!(", vráceno refundacemi a reklamacemi {}", line.returned),
+            ));
+        }
+        paragraphs.push(text);
+    }
+    Content {
+        subject: t.text(&format!("Payout of {amount} is on its way"), &format!("Výplata {amount} je na cestě")),
+        heading: t.text("Your earnings are on their way", "Vaše výdělky jsou na cestě"),
+        paragraphs,
+        button_label: t.text("See your earnings", "Zobrazit výdělky"),
+    }
+}
+
+fn payout_needs_bank_account(t: Language, amount: &str) -> Content {
+    Content {
+        subject: t.text(
+            &format!("{amount} is waiting for your bank account"),
+            &format!("{amount} čeká na číslo vašeho účtu"),
+        ),
+        heading: t.text("Where should we send your earnings?", "Kam vám máme poslat výdělky?"),
+        paragraphs: vec![t.text(
+            &format!(
+                "Your earnings of {amount} are ready to be paid out, but you have not given a bank account. Add it on your account page; the money waits for the next payout."
+            ),
+            &format!(
+                "Vaše výdělky {amount} jsou připravené k výplatě, ale nezadali jste bankovní účet. Doplňte ho na stránce účtu; peníze počkají na další výplatu."
+            ),
+        )],
+        button_label: t.text("Add a bank account", "Zadat bankovní účet"),
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Payments {
     pub(crate) retries: Vec<std::time::Duration>,
     /// The platform's fee on pages without one of their own.
     pub(crate) platform_fee: patron_domain::split::Percent,
+    /// How balances are paid out.
+    pub(crate) payouts: patron_settings::PayoutSettings,
 }
 
 impl Payments {
@@ -51,6 +53,7 @@ impl Payments {
             base_url: settings.public_url.as_str().trim_end_matches('/').to_owned(),
             retries: settings.renewal_retries.clone(),
             platform_fee: settings.platform_fee,
+            payouts: settings.payouts.clone(),
         })
     }
 

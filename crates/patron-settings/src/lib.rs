@@ -111,9 +111,14 @@ definitions! {
     "schedule_digest", Text, false;
     "schedule_media_cleanup", Text, false;
     "schedule_membership_renewal", Text, false;
+    "schedule_payouts", Text, false;
     "payment_sandbox", Text, false;
     "renewal_retries", List, false;
     "platform_fee", Text, false;
+    "payout_iban", Text, false;
+    "payout_name", Text, false;
+    "payout_hold", Duration, false;
+    "payout_minimum", List, false;
     "gpwebpay_merchant_number", Text, false;
     "gpwebpay_url", Text, false;
     "gpwebpay_private_key", Text, true;
@@ -135,6 +140,7 @@ pub const SCHEDULES: &[(&str, &str, &str)] = &[
     ("digest", "schedule_digest", "0 7 * * 1"),
     ("media-cleanup", "schedule_media_cleanup", "23 4 * * *"),
     ("membership-renewal", "schedule_membership_renewal", "*/10 * * * *"),
+    ("payouts", "schedule_payouts", "0 6 1 * *"),
 ];
 
 /// Where a value came from; error messages name it the way the operator wrote it.
@@ -219,6 +225,8 @@ pub struct Settings {
     /// The platform's share of every payment (0 by default: a self-hosted page keeps
     /// everything); a platform admin may set another for one page.
     pub platform_fee: patron_domain::split::Percent,
+    /// How and when creators' balances are paid out.
+    pub payouts: PayoutSettings,
     /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
     /// would lose digits as a float — the talk's lost signatures, lesson 4).
     pub gpwebpay_merchant_number: Option<String>,
@@ -293,6 +301,26 @@ pub struct GpWebpaySettings {
     /// The web service for repeat charges, status queries, refunds and revoking registered
     /// cards; without it memberships paid here run one period.
     pub ws: Option<GpWebpayWs>,
+}
+
+/// Payouts to creators (`PATRON_PAYOUT_*`).
+#[derive(Clone, Debug)]
+pub struct PayoutSettings {
+    /// The platform's account the payouts are sent from, and its holder's name: the debtor of
+    /// the bank files. Without it no payouts are made.
+    pub debtor: Option<(String, patron_domain::bank::Iban)>,
+    /// How long earnings wait before they can be paid out, so refunds and disputes can still
+    /// come back.
+    pub hold: Duration,
+    /// The smallest payout per currency; a currency not listed has no minimum.
+    pub minimum: Vec<patron_domain::money::Money>,
+}
+
+impl PayoutSettings {
+    /// The smallest payout in `currency`, in minor units.
+    pub fn minimum_of(&self, currency: &str) -> i64 {
+        self.minimum.iter().find(|m| m.currency.code() == currency).map_or(0, |m| m.minor)
+    }
 }
 
 /// Stripe's settings.

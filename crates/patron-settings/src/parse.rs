@@ -4,7 +4,8 @@
 use crate::raw::RawValues;
 use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
 use crate::{
-    GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, SCHEDULES, SecretString, Settings, StripeSettings,
+    GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, PayoutSettings, SCHEDULES, SecretString, Settings,
+    StripeSettings,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ impl Settings {
                 })
             })
             .unwrap_or_default();
+        let payouts = p.payouts();
         let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
         let stripe = p.stripe();
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
@@ -80,6 +82,7 @@ impl Settings {
             payment_sandbox: false,
             renewal_retries,
             platform_fee,
+            payouts,
             gpwebpay_merchant_number,
             gpwebpay,
             stripe,
@@ -205,6 +208,56 @@ impl Parser<'_> {
         .unwrap_or_else(|| {
             vec![Duration::from_secs(86_400), Duration::from_secs(3 * 86_400), Duration::from_secs(7 * 86_400)]
         })
+    }
+
+    /// Payouts: the platform's account (an IBAN and its holder, both or neither), the hold and
+    /// the minimum per currency.
+    fn payouts(&mut self) -> PayoutSettings {
+        let iban = self.parse("payout_iban", |value| {
+            patron_domain::bank::Iban::parse("payout_iban", value).map_err(|e| format!("{value:?} {}", e.message))
+        });
+        let name = self.parse("payout_name", |value| {
+            let name = value.trim();
+            if name.is_empty() || name.chars().count() > 70 || name.chars().any(char::is_control) {
+                Err(format!("{value:?} is not an account holder's name (1 to 70 characters)"))
+            } else {
+                Ok(name.to_owned())
+            }
+        });
+        let debtor = match (name, iban) {
+            (Some(name), Some(iban)) => Some((name, iban)),
+            (None, None) => None,
+            _ => {
+                if self.get("payout_iban").is_some() != self.get("payout_name").is_some() {
+                    self.problems.push(format!(
+                        "{} and {}: set both or neither (the platform's account payouts are sent from)",
+                        self.raw.origin_name("payout_iban"),
+                        self.raw.origin_name("payout_name")
+                    ));
+                }
+                None
+            }
+        };
+        let hold = self.duration("payout_hold").unwrap_or(Duration::from_secs(7 * 86_400));
+        let minimum = self
+            .parse("payout_minimum", |value| {
+                let mut amounts: Vec<patron_domain::money::Money> = Vec::new();
+                for item in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+                    let amount = patron_domain::money::Money::parse("payout_minimum", item).map_err(|e| e.message)?;
+                    if amounts.iter().any(|a| a.currency == amount.currency) {
+                        return Err(format!("names {} twice", amount.currency.code()));
+                    }
+                    amounts.push(amount);
+                }
+                Ok(amounts)
+            })
+            .unwrap_or_else(|| {
+                vec![
+                    patron_domain::money::Money::new(50_000, patron_domain::money::Currency::CZK),
+                    patron_domain::money::Money::new(2_000, patron_domain::money::Currency::EUR),
+                ]
+            });
+        PayoutSettings { debtor, hold, minimum }
     }
 
     /// The merchant number, and GP webpay when all of its settings are given: some but not all

@@ -237,3 +237,30 @@ fn schedules_have_defaults_can_be_disabled_and_must_be_cron() {
     let message = problems(&[("PATRON_SCHEDULE_SESSION_CLEANUP", "every hour")]);
     assert!(message.contains("PATRON_SCHEDULE_SESSION_CLEANUP: \"every hour\" is not a cron expression"), "{message}");
 }
+
+#[test]
+fn payouts_need_a_checked_account_a_hold_and_minimums_that_are_not_negative() {
+    let settings = load_env(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(settings.payouts.debtor.is_none(), "no payouts until the platform's account is given");
+    assert_eq!(settings.payouts.hold, Duration::from_secs(7 * 86_400));
+    assert_eq!(settings.payouts.minimum_of("CZK"), 50_000);
+    assert_eq!(settings.schedules["payouts"].as_deref(), Some("0 6 1 * *"));
+    let settings = load_env(&[
+        ("PATRON_PAYOUT_IBAN", "19-2000145399/0800"),
+        ("PATRON_PAYOUT_NAME", "Platforma s.r.o."),
+        ("PATRON_PAYOUT_MINIMUM", "100 CZK, 5.50 EUR"),
+        ("PATRON_PAYOUT_HOLD", "14d"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (name, iban) = settings.payouts.debtor.clone().unwrap_or_else(|| panic!("the account is read"));
+    assert_eq!((name.as_str(), iban.as_str()), ("Platforma s.r.o.", "CZ6508000000192000145399"));
+    assert_eq!((settings.payouts.minimum_of("EUR"), settings.payouts.minimum_of("USD")), (550, 0));
+    assert_eq!(settings.payouts.hold, Duration::from_secs(14 * 86_400));
+
+    let message = problems(&[("PATRON_PAYOUT_MINIMUM", "-100 CZK")]);
+    assert!(message.contains("PATRON_PAYOUT_MINIMUM") && message.contains("negative"), "{message}");
+    let message = problems(&[("PATRON_PAYOUT_IBAN", "CZ66 0800 0000 1920 0014 5399"), ("PATRON_PAYOUT_NAME", "P")]);
+    assert!(message.contains("PATRON_PAYOUT_IBAN") && message.contains("check digits"), "{message}");
+    let message = problems(&[("PATRON_PAYOUT_IBAN", "CZ65 0800 0000 1920 0014 5399")]);
+    assert!(message.contains("PATRON_PAYOUT_NAME") && message.contains("both or neither"), "{message}");
+}

@@ -20,6 +20,7 @@ pub mod media;
 pub mod memberships;
 pub mod migrate;
 pub mod payments;
+pub mod payouts;
 pub mod polls;
 pub mod posts;
 mod row;

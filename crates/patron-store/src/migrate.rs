@@ -59,6 +59,7 @@ migrations! {
     7 "flags" "0007_flags.sql";
     8 "recurring" "0008_recurring.sql";
     9 "books" "0009_books.sql";
+    10 "payouts" "0010_payouts.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

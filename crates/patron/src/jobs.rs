@@ -29,5 +29,6 @@ pub fn scheduler(
         Arc::new(patron_mail::digest::WeeklyDigest),
         Arc::new(patron_media::jobs::MediaCleanup::new(storage.clone())),
         Arc::new(patron_payments::MembershipRenewal::new(payments.clone())),
+        Arc::new(patron_payments::PayoutsJob::new(payments.clone())),
     ])
 }

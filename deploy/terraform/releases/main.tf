@@ -42,6 +42,11 @@ locals {
       databaseMaxConnections = var.database_max_connections
       mailFrom               = var.mail_from
       paymentSandbox         = var.payment_sandbox
+      platformFee            = var.platform_fee
+      payoutIban             = var.payout_iban
+      payoutName             = var.payout_name
+      payoutHold             = var.payout_hold
+      payoutMinimum          = var.payout_minimum
       gpwebpayMerchantNumber = var.gpwebpay_merchant_number
       gpwebpayUrl            = var.gpwebpay_url
       gpwebpayPublicKey      = var.gpwebpay_public_key

@@ -235,6 +235,61 @@ variable "gpwebpay_private_key_password" {
   sensitive   = true
 }
 
+variable "platform_fee" {
+  description = "PATRON_PLATFORM_FEE: the platform's share of each payment in percent, quoted (\"10\", \"12.5\"); empty: 0."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(100([.,]0{1,2})?|[0-9]{1,2}([.,][0-9]{1,2})?)?$", var.platform_fee))
+    error_message = "platform_fee must be a percentage from 0 to 100 with at most two decimals, quoted (e.g. \"10\")."
+  }
+}
+
+variable "payout_iban" {
+  description = "PATRON_PAYOUT_IBAN: the platform's bank account payouts are sent from (an IBAN, or a Czech prefix-number/bank); empty: no payouts."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]{10,36}|([0-9]{1,6}-)?[0-9]{2,10}/[0-9]{4})?$", var.payout_iban))
+    error_message = "payout_iban must be an IBAN (CZ65 0800 0000 1920 0014 5399) or a Czech account number (19-2000145399/0800)."
+  }
+}
+
+variable "payout_name" {
+  description = "PATRON_PAYOUT_NAME: the holder of payout_iban, as the bank knows it; set with payout_iban."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(var.payout_name) <= 70
+    error_message = "payout_name must be at most 70 characters."
+  }
+}
+
+variable "payout_hold" {
+  description = "PATRON_PAYOUT_HOLD: how long earnings wait before they can be paid out (e.g. \"7d\"); empty: 7d."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9]+[smhd]?)?$", var.payout_hold))
+    error_message = "payout_hold must be a duration such as \"7d\" or \"36h\"."
+  }
+}
+
+variable "payout_minimum" {
+  description = "PATRON_PAYOUT_MINIMUM: the smallest payout per currency, e.g. \"500 CZK, 20 EUR\"; empty: that default."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(\\s*[0-9]+(\\.[0-9]{1,2})?\\s+[A-Za-z]{3}\\s*(,\\s*[0-9]+(\\.[0-9]{1,2})?\\s+[A-Za-z]{3}\\s*)*)?$", var.payout_minimum))
+    error_message = "payout_minimum must be amounts with their currency, never negative: \"500 CZK, 20 EUR\"."
+  }
+}
+
 variable "stripe_publishable_key" {
   description = "PATRON_STRIPE_PUBLISHABLE_KEY: the publishable key (pk_live_…) Stripe.js runs with on patron's payment page; public. With stripe_secret_key and stripe_webhook_secret (all three or none) Stripe takes new checkouts."
   type        = string

@@ -119,6 +119,12 @@ pub struct MemberEarningsResponse {
     pub balance: i64,
     /// For people: `4 455 Kč`.
     pub formatted: String,
+    /// The part the next payout may take (the hold has passed), in minor units.
+    pub available: i64,
+    /// The part still held back (recent payments that may be refunded or disputed).
+    pub pending: i64,
+    /// Paid out so far, including payouts on their way to the bank.
+    pub paid_out: i64,
 }
 
 /// The team's earnings.
@@ -148,6 +154,9 @@ async fn get_earnings(
                 formatted: patron_domain::money::format_minor(m.balance, &m.currency),
                 currency: m.currency,
                 balance: m.balance,
+                available: m.available,
+                pending: m.pending,
+                paid_out: m.paid_out,
             })
             .collect(),
     }))

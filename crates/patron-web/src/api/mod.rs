@@ -10,6 +10,7 @@ mod feed;
 mod me;
 pub mod media;
 pub(crate) mod payments;
+mod payouts;
 pub(crate) mod posts;
 pub mod stripe;
 
@@ -127,6 +128,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(me::router())
         .merge(creators::router())
         .merge(earnings::router())
+        .merge(payouts::router())
         .merge(posts::router())
         .merge(feed::router())
         .merge(events::router())

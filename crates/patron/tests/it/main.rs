@@ -25,6 +25,7 @@ mod media;
 mod ops;
 mod pages;
 mod payments;
+mod payouts;
 mod posts;
 mod probe;
 mod process;

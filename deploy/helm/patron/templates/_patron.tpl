@@ -158,6 +158,18 @@ PATRON_RENEWAL_RETRIES: {{ . | quote }}
 {{- with $c.platformFee }}
 PATRON_PLATFORM_FEE: {{ . | quote }}
 {{- end }}
+{{- with $c.payoutIban }}
+PATRON_PAYOUT_IBAN: {{ . | quote }}
+{{- end }}
+{{- with $c.payoutName }}
+PATRON_PAYOUT_NAME: {{ . | quote }}
+{{- end }}
+{{- with $c.payoutHold }}
+PATRON_PAYOUT_HOLD: {{ . | quote }}
+{{- end }}
+{{- with $c.payoutMinimum }}
+PATRON_PAYOUT_MINIMUM: {{ . | quote }}
+{{- end }}
 {{- with $c.gpwebpayMerchantNumber }}
 PATRON_GPWEBPAY_MERCHANT_NUMBER: {{ . | quote }}
 {{- end }}
