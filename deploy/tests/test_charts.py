@@ -513,9 +513,9 @@ def check_quota_covers_production() -> None:
     for key, total in totals.items():
         assert total <= quantity(quota[key]), f"quota {key} {quota[key]} < the releases' peak {total:g}"
     # the comment's arithmetic is the rendered one
-    assert totals["pods"] == 21 and round(totals["requests.cpu"] * 1000) == 3710, totals
-    assert totals["requests.memory"] == 3488 * 2**20 and totals["limits.memory"] == 14592 * 2**20, totals
-    assert round(totals["limits.cpu"] * 1000) == 20200, totals
+    assert totals["pods"] == 22 and round(totals["requests.cpu"] * 1000) == 3760, totals
+    assert totals["requests.memory"] == 3616 * 2**20 and totals["limits.memory"] == 15104 * 2**20, totals
+    assert round(totals["limits.cpu"] * 1000) == 20700, totals
     limit_range = next(d for d in documents if d["kind"] == "LimitRange")["spec"]["limits"][0]["max"]
     for obj in objects:
         if obj["kind"] in WORKLOADS:

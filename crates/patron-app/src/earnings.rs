@@ -200,3 +200,66 @@ pub async fn set_fee(app: &App, admin: &User, slug: &str, percent: Option<&str>)
     transaction.commit().await?;
     Ok(percent.unwrap_or(app.settings.platform_fee))
 }
+
+/// One line of a page's monthly statement.
+#[derive(Debug, Clone)]
+pub struct StatementRow {
+    /// When it was posted.
+    pub at: Timestamp,
+    /// `payment`, `refund`, `dispute_opened`, `dispute_lost`, `payout`, `payout_failed`…
+    pub kind: String,
+    /// The payment it is about.
+    pub payment_id: Option<Id>,
+    /// The team member.
+    pub display_name: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The payment in all (payment lines).
+    pub gross: i64,
+    /// The platform's fee on it (payment lines).
+    pub fee: i64,
+    /// The member's part: positive earned, negative taken back or paid out.
+    pub amount: i64,
+}
+
+/// The first moment of a month written `2026-11`, and of the month after, in UTC.
+fn month_bounds(month: &str) -> Result<(Timestamp, Timestamp), AppError> {
+    let wrong = || AppError::invalid("month", "is a month written as YYYY-MM, e.g. 2026-11");
+    let (year, number) = month.trim().split_once('-').ok_or_else(wrong)?;
+    let year: i32 = year.parse().ok().filter(|y| (2000..=9998).contains(y)).ok_or_else(wrong)?;
+    let number: u8 = number.parse().map_err(|_| wrong())?;
+    let first = |year: i32, number: u8| -> Result<Timestamp, AppError> {
+        let month = time::Month::try_from(number).map_err(|_| wrong())?;
+        let date = time::Date::from_calendar_date(year, month, 1).map_err(|_| wrong())?;
+        Ok(Timestamp::from_offset_datetime(date.midnight().assume_utc()))
+    };
+    let (next_year, next) = if number == 12 { (year + 1, 1) } else { (year, number + 1) };
+    Ok((first(year, number)?, first(next_year, next)?))
+}
+
+/// A page's statement for one month (`2026-11`): every payment's part of each member, what was
+/// taken back and what was paid out. The owner sees everyone, a contributor themself.
+pub async fn statement(app: &App, access: &PageAccess, month: &str) -> Result<Vec<StatementRow>, AppError> {
+    let role = access.require_team()?;
+    let me = access.require_user()?;
+    let (from, until) = month_bounds(month)?;
+    let team = patron_store::creators::team(app.db.pool(), access.creator.id).await?;
+    let lines = patron_store::books::page_statement(app.db.pool(), access.creator.id, from, until).await?;
+    Ok(lines
+        .into_iter()
+        .filter(|line| role == TeamRole::Owner || line.user_id == me)
+        .map(|line| StatementRow {
+            display_name: team
+                .iter()
+                .find(|m| m.user_id == line.user_id)
+                .map_or_else(|| line.user_id.to_string(), |m| m.display_name.clone()),
+            at: line.at,
+            kind: line.kind,
+            payment_id: line.payment_id,
+            currency: line.currency,
+            gross: line.gross,
+            fee: line.fee,
+            amount: line.amount,
+        })
+        .collect())
+}

@@ -195,3 +195,19 @@ pub async fn run(app: &App, admin: &User) -> Result<PayoutRun, AppError> {
     patron_store::audit::record(app.db.pool(), Some(admin.id), "payouts.run", "payouts", &detail).await?;
     Ok(run)
 }
+
+/// What a payout run now would pay, per currency (platform admins).
+pub async fn due_now(app: &App, admin: &User) -> Result<Vec<patron_payments::DueTotal>, AppError> {
+    crate::admin::require_admin(admin)?;
+    Ok(app.payments.due_now(&app.db, Timestamp::now()).await?)
+}
+
+/// Whether payouts can be made: the platform's account is set.
+pub fn configured(app: &App) -> bool {
+    app.settings.payouts.debtor.is_some()
+}
+
+/// The caller's own payouts, newest first.
+pub async fn my_payouts(app: &App, user: &User) -> Result<Vec<Payout>, AppError> {
+    Ok(patron_store::payouts::payouts_of_user(app.db.pool(), user.id, 100).await?)
+}

@@ -28,7 +28,7 @@ pub use changes::TierChange;
 pub use checkout::Settled;
 pub use disputes::DisputeOutcome;
 pub use error::PaymentError;
-pub use payouts::{PayoutRun, PayoutsJob};
+pub use payouts::{DueTotal, PayoutRun, PayoutsJob};
 pub use provider::{Answer, Charge, Provider, ProviderFuture};
 pub use renewal::{MembershipRenewal, RenewalSummary};
 pub use service::Payments;

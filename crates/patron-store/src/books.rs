@@ -269,3 +269,66 @@ pub async fn set_split(
     }
     Ok(())
 }
+
+/// One line of a page's statement: a posting to a team member's account, with the payment it
+/// came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementLine {
+    /// When it was posted.
+    pub at: Timestamp,
+    /// The entry's kind (`payment`, `refund`, `payout`, …).
+    pub kind: String,
+    /// The payment it posts or undoes.
+    pub payment_id: Option<Id>,
+    /// The team member.
+    pub user_id: Id,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What the payment was in all (for payment entries).
+    pub gross: i64,
+    /// The platform's fee on it (for payment entries).
+    pub fee: i64,
+    /// The member's part, as owed to them (positive: earned; negative: taken back or paid out).
+    pub amount: i64,
+}
+
+/// Every posting to a page's team members' accounts from `from` to before `until`, oldest
+/// first.
+pub async fn page_statement<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    creator_id: Id,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<StatementLine>, StoreError> {
+    let rows = sql::query(
+        "SELECT e.created_at, e.kind, e.payment_id, e.currency, p.account, p.amount, \
+         COALESCE((SELECT c.amount FROM ledger_postings c WHERE c.entry_id = e.id AND c.account = 'clearing'), 0) AS gross, \
+         COALESCE((SELECT -f.amount FROM ledger_postings f WHERE f.entry_id = e.id AND f.account = 'platform_fees'), 0) AS fee \
+         FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
+         WHERE p.account LIKE $1 ESCAPE '\\' AND e.created_at >= $2 AND e.created_at < $3 \
+         ORDER BY e.created_at, e.id, p.account",
+    )
+    .bind(format!("payee:{creator_id}:%"))
+    .bind(from.as_micros())
+    .bind(until.as_micros())
+    .fetch_all(executor)
+    .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let account: String = row.try_get("account")?;
+        let Some(Account::Payee { user, .. }) = Account::from_code(&account) else { continue };
+        let kind: String = row.try_get("kind")?;
+        let payment = kind == "payment";
+        lines.push(StatementLine {
+            at: time(row, "created_at")?,
+            payment_id: crate::row::opt_id(row, "payment_id")?,
+            user_id: user,
+            currency: row.try_get("currency")?,
+            gross: if payment { row.try_get("gross")? } else { 0 },
+            fee: if payment { row.try_get("fee")? } else { 0 },
+            amount: -row.try_get::<i64, _>("amount")?,
+            kind,
+        });
+    }
+    Ok(lines)
+}

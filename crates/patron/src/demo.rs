@@ -356,6 +356,9 @@ async fn seed_fans(
     for (index, (name, tier_id, role)) in fans.into_iter().enumerate() {
         let fan = account(app, &format!("fan{}@demo.patron.example", index + 1), name).await?;
         match tier_id {
+            Some(tier_id) if app.payments.default_provider() == Some("sandbox") => {
+                pay_in_sandbox(app, &fan, tier_id).await?;
+            }
             Some(tier_id) => {
                 let period = (now.minus(DAY * 10), now.plus(DAY * 20));
                 patron_app::memberships::grant(app, owned, fan.id, tier_id, period).await?;
@@ -366,6 +369,17 @@ async fn seed_fans(
         users.push(fan);
     }
     Ok(users)
+}
+
+/// A fan joins a tier and pays in the sandbox gateway, as on the web: the payment is in the
+/// books, split among the team, so the studio's Earnings are not empty.
+async fn pay_in_sandbox(app: &App, fan: &User, tier_id: Id) -> Result<(), DemoError> {
+    let page = page_as(app, fan).await?;
+    let (_, pay_page) = patron_app::memberships::start_checkout(app, &page, &tier_id.to_string(), None).await?;
+    let payment = pay_page.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default();
+    let answer = patron_app::payments::sandbox_answer(app, payment, true).await?;
+    patron_app::memberships::settle(app, "sandbox", &answer.into_iter().collect()).await?;
+    Ok(())
 }
 
 /// Some votes in the polls by the members and a few comments under the welcome.

@@ -41,6 +41,26 @@ struct Due {
     parts: Vec<(Id, i64)>,
 }
 
+/// A payout the next run makes (or cannot make, without a bank account).
+struct Planned {
+    currency: String,
+    due: Due,
+    account: Option<PayeeAccount>,
+}
+
+/// What a run would pay in one currency.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DueTotal {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Payouts it would make.
+    pub payouts: usize,
+    /// Their sum, in minor units.
+    pub total: i64,
+    /// Payees with money due and no bank account.
+    pub without_account: usize,
+}
+
 impl Due {
     fn total(&self) -> i64 {
         self.parts.iter().map(|(_, amount)| amount).sum()
@@ -63,6 +83,57 @@ fn masked(iban: &str) -> String {
 }
 
 impl Payments {
+    /// What the hold and the minimum let go at `cutoff`, per currency: each payee's money due
+    /// and their bank account, if they gave one; and how many payees are under the minimum.
+    async fn plan(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        cutoff: Timestamp,
+    ) -> Result<(Vec<Planned>, usize), PaymentError> {
+        let balances = store::payee_balances(&mut *connection, "payee:", cutoff).await?;
+        let mut planned = Vec::new();
+        let mut under_minimum = 0;
+        for (currency, dues) in dues_by_currency(balances) {
+            for due in dues {
+                let amount = due.total();
+                if amount <= 0 {
+                    continue;
+                }
+                if amount < self.payouts.minimum_of(&currency) {
+                    under_minimum += 1;
+                    continue;
+                }
+                let account = store::payee_account(&mut *connection, due.user_id).await?;
+                planned.push(Planned { currency: currency.clone(), due, account });
+            }
+        }
+        Ok((planned, under_minimum))
+    }
+
+    /// What a run at `now` would pay, per currency, without paying it.
+    pub async fn due_now(&self, db: &Db, now: Timestamp) -> Result<Vec<DueTotal>, PaymentError> {
+        let mut connection = db.pool().acquire().await.map_err(patron_store::StoreError::from)?;
+        let (planned, _) = self.plan(&mut connection, now.minus(self.payouts.hold)).await?;
+        let mut totals: Vec<DueTotal> = Vec::new();
+        for item in planned {
+            let index = match totals.iter().position(|t| t.currency == item.currency) {
+                Some(index) => index,
+                None => {
+                    totals.push(DueTotal { currency: item.currency.clone(), ..DueTotal::default() });
+                    totals.len() - 1
+                }
+            };
+            let total = &mut totals[index];
+            if item.account.is_some() {
+                total.payouts += 1;
+                total.total += item.due.total();
+            } else {
+                total.without_account += 1;
+            }
+        }
+        Ok(totals)
+    }
+
     /// Pays out every balance due at `now` (the clock is a parameter so tests can move it):
     /// one batch per currency, written with its ledger entries and mails in one transaction.
     pub async fn pay_out(&self, db: &Db, now: Timestamp) -> Result<PayoutRun, PaymentError> {
@@ -72,54 +143,38 @@ impl Payments {
         }
         let cutoff = now.minus(self.payouts.hold);
         let mut transaction = db.begin_write().await?;
-        let balances = store::payee_balances(&mut *transaction, "payee:", cutoff).await?;
-        for (currency, dues) in dues_by_currency(balances) {
-            let mut batch_id = None;
-            let mut total = 0;
-            for due in dues {
-                let amount = due.total();
-                if amount <= 0 {
-                    continue;
+        let (planned, under_minimum) = self.plan(&mut transaction, cutoff).await?;
+        run.under_minimum = under_minimum;
+        let mut batches: Vec<(String, Id, i64)> = Vec::new();
+        for Planned { currency, due, account } in planned {
+            let amount = due.total();
+            let Some(account) = account else {
+                self.ask_for_account(&mut transaction, due.user_id, &currency, amount, now).await?;
+                run.without_account += 1;
+                continue;
+            };
+            let index = match batches.iter().position(|(c, _, _)| *c == currency) {
+                Some(index) => index,
+                None => {
+                    let batch = store::create_batch(&mut transaction, &currency, cutoff, now).await?;
+                    batches.push((currency.clone(), batch, 0));
+                    batches.len() - 1
                 }
-                if amount < self.payouts.minimum_of(&currency) {
-                    run.under_minimum += 1;
-                    continue;
-                }
-                let Some(account) = store::payee_account(&mut *transaction, due.user_id).await? else {
-                    self.ask_for_account(&mut transaction, due.user_id, &currency, amount, now).await?;
-                    run.without_account += 1;
-                    continue;
-                };
-                let batch = match batch_id {
-                    Some(batch) => batch,
-                    None => *batch_id.insert(store::create_batch(&mut transaction, &currency, cutoff, now).await?),
-                };
-                let new = NewPayout {
-                    batch_id: batch,
-                    user_id: due.user_id,
-                    currency: &currency,
-                    amount,
-                    account: &account,
-                    at: now,
-                };
-                let payout_id = store::insert_payout(&mut transaction, &new).await?;
-                let about = About { creator_id: None, payment_id: None, payout_id: Some(payout_id) };
-                write_entry(
-                    &mut transaction,
-                    EntryKind::Payout,
-                    &currency,
-                    &about,
-                    &books::payout(due.user_id, &due.parts),
-                )
-                .await?;
-                self.statement(&mut transaction, &due, &account, &currency, amount, cutoff, payout_id).await?;
-                total += amount;
-                run.payouts += 1;
-            }
-            if let Some(batch) = batch_id {
-                store::close_batch(&mut transaction, batch, total).await?;
-                run.batches.push(batch);
-            }
+            };
+            let batch_id = batches[index].1;
+            let new =
+                NewPayout { batch_id, user_id: due.user_id, currency: &currency, amount, account: &account, at: now };
+            let payout_id = store::insert_payout(&mut transaction, &new).await?;
+            let about = About { creator_id: None, payment_id: None, payout_id: Some(payout_id) };
+            let entry = books::payout(due.user_id, &due.parts);
+            write_entry(&mut transaction, EntryKind::Payout, &currency, &about, &entry).await?;
+            self.statement(&mut transaction, &due, &account, &currency, amount, cutoff, payout_id).await?;
+            batches[index].2 += amount;
+            run.payouts += 1;
+        }
+        for (_, batch_id, total) in batches {
+            store::close_batch(&mut transaction, batch_id, total).await?;
+            run.batches.push(batch_id);
         }
         transaction.commit().await?;
         Ok(run)

@@ -16,7 +16,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_shares, set_shares)).routes(routes!(get_earnings)).routes(routes!(set_fee))
+    OpenApiRouter::new()
+        .routes(routes!(get_shares, set_shares))
+        .routes(routes!(get_earnings))
+        .routes(routes!(statement_csv))
+        .routes(routes!(set_fee))
 }
 
 /// One team member's share of the page's revenue.
@@ -160,6 +164,54 @@ async fn get_earnings(
             })
             .collect(),
     }))
+}
+
+/// Which month.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MonthQuery {
+    /// `YYYY-MM` (UTC), e.g. `2026-11`; the current month when absent.
+    pub month: Option<String>,
+}
+
+/// The page's statement for one month as CSV: each member's part of every payment (with the
+/// payment and the platform's fee), what refunds and disputes took back, and payouts (team
+/// members; a contributor gets their own lines). Amounts in minor units.
+#[utoipa::path(get, path = "/api/v1/creators/{slug}/statement.csv", tag = "earnings",
+    params(("slug" = String, Path), MonthQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = [])))]
+async fn statement_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<MonthQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let access = creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let month = query.month.unwrap_or_else(|| patron_domain::Timestamp::now().to_rfc3339().chars().take(7).collect());
+    let lines = earnings::statement(&state.app, &access, &month).await?;
+    let rows = lines
+        .into_iter()
+        .map(|line| {
+            let text = [
+                line.at.to_rfc3339(),
+                line.kind,
+                line.payment_id.map(|p| p.to_string()).unwrap_or_default(),
+                line.display_name,
+                line.currency,
+            ];
+            let mut row = text.iter().map(|f| super::payments::csv_field(f)).collect::<Vec<_>>();
+            // numbers as numbers: a negative amount is a number, not a formula
+            row.extend([line.gross, line.fee, line.amount].iter().map(i64::to_string));
+            row.join(",")
+        })
+        .collect();
+    let month: String = month.trim().chars().filter(|c| c.is_ascii_digit() || *c == '-').collect();
+    let name = format!("{slug}-statement-{month}.csv");
+    Ok(super::payments::csv(
+        &name,
+        "posted_at,kind,payment_id,member,currency,payment_minor,platform_fee_minor,part_minor",
+        rows,
+    ))
 }
 
 /// A page's own platform fee.

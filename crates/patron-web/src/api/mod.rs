@@ -11,6 +11,7 @@ mod me;
 pub mod media;
 pub(crate) mod payments;
 mod payouts;
+pub(crate) use payouts::xml_download;
 pub(crate) mod posts;
 pub mod stripe;
 

@@ -467,13 +467,13 @@ async fn creator_payments(
     Ok(Json(PaymentList { payments: list.iter().map(payment_response).collect() }))
 }
 
-fn csv_field(text: &str) -> String {
+pub(crate) fn csv_field(text: &str) -> String {
     // quoted, and a leading =+-@ neutralised so a spreadsheet does not run it as a formula
     let safe = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
     format!("\"{}\"", safe.replace('"', "\"\""))
 }
 
-fn csv(name: &str, header_row: &str, rows: Vec<String>) -> Response {
+pub(crate) fn csv(name: &str, header_row: &str, rows: Vec<String>) -> Response {
     let mut body = format!("{header_row}\r\n");
     for row in rows {
         body.push_str(&row);

@@ -8,6 +8,7 @@ mod creators;
 mod discover;
 mod links;
 mod payments;
+mod payouts;
 mod studio;
 
 use crate::AppState;
@@ -116,6 +117,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(links::router())
         .merge(payments::router())
+        .merge(payouts::router())
         .merge(discover::router())
         .merge(studio::router())
         .merge(creators::router())

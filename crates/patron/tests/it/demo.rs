@@ -40,6 +40,16 @@ both_backends! {
         let (_, seen) = app.call(Method::GET, "/api/v1/creators/gordikey/posts", Some(&token), None).await;
         let locked: Vec<&str> = seen["posts"].as_array().unwrap().iter().filter(|p| p["locked"] == true).map(|p| p["title"].as_str().unwrap()).collect();
         assert_eq!(locked.len(), 2, "only the Na věčná loviště posts stay locked: {locked:?}");
+
+        // with the sandbox (embedded mode) the fans paid: 59 + 99 + 199 Kč split among the team
+        if app.state.app.payments.default_provider() == Some("sandbox") {
+            let response = app.api_login("gordikey@demo.patron.example", patron::demo::PASSWORD).await;
+            let owner = response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+            let (_, earnings) = app.call(Method::GET, "/api/v1/creators/gordikey/earnings", Some(&owner), None).await;
+            let members = earnings["members"].as_array().unwrap();
+            assert_eq!(members.len(), 6, "{earnings}");
+            assert_eq!(members.iter().map(|m| m["balance"].as_i64().unwrap()).sum::<i64>(), 35_700, "{earnings}");
+        }
         app.stop().await;
         database.drop_database().await;
     }

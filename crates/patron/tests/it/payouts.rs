@@ -248,6 +248,86 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn payees_and_admins_use_the_pages_without_javascript_and_statements_add_up(backend: TestBackend) {
+        let (app, _db) = spawn_app_with(backend, &[
+            ("PATRON_PAYMENT_SANDBOX", "true"),
+            ("PATRON_PLATFORM_FEE", "10"),
+            ("PATRON_PAYOUT_IBAN", "CZ65 0800 0000 1920 0014 5399"),
+            ("PATRON_PAYOUT_NAME", "Platforma s.r.o."),
+            ("PATRON_PAYOUT_MINIMUM", "1 CZK"),
+            ("PATRON_PAYOUT_HOLD", "0s"),
+        ]).await;
+        let shop = crate::payments::shop(&app).await;
+        let fan = app.new_user("fan").await;
+        let (_, pay_page) = app.checkout(&fan, &shop).await;
+        app.deliver(&app.sandbox(&pay_page, "approve").await).await;
+
+        // the owner's bank account from the page, in Czech: a typo is named, then saved
+        let owner = browser();
+        app.web_login(&owner, &shop.owner.email, PASSWORD).await;
+        let get = |client: &reqwest::Client, path: &str| client.get(app.url(path)).header("accept-language", "cs").send();
+        let html = get(&owner, "/account/payouts").await.unwrap().text().await.unwrap();
+        assert!(html.contains("data-testid=\"no-bank-account\""), "{html}");
+        let csrf = csrf_from_page(&html);
+        let form = |iban: &'static str| vec![("csrf_token", csrf.clone()), ("holder", "Pavel Steak".to_owned()), ("iban", iban.to_owned())];
+        let response = owner.post(app.url("/account/payouts/bank-account")).header("accept-language", "cs").form(&form("19-2000145398/0800")).send().await.unwrap();
+        assert_eq!(response.status(), 422);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("data-testid=\"iban-error\"") && html.contains("Číslo účtu nesedí"), "{html}");
+        assert!(html.contains("value=\"19-2000145398/0800\""), "what was typed stays: {html}");
+        let response = owner.post(app.url("/account/payouts/bank-account")).form(&form("19-2000145399/0800")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.text().await.unwrap().contains("CZ65 0800 0000 1920 0014 5399"));
+
+        // the admin sees what is due, and nothing moves without the box ticked
+        let admin_user = app.new_user("admin").await;
+        let email = patron_domain::account::Email::parse(&admin_user.email).unwrap();
+        patron_store::users::set_platform_admin(app.state.app.db.pool(), &email, true).await.unwrap();
+        let admin = browser();
+        app.web_login(&admin, &admin_user.email, PASSWORD).await;
+        let html = get(&admin, "/admin/payouts").await.unwrap().text().await.unwrap();
+        assert!(html.contains("Výplaty: 1, celkem 89.10\u{a0}Kč"), "{html}");
+        let csrf = csrf_from_page(&html);
+        let response = admin.post(app.url("/admin/payouts/run")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(response.status(), 422, "not confirmed");
+        assert_eq!(app.count("SELECT COUNT(*) FROM payouts").await, 0);
+        let response = admin.post(app.url("/admin/payouts/run")).form(&[("csrf_token", csrf.as_str()), ("confirm", "yes")]).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        let batch: String = sqlx::query_scalar("SELECT id FROM payout_batches").fetch_one(app.state.app.db.pool()).await.unwrap();
+        let html = get(&admin, &format!("/admin/payouts/{batch}")).await.unwrap().text().await.unwrap();
+        assert!(html.contains("CZ65 0800 0000 1920 0014 5399") && html.contains("Pavel Steak"), "{html}");
+        let sent = format!("/admin/payouts/{batch}/sent");
+        let response = admin.post(app.url(&sent)).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(response.status(), 422, "not confirmed");
+        let response = admin.post(app.url(&sent)).form(&[("csrf_token", csrf.as_str()), ("confirm", "yes")]).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        let html = get(&admin, &format!("/admin/payouts/{batch}")).await.unwrap().text().await.unwrap();
+        assert!(html.contains("data-testid=\"batch-sent\""), "{html}");
+        let file = get(&admin, &format!("/admin/payouts/{batch}/file")).await.unwrap().text().await.unwrap();
+        validate_pain001(&file);
+
+        // the owner's page and payouts, and the month's statement: the payment and the payout
+        let html = get(&owner, "/account/payouts").await.unwrap().text().await.unwrap();
+        assert!(html.contains("data-testid=\"my-payouts\"") && html.contains("odesláno"), "{html}");
+        let html = get(&owner, &format!("/studio/{}/earnings", shop.slug)).await.unwrap().text().await.unwrap();
+        assert!(html.contains("data-testid=\"paid-out\">89.10"), "{html}");
+        let month: String = Timestamp::now().to_rfc3339().chars().take(7).collect();
+        let statement = format!("/api/v1/creators/{}/statement.csv?month={month}", shop.slug);
+        let csv = get(&owner, &statement).await.unwrap().text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "posted_at,kind,payment_id,member,currency,payment_minor,platform_fee_minor,part_minor");
+        assert_eq!(lines.len(), 3, "{csv}");
+        assert!(lines[1].contains("\"payment\"") && lines[1].ends_with(",9900,990,8910"), "{csv}");
+        assert!(lines[2].contains("\"payout\"") && lines[2].ends_with(",0,0,-8910"), "{csv}");
+        let (status, body) = app.call(Method::GET, &format!("/api/v1/creators/{}/statement.csv?month=2026-13", shop.slug), Some(&shop.owner.token), None).await;
+        assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (422, Some("month")), "{body}");
+        let (status, _) = app.call(Method::GET, &statement, Some(&fan.token), None).await;
+        assert_eq!(status, 403, "the team's only");
+        app.stop().await;
+    }
+}
+
 #[test]
 fn a_sepa_file_in_euro_validates_with_names_in_the_sepa_characters() {
     use patron_payments::payouts::pain001::{Batch, Debtor, Transfer, render};

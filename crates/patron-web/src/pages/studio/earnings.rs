@@ -26,6 +26,9 @@ struct ShareRow {
 struct BalanceRow {
     name: String,
     amount: String,
+    available: String,
+    pending: String,
+    paid_out: String,
 }
 
 #[derive(Template)]
@@ -40,6 +43,7 @@ struct EarningsPage {
     balances: Vec<BalanceRow>,
     notice: Option<String>,
     error: Option<String>,
+    this_month: String,
 }
 
 impl EarningsPage {
@@ -87,6 +91,9 @@ async fn earnings_view(
         .map(|m| BalanceRow {
             name: m.display_name,
             amount: patron_domain::money::format_minor(m.balance, &m.currency),
+            available: patron_domain::money::format_minor(m.available, &m.currency),
+            pending: patron_domain::money::format_minor(m.pending, &m.currency),
+            paid_out: patron_domain::money::format_minor(m.paid_out, &m.currency),
         })
         .collect();
     let view = EarningsPage {
@@ -98,6 +105,7 @@ async fn earnings_view(
         balances,
         notice,
         error,
+        this_month: patron_domain::Timestamp::now().to_rfc3339().chars().take(7).collect(),
         layout: page.layout,
     };
     render(status, &view)
