@@ -285,7 +285,7 @@ fn payout_statement(t: Language, amount: &str, account: &str, period: &str, line
         subject: t.text(&format!("Payout of {amount} is on its way"), &format!("Výplata {amount} je na cestě")),
         heading: t.text("Your earnings are on their way", "Vaše výdělky jsou na cestě"),
         paragraphs,
-        button_label: t.text("See your earnings", "Zobrazit výdělky"),
+        button_label: t.text("See your payouts", "Zobrazit výplaty"),
     }
 }
 
@@ -522,6 +522,33 @@ fn digest(t: Language, items: &[DigestItem]) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payout_statement_lists_each_page_in_the_payee_language() {
+        let template = Template::PayoutStatement {
+            amount: "4\u{a0}455\u{a0}Kč".into(),
+            account: "CZ65 … 5399".into(),
+            period: "2026-11-01 – 2026-11-30".into(),
+            lines: vec![StatementLine {
+                creator_name: "Gordíkey".into(),
+                payments: 12,
+                earned: "4\u{a0}555\u{a0}Kč".into(),
+                returned: "100\u{a0}Kč".into(),
+            }],
+        };
+        let czech = render(&template, "cs", "https://x.example/account/payouts", None);
+        assert!(czech.subject.contains("Výplata 4\u{a0}455\u{a0}Kč"), "{}", czech.subject);
+        assert!(
+            czech.text.contains("Gordíkey: platby 12, váš podíl po poplatku platformy 4\u{a0}555\u{a0}Kč, vráceno")
+        );
+        let english = render(&template, "en", "https://x.example/account/payouts", None);
+        assert!(
+            english.text.contains("CZ65 … 5399") && english.text.contains("taken back by refunds and disputes 100")
+        );
+        let notice =
+            render(&Template::PayoutNeedsBankAccount { amount: "900\u{a0}Kč".into() }, "cs", "https://x", None);
+        assert!(notice.subject.contains("čeká na číslo vašeho účtu"));
+    }
 
     #[test]
     fn mails_escape_their_data_and_speak_both_languages() {

@@ -195,7 +195,7 @@ impl Payments {
             to: user.email,
             locale: user.locale,
             template: Template::PayoutNeedsBankAccount { amount: patron_domain::money::format_minor(amount, currency) },
-            link: Link::Plain { url: format!("{}/account#bank-account", self.base_url) },
+            link: Link::Plain { url: format!("{}/account/payouts#bank-account", self.base_url) },
             unsubscribe: None,
         };
         enqueue_email(&mut **transaction, &job).await?;
@@ -262,7 +262,7 @@ impl Payments {
                 period,
                 lines,
             },
-            link: Link::Plain { url: format!("{}/account#bank-account", self.base_url) },
+            link: Link::Plain { url: format!("{}/account/payouts#payouts", self.base_url) },
             unsubscribe: None,
         };
         enqueue_email(&mut **transaction, &job).await?;
