@@ -211,3 +211,53 @@ pub fn configured(app: &App) -> bool {
 pub async fn my_payouts(app: &App, user: &User) -> Result<Vec<Payout>, AppError> {
     Ok(patron_store::payouts::payouts_of_user(app.db.pool(), user.id, 100).await?)
 }
+
+/// The platform's books in one currency, as an operator reads them (minor units).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BooksSummary {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What the gateways hold for the platform: paid by fans, less refunds, gateways' fees and
+    /// payouts sent.
+    pub held: i64,
+    /// The platform's fee revenue.
+    pub platform_fees: i64,
+    /// What the gateways charged.
+    pub gateway_fees: i64,
+    /// Held by fans' banks while disputes are decided.
+    pub disputed: i64,
+    /// Owed to the pages' teams.
+    pub owed_to_creators: i64,
+    /// Payouts sent to the bank and not yet confirmed.
+    pub in_transit: i64,
+}
+
+/// The books per currency (platform admins). They balance: what the platform holds, what the
+/// banks hold in disputes and what the gateways took (`held + disputed + gateway_fees`) is what
+/// it earned, owes and has sent (`platform_fees + owed_to_creators + in_transit`).
+pub async fn books(app: &App, admin: &User) -> Result<Vec<BooksSummary>, AppError> {
+    crate::admin::require_admin(admin)?;
+    let balances = patron_store::books::balances(app.db.pool(), "", None).await?;
+    let mut summaries: Vec<BooksSummary> = Vec::new();
+    for balance in balances {
+        let index = match summaries.iter().position(|s| s.currency == balance.currency) {
+            Some(index) => index,
+            None => {
+                summaries.push(BooksSummary { currency: balance.currency.clone(), ..BooksSummary::default() });
+                summaries.len() - 1
+            }
+        };
+        let summary = &mut summaries[index];
+        // debits are positive: what the platform holds or paid; credits negative: what it owes
+        match balance.account.as_str() {
+            "clearing" => summary.held += balance.amount,
+            "platform_fees" => summary.platform_fees -= balance.amount,
+            "gateway_fees" => summary.gateway_fees += balance.amount,
+            "disputes" => summary.disputed += balance.amount,
+            "in_transit" => summary.in_transit -= balance.amount,
+            payee if payee.starts_with("payee:") => summary.owed_to_creators -= balance.amount,
+            _ => {}
+        }
+    }
+    Ok(summaries)
+}

@@ -90,6 +90,7 @@ pub(crate) async fn record_payment(
         && payment.amount > 0
     {
         post_payment(connection, id, payment.creator_id, payment.amount, &payment.currency, platform_fee).await?;
+        crate::fees::enqueue(connection, id).await?;
     }
     Ok(id)
 }

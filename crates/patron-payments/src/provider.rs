@@ -84,6 +84,12 @@ pub trait Provider: Send + Sync {
         true
     }
 
+    /// What the provider charged the platform for a payment (minor units, in the payment's
+    /// currency), when it reports it per payment; `None` when it does not (or not yet).
+    fn fee<'a>(&'a self, _db: &'a Db, _provider_payment_id: &'a str, _amount: i64) -> ProviderFuture<'a, Option<i64>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Tells the provider that a registered card will not be charged again (the membership
     /// ended for good). Best effort: the caller logs a failure and goes on.
     fn release<'a>(&'a self, _db: &'a Db, _token: &'a str) -> ProviderFuture<'a, ()> {

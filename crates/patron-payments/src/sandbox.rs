@@ -19,6 +19,9 @@ use subtle::ConstantTimeEq;
 pub const FIELDS: [&str; 9] =
     ["OPERATION", "ORDERNUMBER", "MERCHANTORDER", "AMOUNT", "CURRENCY", "PRCODE", "SRCODE", "RESULTTEXT", "TOKEN"];
 
+/// The sandbox's fee on every payment, in basis points (1.5 %).
+pub const SANDBOX_FEE: u32 = 150;
+
 /// The sandbox provider. Its pages are patron's own, so its addresses are paths on the same
 /// site (a real gateway's are absolute).
 pub struct Sandbox {
@@ -178,6 +181,12 @@ impl Provider for Sandbox {
                 && Some(books.amount) == answer.amount
                 && Some(&books.currency) == answer.currency.as_ref())
         })
+    }
+
+    /// The sandbox charges what card gateways commonly do, 1.5 % (rounded half up), so the
+    /// platform's books show gateway fees as they will with real money.
+    fn fee<'a>(&'a self, _db: &'a Db, _provider_payment_id: &'a str, amount: i64) -> ProviderFuture<'a, Option<i64>> {
+        Box::pin(async move { Ok(patron_domain::split::Percent::from_basis_points(SANDBOX_FEE).map(|p| p.of(amount))) })
     }
 
     fn refund<'a>(&'a self, db: &'a Db, provider_payment_id: &'a str, _amount: i64) -> ProviderFuture<'a, ()> {

@@ -243,7 +243,7 @@ impl Application {
                 bus: app.bus.clone(),
                 metrics: job_metrics.clone(),
             };
-            let registry = crate::jobs::registry(&context, &app.secret_key, &app.storage)
+            let registry = crate::jobs::registry(&context, &app.secret_key, &app.storage, &app.payments)
                 .map_err(|e| StartupError::Settings(e.to_string()))?;
             Some(registry)
         } else {

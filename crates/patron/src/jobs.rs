@@ -10,13 +10,15 @@ pub fn registry(
     context: &JobContext,
     secret_key: &SecretString,
     storage: &Storage,
+    payments: &patron_payments::Payments,
 ) -> Result<patron_jobs::Registry, patron_mail::MailError> {
     let mailer = patron_mail::Mailer::from_settings(&context.settings, context.db.clone())?;
     Ok(patron_jobs::Registry::new()
         .with(patron_mail::jobs::SendEmail::new(mailer, secret_key.clone()))
         .with(patron_mail::jobs::PostFanOut)
         .with(patron_media::jobs::ProcessMedia::new(storage.clone()))
-        .with(patron_media::jobs::DeleteMedia::new(storage.clone())))
+        .with(patron_media::jobs::DeleteMedia::new(storage.clone()))
+        .with(patron_payments::GatewayFees::new(payments.clone())))
 }
 
 /// The scheduler with every scheduled job of patron.

@@ -298,4 +298,17 @@ impl crate::Provider for Stripe {
         // answers are built from PaymentIntents just fetched from Stripe
         Box::pin(async { Ok(true) })
     }
+
+    /// Stripe's fee is on the balance transaction of the PaymentIntent's charge.
+    fn fee<'a>(&'a self, _db: &'a Db, payment_intent: &'a str, _amount: i64) -> ProviderFuture<'a, Option<i64>> {
+        Box::pin(async move {
+            let intent = self.payment_intent(payment_intent).await?;
+            let Some(charge) = intent.get("latest_charge").and_then(id_of) else { return Ok(None) };
+            let charge = self.api.get(&format!("/v1/charges/{charge}")).await.map_err(provider_error)?;
+            let Some(transaction) = charge.get("balance_transaction").and_then(id_of) else { return Ok(None) };
+            let transaction =
+                self.api.get(&format!("/v1/balance_transactions/{transaction}")).await.map_err(provider_error)?;
+            Ok(transaction.get("fee").and_then(Value::as_i64))
+        })
+    }
 }

@@ -21,6 +21,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_bank_account, set_bank_account))
         .routes(routes!(admin_bank_account))
         .routes(routes!(list_batches))
+        .routes(routes!(books))
         .routes(routes!(run_payouts))
         .routes(routes!(get_batch))
         .routes(routes!(batch_file))
@@ -313,4 +314,46 @@ async fn mark_failed(
 ) -> Result<Json<PayoutResponse>, ApiError> {
     let payout = payouts::mark_failed(&state.app, &user.user, &id, &payout, &request.reason).await?;
     Ok(Json(payout_response(payout)))
+}
+
+/// The platform's books in one currency (minor units).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BooksResponse {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// What the gateways hold for the platform.
+    pub held: i64,
+    /// The platform's fee revenue.
+    pub platform_fees: i64,
+    /// What the gateways charged.
+    pub gateway_fees: i64,
+    /// Held by fans' banks while disputes are decided.
+    pub disputed: i64,
+    /// Owed to the pages' teams.
+    pub owed_to_creators: i64,
+    /// Payouts sent and not yet confirmed.
+    pub in_transit: i64,
+}
+
+/// The platform's books per currency (platform admins): they balance,
+/// `held + disputed + gateway_fees = platform_fees + owed_to_creators + in_transit`.
+#[utoipa::path(get, path = "/api/v1/admin/books", tag = "admin",
+    responses((status = 200, body = [BooksResponse]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = [])))]
+async fn books(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<BooksResponse>>, ApiError> {
+    let books = payouts::books(&state.app, &user.user).await?;
+    Ok(Json(
+        books
+            .into_iter()
+            .map(|b| BooksResponse {
+                currency: b.currency,
+                held: b.held,
+                platform_fees: b.platform_fees,
+                gateway_fees: b.gateway_fees,
+                disputed: b.disputed,
+                owed_to_creators: b.owed_to_creators,
+                in_transit: b.in_transit,
+            })
+            .collect(),
+    ))
 }

@@ -153,6 +153,16 @@ struct DueRow {
     without_account: usize,
 }
 
+/// One currency of the books, formatted.
+struct BooksRow {
+    held: String,
+    platform_fees: String,
+    gateway_fees: String,
+    disputed: String,
+    owed: String,
+    in_transit: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin_payouts.html")]
 struct BatchesPage {
@@ -160,6 +170,7 @@ struct BatchesPage {
     configured: bool,
     due: Vec<DueRow>,
     batches: Vec<BatchRow>,
+    books: Vec<BooksRow>,
 }
 
 async fn batches_page(State(state): State<AppState>, page: Page) -> Response {
@@ -174,7 +185,25 @@ async fn batches_page(State(state): State<AppState>, page: Page) -> Response {
         Ok(due) => due,
         Err(error) => return page_error(error),
     };
+    let books = match payouts::books(&state.app, &user.user).await {
+        Ok(books) => books,
+        Err(error) => return page_error(error),
+    };
     let view = BatchesPage {
+        books: books
+            .into_iter()
+            .map(|b| {
+                let money = |minor: i64| format_minor(minor, &b.currency);
+                BooksRow {
+                    held: money(b.held),
+                    platform_fees: money(b.platform_fees),
+                    gateway_fees: money(b.gateway_fees),
+                    disputed: money(b.disputed),
+                    owed: money(b.owed_to_creators),
+                    in_transit: money(b.in_transit),
+                }
+            })
+            .collect(),
         configured: payouts::configured(&state.app),
         due: due
             .into_iter()

@@ -649,7 +649,9 @@ both_backends! {
             let of = |code: String| all.iter().find(|b| b.account == code).map_or(0, |b| b.amount);
             let payee = |user: &Fan| of(format!("payee:{creator}:{}", user.id));
             (
-                of("clearing".into()),
+                // the gateway's fee (posted by a job, whenever it runs) moves money from
+                // clearing to gateway_fees: together they are what the fans paid
+                of("clearing".into()) + of("gateway_fees".into()),
                 of("platform_fees".into()),
                 payee(&shop.owner),
                 payee(&b),

@@ -415,6 +415,19 @@ both_backends! {
         assert_eq!(shop.count("SELECT COUNT(*) FROM payments").await, 1, "one payment");
         assert_eq!(shop.count("SELECT COUNT(*) FROM membership_events").await, 1, "one ledger entry");
         assert_eq!(shop.count("SELECT COUNT(*) FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'").await, 1, "one receipt");
+        // Stripe's fee is looked up on the charge's balance transaction (the test server's is 0)
+        let mut fee_job = String::new();
+        for _ in 0..200 {
+            fee_job = sqlx::query_scalar("SELECT status FROM jobs WHERE kind = 'gateway-fee'")
+                .fetch_one(shop.app.state.app.db.pool())
+                .await
+                .unwrap();
+            if fee_job == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(fee_job, "succeeded", "the fee lookup reached Stripe's balance transaction");
 
         // a forged delivery is refused and changes nothing
         let mut forged = events[1].clone();
