@@ -19,6 +19,7 @@ pub mod split;
 pub mod tier;
 pub mod time;
 pub mod token;
+pub mod vat;
 
 pub use account::{DisplayName, Email, Password, PasswordHash, ValidationError};
 pub use id::Id;

@@ -119,6 +119,12 @@ definitions! {
     "payout_name", Text, false;
     "payout_hold", Duration, false;
     "payout_minimum", List, false;
+    "seller_name", Text, false;
+    "seller_address", Text, false;
+    "seller_country", Text, false;
+    "seller_vat_id", Text, false;
+    "seller_oss", Text, false;
+    "seller_series", Text, false;
     "gpwebpay_merchant_number", Text, false;
     "gpwebpay_url", Text, false;
     "gpwebpay_private_key", Text, true;
@@ -227,6 +233,8 @@ pub struct Settings {
     pub platform_fee: patron_domain::split::Percent,
     /// How and when creators' balances are paid out.
     pub payouts: PayoutSettings,
+    /// Who sells the memberships, for tax documents (`PATRON_SELLER_*`).
+    pub seller: SellerSettings,
     /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
     /// would lose digits as a float — the talk's lost signatures, lesson 4).
     pub gpwebpay_merchant_number: Option<String>,
@@ -301,6 +309,24 @@ pub struct GpWebpaySettings {
     /// The web service for repeat charges, status queries, refunds and revoking registered
     /// cards; without it memberships paid here run one period.
     pub ws: Option<GpWebpayWs>,
+}
+
+/// The seller on tax documents: the platform's operator (`PATRON_SELLER_*`).
+#[derive(Clone, Debug)]
+pub struct SellerSettings {
+    /// Legal name; `None` until the operator sets it.
+    pub name: Option<String>,
+    /// Address, as one line per comma.
+    pub address: Option<String>,
+    /// Where the seller is established (an EU member state, ISO code).
+    pub country: String,
+    /// The seller's VAT ID; `None`: not registered for VAT, documents carry no VAT.
+    pub vat_id: Option<patron_domain::vat::VatId>,
+    /// Whether VAT on sales to consumers in other member states is declared through the
+    /// One-Stop Shop (the rate of the fan's country applies); otherwise the seller's own.
+    pub oss: bool,
+    /// The prefix of document numbers (`P` makes `P2026-000001`).
+    pub series: String,
 }
 
 /// Payouts to creators (`PATRON_PAYOUT_*`).

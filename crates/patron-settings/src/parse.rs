@@ -4,8 +4,8 @@
 use crate::raw::RawValues;
 use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
 use crate::{
-    GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, PayoutSettings, SCHEDULES, SecretString, Settings,
-    StripeSettings,
+    GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, PayoutSettings, SCHEDULES, SecretString, SellerSettings,
+    Settings, StripeSettings,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -44,6 +44,7 @@ impl Settings {
             })
             .unwrap_or_default();
         let payouts = p.payouts();
+        let seller = p.seller();
         let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
         let stripe = p.stripe();
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
@@ -83,6 +84,7 @@ impl Settings {
             renewal_retries,
             platform_fee,
             payouts,
+            seller,
             gpwebpay_merchant_number,
             gpwebpay,
             stripe,
@@ -258,6 +260,80 @@ impl Parser<'_> {
                 ]
             });
         PayoutSettings { debtor, hold, minimum }
+    }
+
+    /// The seller on tax documents: an EU country (CZ by default), a VAT ID of that country or
+    /// none (not registered), OSS only with a VAT ID, a series prefix of capitals and digits.
+    fn seller(&mut self) -> SellerSettings {
+        let text = |p: &mut Self, key: &str, max: usize| {
+            p.parse(key, |value| {
+                if value.chars().count() > max || value.chars().any(char::is_control) {
+                    Err(format!("{value:?} is too long (at most {max} characters) or holds control characters"))
+                } else {
+                    Ok(value.to_owned())
+                }
+            })
+            .filter(|v| !v.is_empty())
+        };
+        let name = text(self, "seller_name", 200);
+        let address = text(self, "seller_address", 500);
+        let country = self
+            .parse("seller_country", |value| {
+                let code = value.to_ascii_uppercase();
+                if patron_domain::vat::in_eu(&code) {
+                    Ok(code)
+                } else {
+                    Err(format!("{value:?} is not an EU member state's code (CZ, SK, DE…)"))
+                }
+            })
+            .unwrap_or_else(|| "CZ".to_owned());
+        let vat_id = self
+            .parse("seller_vat_id", |value| {
+                if value.is_empty() {
+                    return Ok(None);
+                }
+                patron_domain::vat::VatId::parse("seller_vat_id", value)
+                    .map(Some)
+                    .map_err(|e| format!("{value:?} {}", e.message))
+            })
+            .flatten();
+        if let Some(id) = &vat_id
+            && id.country() != country
+        {
+            self.problems.push(format!(
+                "{}: {} is a VAT ID of {}, but {} is {country}",
+                self.raw.origin_name("seller_vat_id"),
+                id.as_str(),
+                id.country(),
+                self.raw.origin_name("seller_country")
+            ));
+        }
+        let oss = self
+            .parse("seller_oss", |value| match value.to_ascii_lowercase().as_str() {
+                "true" | "on" | "yes" | "1" => Ok(true),
+                "false" | "off" | "no" | "0" | "" => Ok(false),
+                _ => Err(format!("{value:?} is not true or false")),
+            })
+            .unwrap_or(false);
+        if oss && vat_id.is_none() {
+            self.problems.push(format!(
+                "{}: the One-Stop Shop needs a VAT registration; set {} too",
+                self.raw.origin_name("seller_oss"),
+                self.raw.origin_name("seller_vat_id")
+            ));
+        }
+        let series = self
+            .parse("seller_series", |value| {
+                if (1..=10).contains(&value.len())
+                    && value.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                {
+                    Ok(value.to_owned())
+                } else {
+                    Err(format!("{value:?} is not a series prefix: 1 to 10 capital letters and digits"))
+                }
+            })
+            .unwrap_or_else(|| "P".to_owned());
+        SellerSettings { name, address, country, vat_id, oss, series }
     }
 
     /// The merchant number, and GP webpay when all of its settings are given: some but not all

@@ -264,3 +264,30 @@ fn payouts_need_a_checked_account_a_hold_and_minimums_that_are_not_negative() {
     let message = problems(&[("PATRON_PAYOUT_IBAN", "CZ65 0800 0000 1920 0014 5399")]);
     assert!(message.contains("PATRON_PAYOUT_NAME") && message.contains("both or neither"), "{message}");
 }
+
+#[test]
+fn the_seller_is_an_eu_business_with_its_own_vat_id_or_none() {
+    let settings = load_env(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((settings.seller.country.as_str(), settings.seller.series.as_str()), ("CZ", "P"));
+    assert!(settings.seller.vat_id.is_none() && !settings.seller.oss, "not VAT-registered until told");
+    let settings = load_env(&[
+        ("PATRON_SELLER_NAME", "Platforma s.r.o."),
+        ("PATRON_SELLER_ADDRESS", "Na Příkopě 1, 110 00 Praha 1"),
+        ("PATRON_SELLER_VAT_ID", "cz 123 456 78"),
+        ("PATRON_SELLER_OSS", "true"),
+        ("PATRON_SELLER_SERIES", "PL"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(settings.seller.vat_id.as_ref().map(|id| id.as_str()), Some("CZ12345678"));
+    assert!(settings.seller.oss);
+    assert_eq!(settings.seller.name.as_deref(), Some("Platforma s.r.o."));
+
+    let message = problems(&[("PATRON_SELLER_COUNTRY", "US")]);
+    assert!(message.contains("PATRON_SELLER_COUNTRY") && message.contains("EU member state"), "{message}");
+    let message = problems(&[("PATRON_SELLER_VAT_ID", "DE123456789")]);
+    assert!(message.contains("PATRON_SELLER_VAT_ID") && message.contains("of DE"), "{message}");
+    let message = problems(&[("PATRON_SELLER_OSS", "yes")]);
+    assert!(message.contains("PATRON_SELLER_OSS") && message.contains("VAT registration"), "{message}");
+    let message = problems(&[("PATRON_SELLER_SERIES", "p-1")]);
+    assert!(message.contains("PATRON_SELLER_SERIES"), "{message}");
+}
