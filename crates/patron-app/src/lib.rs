@@ -12,6 +12,7 @@ pub mod admin;
 pub mod comments;
 pub mod creators;
 pub mod cursor;
+pub mod documents;
 pub mod earnings;
 mod error;
 pub mod feed;

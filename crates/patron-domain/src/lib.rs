@@ -9,6 +9,7 @@ pub mod bank;
 pub mod books;
 pub mod card;
 pub mod creator;
+pub mod document;
 pub mod entitlement;
 pub mod id;
 pub mod markdown;

@@ -83,6 +83,7 @@ pub(crate) async fn record_payment(
     connection: &mut sqlx::AnyConnection,
     payment: &patron_store::payments::NewPayment,
     platform_fee: Percent,
+    seller: &patron_settings::SellerSettings,
 ) -> Result<Option<Id>, PaymentError> {
     let id = patron_store::payments::insert_payment(connection, payment).await?;
     if let Some(id) = id
@@ -91,6 +92,16 @@ pub(crate) async fn record_payment(
     {
         post_payment(connection, id, payment.creator_id, payment.amount, &payment.currency, platform_fee).await?;
         crate::fees::enqueue(connection, id).await?;
+        let supply = crate::documents::Supply {
+            payment_id: id,
+            membership_id: payment.membership_id,
+            user_id: payment.user_id,
+            creator_id: payment.creator_id,
+            amount: payment.amount,
+            currency: &payment.currency,
+            period: payment.period,
+        };
+        crate::documents::issue_invoice(connection, seller, &supply).await?;
     }
     Ok(id)
 }

@@ -89,7 +89,7 @@ impl Payments {
                 self.renewal_payment(membership, key, provider_payment_id, "succeeded", Some((now, end)), None);
             payment.kind = "upgrade";
             payment.amount = charge;
-            crate::books::record_payment(&mut transaction, &payment, self.platform_fee).await?
+            crate::books::record_payment(&mut transaction, &payment, self.platform_fee, &self.seller).await?
         } else {
             None
         };

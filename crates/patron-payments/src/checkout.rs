@@ -125,7 +125,8 @@ impl Payments {
         if membership.status != MembershipStatus::PastDue
             || !self.start_next_period(&mut transaction, &membership, next, payment).await?
         {
-            return record_duplicate(transaction, provider_name, checkout, answer, self.platform_fee).await;
+            return record_duplicate(transaction, provider_name, checkout, answer, (self.platform_fee, &self.seller))
+                .await;
         }
         let next_charge = payments::billing(&mut *transaction, membership_id).await?.and_then(|m| m.next_charge_at);
         payments::set_billing(
@@ -163,7 +164,14 @@ impl Payments {
         let membership_id = match patron_store::memberships::insert(&mut transaction, &new).await {
             Ok(id) => id,
             Err(patron_store::memberships::InsertMembershipError::AlreadyMember) => {
-                return record_duplicate(transaction, provider_name, checkout, answer, self.platform_fee).await;
+                return record_duplicate(
+                    transaction,
+                    provider_name,
+                    checkout,
+                    answer,
+                    (self.platform_fee, &self.seller),
+                )
+                .await;
             }
             Err(patron_store::memberships::InsertMembershipError::Store(error)) => return Err(error.into()),
         };
@@ -182,7 +190,8 @@ impl Payments {
         payments::set_checkout_membership(&mut transaction, checkout.id, membership_id).await?;
         let mut payment = checkout_payment(provider_name, checkout, answer, membership_id, "initial");
         payment.period = Some(period);
-        let payment_id = crate::books::record_payment(&mut transaction, &payment, self.platform_fee).await?;
+        let payment_id =
+            crate::books::record_payment(&mut transaction, &payment, self.platform_fee, &self.seller).await?;
         let billing =
             payments::billing(&mut *transaction, membership_id).await?.ok_or(PaymentError::UnknownCheckout)?;
         payments::record_event(
@@ -250,7 +259,7 @@ async fn record_duplicate(
     provider_name: &str,
     checkout: &Checkout,
     answer: &Answer,
-    platform_fee: patron_domain::split::Percent,
+    (platform_fee, seller): (patron_domain::split::Percent, &patron_settings::SellerSettings),
 ) -> Result<Settled, PaymentError> {
     // paid although already a member (two checkouts at once): the money is
     // recorded against the live membership as a duplicate for an admin to refund;
@@ -264,7 +273,7 @@ async fn record_duplicate(
     };
     let mut duplicate = checkout_payment(provider_name, checkout, answer, live, "duplicate");
     duplicate.failure = Some("paid while already a member: refund".to_owned());
-    crate::books::record_payment(&mut transaction, &duplicate, platform_fee).await?;
+    crate::books::record_payment(&mut transaction, &duplicate, platform_fee, seller).await?;
     transaction.commit().await?;
     Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
 }

@@ -16,6 +16,7 @@ mod books;
 mod changes;
 mod checkout;
 mod disputes;
+mod documents;
 mod error;
 mod fees;
 mod mail;

@@ -35,6 +35,7 @@ impl Payments {
             return Ok(false);
         }
         crate::books::post_reversal(&mut transaction, &payment, patron_store::books::EntryKind::Refund).await?;
+        crate::documents::issue_credit_note(&mut transaction, &self.seller, &payment).await?;
         // a duplicate payment goes back without touching the membership it was recorded on
         let mut ended = None;
         if let Some(membership) = payments::billing(&mut *transaction, payment.membership_id).await?

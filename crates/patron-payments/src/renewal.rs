@@ -182,7 +182,7 @@ impl Payments {
             return Ok(false);
         }
         payment.period = Some(period);
-        let payment_id = crate::books::record_payment(transaction, &payment, self.platform_fee).await?;
+        let payment_id = crate::books::record_payment(transaction, &payment, self.platform_fee, &self.seller).await?;
         if let Some((tier_id, new_price)) = scheduled {
             payments::set_tier(transaction, membership.id, tier_id, new_price).await?;
             let mut moved = membership.clone();
@@ -228,7 +228,8 @@ impl Payments {
                 {
                     return Ok(Renewed::Skipped);
                 }
-                let payment_id = crate::books::record_payment(&mut transaction, &payment, self.platform_fee).await?;
+                let payment_id =
+                    crate::books::record_payment(&mut transaction, &payment, self.platform_fee, &self.seller).await?;
                 if failures == 1 {
                     payments::record_event(&mut transaction, membership, "past_due", 0, payment_id, now).await?;
                 }
@@ -255,7 +256,8 @@ impl Payments {
                 {
                     return Ok(Renewed::Skipped);
                 }
-                let payment_id = crate::books::record_payment(&mut transaction, &payment, self.platform_fee).await?;
+                let payment_id =
+                    crate::books::record_payment(&mut transaction, &payment, self.platform_fee, &self.seller).await?;
                 payments::record_event(&mut transaction, membership, "expired", -monthly, payment_id, now).await?;
                 patron_store::memberships::recount_supporters(&mut *transaction, membership.creator_id).await?;
                 self.mail(&mut transaction, membership, Mail::Expired).await?;

@@ -21,6 +21,8 @@ pub struct Payments {
     pub(crate) platform_fee: patron_domain::split::Percent,
     /// How balances are paid out.
     pub(crate) payouts: patron_settings::PayoutSettings,
+    /// The seller on tax documents.
+    pub(crate) seller: patron_settings::SellerSettings,
 }
 
 impl Payments {
@@ -54,6 +56,7 @@ impl Payments {
             retries: settings.renewal_retries.clone(),
             platform_fee: settings.platform_fee,
             payouts: settings.payouts.clone(),
+            seller: settings.seller.clone(),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod comments;
 mod count;
 pub mod creators;
 mod db;
+pub mod documents;
 mod error;
 pub mod feed_tokens;
 pub mod flags;

@@ -60,6 +60,7 @@ migrations! {
     8 "recurring" "0008_recurring.sql";
     9 "books" "0009_books.sql";
     10 "payouts" "0010_payouts.sql";
+    11 "documents" "0011_documents.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 pub(crate) mod creators;
+mod documents;
 mod earnings;
 mod events;
 mod feed;
@@ -130,6 +131,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(creators::router())
         .merge(earnings::router())
         .merge(payouts::router())
+        .merge(documents::router())
         .merge(posts::router())
         .merge(feed::router())
         .merge(events::router())

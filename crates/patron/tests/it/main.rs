@@ -17,6 +17,7 @@ mod config;
 mod creators;
 mod csrf;
 mod demo;
+mod documents;
 mod earnings;
 mod events;
 mod languages;
