@@ -105,8 +105,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
+mod money;
+
 static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| MESSAGES.iter().map(|(key, en, cs)| (*key, (*en, *cs))).collect());
+    LazyLock::new(|| all_messages().map(|(key, en, cs)| (*key, (*en, *cs))).collect());
+
+/// Every text: the interface's and the money screens' (earnings, payouts, the books, tax
+/// documents).
+fn all_messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    MESSAGES.iter().chain(money::MESSAGES)
+}
 
 /// Every text of the interface: key, English, Czech.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
@@ -241,111 +249,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("studio.revenue", "Monthly revenue", "Měsíční příjem"),
     ("studio.earnings", "Earnings and shares", "Výdělky a podíly"),
-    ("earnings.title", "Earnings", "Výdělky"),
-    ("earnings.balances", "What the platform owes the team", "Co platforma dluží týmu"),
-    ("earnings.nothing_yet", "Nothing earned yet.", "Zatím nic vyděláno."),
-    ("earnings.member", "Member", "Člen"),
-    ("earnings.owed", "Earned, not yet paid out", "Vyděláno, dosud nevyplaceno"),
-    (
-        "earnings.explain",
-        "Each payment is divided when it arrives: the platform's fee first, then the rest by the shares in force at that moment.",
-        "Každá platba se rozdělí, když dorazí: nejprve poplatek platformy, zbytek podle podílů platných v tu chvíli.",
-    ),
-    ("earnings.shares", "How the revenue is shared", "Jak se příjem dělí"),
-    ("earnings.since", "In force since {}", "Platí od {}"),
-    ("earnings.owner_rest", "(what the others do not get)", "(co nedostanou ostatní)"),
-    ("earnings.save", "Save the shares for later payments", "Uložit podíly pro další platby"),
-    ("earnings.saved", "The shares apply to payments from now on.", "Podíly platí pro platby od této chvíle."),
-    ("earnings.available", "Available for the next payout", "K příští výplatě"),
-    ("earnings.pending", "Held back (recent payments)", "Zadrženo (nedávné platby)"),
-    ("earnings.paid_out", "Paid out", "Vyplaceno"),
-    ("earnings.bank_account_link", "Your bank account and payouts", "Váš bankovní účet a výplaty"),
-    ("earnings.statement", "Statement for a month (CSV)", "Výpis za měsíc (CSV)"),
-    ("earnings.download", "Download", "Stáhnout"),
-    ("payouts.mine", "Payouts", "Výplaty"),
-    ("payouts.bank_account", "Bank account", "Bankovní účet"),
-    (
-        "payouts.bank_account_explain",
-        "Where your earnings from the pages you help run are sent. Only you and the platform's administrators see it.",
-        "Kam se posílají vaše výdělky ze stránek, na kterých se podílíte. Vidíte ho jen vy a správci platformy.",
-    ),
-    ("payouts.saved", "Your bank account is saved.", "Bankovní účet je uložený."),
-    (
-        "payouts.no_account",
-        "No bank account yet: payouts wait until you add one.",
-        "Zatím nemáte bankovní účet: výplaty počkají, než ho zadáte.",
-    ),
-    ("payouts.holder", "Account holder", "Majitel účtu"),
-    (
-        "payouts.holder_invalid",
-        "Write the holder's name as the bank knows it (up to 70 characters).",
-        "Napište jméno majitele tak, jak ho zná banka (nejvýše 70 znaků).",
-    ),
-    ("payouts.iban", "IBAN or Czech account number", "IBAN nebo české číslo účtu"),
-    (
-        "payouts.iban_hint",
-        "E.g. CZ65 0800 0000 1920 0014 5399, or 19-2000145399/0800.",
-        "Např. CZ65 0800 0000 1920 0014 5399 nebo 19-2000145399/0800.",
-    ),
-    (
-        "payouts.iban_invalid",
-        "This account number does not check out: look for a typo (the IBAN's check digits or the Czech account's checksum do not match).",
-        "Číslo účtu nesedí: zkontrolujte překlep (nesouhlasí kontrolní číslice IBAN nebo kontrolní součet českého účtu).",
-    ),
-    ("payouts.save", "Save the bank account", "Uložit bankovní účet"),
-    ("payouts.history", "Your payouts", "Vaše výplaty"),
-    ("payouts.none_yet", "No payouts yet.", "Zatím žádné výplaty."),
-    ("payout_status.pending", "being sent", "odesílá se"),
-    ("payout_status.sent", "sent", "odesláno"),
-    ("payout_status.failed", "failed: the money is back in your balance", "nezdařilo se: peníze jsou zpět na zůstatku"),
-    ("payouts.title", "Payouts", "Výplaty"),
-    ("payouts.due", "Due now", "K výplatě nyní"),
-    (
-        "payouts.not_configured",
-        "Payouts are off: set PATRON_PAYOUT_IBAN and PATRON_PAYOUT_NAME, the platform's account they are sent from.",
-        "Výplaty jsou vypnuté: nastavte PATRON_PAYOUT_IBAN a PATRON_PAYOUT_NAME, účet platformy, ze kterého se posílají.",
-    ),
-    ("payouts.nothing_due", "Nothing is due.", "Nic není k výplatě."),
-    ("payouts.due_line", "Payouts: {}, together {}", "Výplaty: {}, celkem {}"),
-    ("payouts.waiting_for_account", "(waiting for a bank account: {})", "(čeká na bankovní účet: {})"),
-    (
-        "payouts.confirm_run",
-        "Move these amounts to a new batch for the bank",
-        "Přesunout tyto částky do nové dávky pro banku",
-    ),
-    ("payouts.run", "Make the batch", "Vytvořit dávku"),
-    (
-        "payouts.explain",
-        "The payouts job does this every month; earnings wait PATRON_PAYOUT_HOLD after each payment so refunds and disputes can come back.",
-        "Úloha payouts to dělá každý měsíc; výdělky čekají PATRON_PAYOUT_HOLD od každé platby, aby se ještě mohly vrátit refundace a reklamace.",
-    ),
-    ("payouts.batches", "Batches", "Dávky"),
-    ("payouts.no_batches", "No batches yet.", "Zatím žádné dávky."),
-    ("payouts.count", "Payouts", "Výplaty"),
-    ("payouts.batch_sent", "sent", "odesláno"),
-    ("payouts.batch_open", "waiting to be sent", "čeká na odeslání"),
-    ("payouts.batch", "Batch of", "Dávka z"),
-    ("payouts.download", "Download the bank file (pain.001)", "Stáhnout soubor pro banku (pain.001)"),
-    ("payouts.sent_on", "Marked sent on {}.", "Označeno jako odeslané {}."),
-    ("payouts.confirm_sent", "The bank has the file and pays {}", "Banka má soubor a vyplatí {}"),
-    ("payouts.mark_sent", "Mark the batch sent", "Označit dávku jako odeslanou"),
-    ("payouts.reason", "Why, as the bank says", "Proč, podle banky"),
-    ("payouts.mark_failed", "Failed: back to the balance", "Nezdařilo se: zpět na zůstatek"),
-    ("payouts.confirm_first", "Tick the box to confirm first.", "Nejdřív to potvrďte zaškrtnutím."),
-    ("account.payouts_link", "Payouts and bank account", "Výplaty a bankovní účet"),
-    ("books.title", "The books", "Účetnictví"),
-    ("books.empty", "Nothing posted yet.", "Zatím nic nezaúčtováno."),
-    ("books.held", "Held by the gateways", "U platebních bran"),
-    ("books.disputed", "Held in disputes", "Zadrženo ve sporech"),
-    ("books.gateway_fees", "Gateways' fees", "Poplatky bran"),
-    ("books.platform_fees", "Platform's fees", "Poplatky platformy"),
-    ("books.owed", "Owed to creators", "Dlužno tvůrcům"),
-    ("books.in_transit", "Payouts on their way", "Výplaty na cestě"),
-    (
-        "books.explain",
-        "The first three columns add up to the last three: every haléř is in one of them.",
-        "První tři sloupce dávají dohromady poslední tři: každý haléř je v jednom z nich.",
-    ),
     ("studio.new_churned", "This month: {} new, {} ended", "Tento měsíc: {} nových, {} skončilo"),
     ("studio.export_payments", "Payments (CSV)", "Platby (CSV)"),
     ("studio.export_supporters", "Supporters (CSV)", "Podporovatelé (CSV)"),
@@ -713,7 +616,7 @@ mod tests {
     #[test]
     fn every_key_is_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (key, en, cs) in MESSAGES {
+        for (key, en, cs) in all_messages() {
             assert!(seen.insert(key), "{key} appears twice");
             assert!(!en.is_empty() && !cs.is_empty(), "{key} lacks a translation");
         }

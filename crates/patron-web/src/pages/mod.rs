@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod creators;
 mod discover;
+mod documents;
 mod links;
 mod payments;
 mod payouts;
@@ -118,6 +119,7 @@ pub fn router() -> Router<AppState> {
         .merge(links::router())
         .merge(payments::router())
         .merge(payouts::router())
+        .merge(documents::router())
         .merge(discover::router())
         .merge(studio::router())
         .merge(creators::router())

@@ -21,6 +21,12 @@ async fn documents(app: &TestApp, fan: &Fan) -> Vec<Value> {
     body["documents"].as_array().unwrap().clone()
 }
 
+async fn browser_for(app: &TestApp, user: &Fan) -> reqwest::Client {
+    let client = browser();
+    app.web_login(&client, &user.email, PASSWORD).await;
+    client
+}
+
 fn year() -> String {
     patron_domain::Timestamp::now().to_rfc3339().chars().take(4).collect()
 }
@@ -58,6 +64,22 @@ both_backends! {
         assert_eq!(note["number"], format!("P{}-000002", year()));
         assert_eq!(note["refers_to"], invoice["id"]);
         assert_eq!((note["total"].as_i64(), note["net"].as_i64(), note["vat"].as_i64()), (Some(-9_900), Some(-8_182), Some(-1_718)));
+
+        // on the web, in the fan's language, printable
+        let browser = browser();
+        app.web_login(&browser, &fan.email, PASSWORD).await;
+        let get = |path: String| browser.get(app.url(&path)).header("accept-language", "cs").send();
+        let html = get("/account/documents".to_owned()).await.unwrap().text().await.unwrap();
+        assert_eq!(html.matches("data-testid=\"document-row\"").count(), 2, "{html}");
+        let html = get(format!("/account/documents/{}", invoice["id"].as_str().unwrap())).await.unwrap().text().await.unwrap();
+        assert!(html.contains("Faktura – daňový doklad") && html.contains(invoice["number"].as_str().unwrap()), "{html}");
+        assert!(html.contains("DIČ: CZ12345678") && html.contains("Platforma s.r.o."), "{html}");
+        assert!(html.contains("data-testid=\"vat\">17.18\u{a0}Kč") && html.contains("data-testid=\"total\"><strong>99\u{a0}Kč"), "{html}");
+        let html = get(format!("/account/documents/{}", note["id"].as_str().unwrap())).await.unwrap().text().await.unwrap();
+        assert!(html.contains("Opravný daňový doklad") && html.contains("data-testid=\"refers-to\""), "{html}");
+        let other = browser_for(&app, &stranger).await;
+        let response = other.get(app.url(&format!("/account/documents/{}", invoice["id"].as_str().unwrap()))).send().await.unwrap();
+        assert_eq!(response.status(), 404, "the buyer's only");
         app.stop().await;
     }
 }
@@ -74,6 +96,16 @@ both_backends! {
         assert_eq!((invoice["vat"].as_i64(), invoice["net"].as_i64()), (Some(0), Some(9_900)));
         assert_eq!((invoice["scheme"].as_str(), invoice["vat_rate"].as_str()), (Some("not_registered"), Some("0")));
         assert!(invoice["seller_vat_id"].is_null());
+        let client = browser_for(&app, &fan).await;
+        let html = client
+            .get(app.url(&format!("/account/documents/{}", invoice["id"].as_str().unwrap())))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("The seller is not registered for VAT."), "{html}");
         app.stop().await;
     }
 }
