@@ -47,6 +47,12 @@ locals {
       payoutName             = var.payout_name
       payoutHold             = var.payout_hold
       payoutMinimum          = var.payout_minimum
+      sellerName             = var.seller_name
+      sellerAddress          = var.seller_address
+      sellerCountry          = var.seller_country
+      sellerVatId            = var.seller_vat_id
+      sellerOss              = var.seller_oss
+      sellerSeries           = var.seller_series
       gpwebpayMerchantNumber = var.gpwebpay_merchant_number
       gpwebpayUrl            = var.gpwebpay_url
       gpwebpayPublicKey      = var.gpwebpay_public_key

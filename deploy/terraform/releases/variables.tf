@@ -290,6 +290,57 @@ variable "payout_minimum" {
   }
 }
 
+variable "seller_name" {
+  description = "PATRON_SELLER_NAME: the seller's legal name on tax documents (the platform's operator)."
+  type        = string
+  default     = ""
+}
+
+variable "seller_address" {
+  description = "PATRON_SELLER_ADDRESS: the seller's address on tax documents."
+  type        = string
+  default     = ""
+}
+
+variable "seller_country" {
+  description = "PATRON_SELLER_COUNTRY: the seller's EU member state (e.g. \"CZ\"); empty: CZ."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Za-z]{2})?$", var.seller_country))
+    error_message = "seller_country must be a two-letter country code, e.g. \"CZ\"."
+  }
+}
+
+variable "seller_vat_id" {
+  description = "PATRON_SELLER_VAT_ID: the seller's VAT ID (e.g. \"CZ12345678\"); empty: not registered for VAT, documents carry no VAT."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Za-z]{2}[A-Za-z0-9 .-]{2,16})?$", var.seller_vat_id))
+    error_message = "seller_vat_id must be an EU VAT ID: a country prefix and its number, e.g. \"CZ12345678\"."
+  }
+}
+
+variable "seller_oss" {
+  description = "PATRON_SELLER_OSS: declare VAT on sales to consumers in other member states through the One-Stop Shop (needs seller_vat_id)."
+  type        = bool
+  default     = false
+}
+
+variable "seller_series" {
+  description = "PATRON_SELLER_SERIES: the prefix of document numbers, capitals and digits; empty: P."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([A-Z0-9]{1,10})?$", var.seller_series))
+    error_message = "seller_series must be 1 to 10 capital letters and digits."
+  }
+}
+
 variable "stripe_publishable_key" {
   description = "PATRON_STRIPE_PUBLISHABLE_KEY: the publishable key (pk_live_…) Stripe.js runs with on patron's payment page; public. With stripe_secret_key and stripe_webhook_secret (all three or none) Stripe takes new checkouts."
   type        = string

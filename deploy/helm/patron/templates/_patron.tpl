@@ -170,6 +170,24 @@ PATRON_PAYOUT_HOLD: {{ . | quote }}
 {{- with $c.payoutMinimum }}
 PATRON_PAYOUT_MINIMUM: {{ . | quote }}
 {{- end }}
+{{- with $c.sellerName }}
+PATRON_SELLER_NAME: {{ . | quote }}
+{{- end }}
+{{- with $c.sellerAddress }}
+PATRON_SELLER_ADDRESS: {{ . | quote }}
+{{- end }}
+{{- with $c.sellerCountry }}
+PATRON_SELLER_COUNTRY: {{ . | quote }}
+{{- end }}
+{{- with $c.sellerVatId }}
+PATRON_SELLER_VAT_ID: {{ . | quote }}
+{{- end }}
+{{- if $c.sellerOss }}
+PATRON_SELLER_OSS: "true"
+{{- end }}
+{{- with $c.sellerSeries }}
+PATRON_SELLER_SERIES: {{ . | quote }}
+{{- end }}
 {{- with $c.gpwebpayMerchantNumber }}
 PATRON_GPWEBPAY_MERCHANT_NUMBER: {{ . | quote }}
 {{- end }}
