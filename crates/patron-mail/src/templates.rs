@@ -56,6 +56,12 @@ pub enum Template {
         paid_until: String,
         /// The payment's reference.
         reference: String,
+        /// The number of the payment's invoice, when one was issued.
+        #[serde(default)]
+        invoice_number: Option<String>,
+        /// Where the buyer reads it.
+        #[serde(default)]
+        invoice_url: Option<String>,
     },
     /// A renewal charge failed; it will be tried again.
     PaymentFailed {
@@ -230,8 +236,23 @@ fn content(template: &Template, language: Language) -> Content {
         Template::VerifyEmail { display_name } => verify_email(language, display_name),
         Template::PasswordReset { display_name } => password_reset(language, display_name),
         Template::SignInLink { display_name } => sign_in_link(language, display_name),
-        Template::PaymentReceipt { creator_name, tier_name, amount, paid_until, reference } => {
-            payment_receipt(language, creator_name, tier_name, amount, paid_until, reference)
+        Template::PaymentReceipt {
+            creator_name,
+            tier_name,
+            amount,
+            paid_until,
+            reference,
+            invoice_number,
+            invoice_url,
+        } => {
+            let mut content = payment_receipt(language, creator_name, tier_name, amount, paid_until, reference);
+            if let (Some(number), Some(url)) = (invoice_number, invoice_url) {
+                content.paragraphs.push(
+                    language
+                        .text(&format!("Your invoice {number}: {url}"), &format!("Váš daňový doklad {number}: {url}")),
+                );
+            }
+            content
         }
         Template::PaymentFailed { creator_name, amount, retry_on } => {
             payment_failed(language, creator_name, amount, retry_on)
@@ -522,6 +543,25 @@ fn digest(t: Language, items: &[DigestItem]) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receipt_names_its_invoice_and_old_payloads_still_read() {
+        let receipt = Template::PaymentReceipt {
+            creator_name: "Gordíkey".into(),
+            tier_name: "Na steaky".into(),
+            amount: "99\u{a0}Kč".into(),
+            paid_until: "2027-01-07".into(),
+            reference: "r".into(),
+            invoice_number: Some("P2026-000001".into()),
+            invoice_url: Some("https://x.example/account/documents/d".into()),
+        };
+        let czech = render(&receipt, "cs", "https://x.example/gordikey", None);
+        assert!(czech.text.contains("Váš daňový doklad P2026-000001: https://x.example/account/documents/d"));
+        // a receipt queued before invoices existed has neither field
+        let old = r#"{"template": "payment_receipt", "creator_name": "G", "tier_name": "T", "amount": "1", "paid_until": "d", "reference": "r"}"#;
+        let read: Template = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!render(&read, "en", "https://x", None).text.contains("invoice"));
+    }
 
     #[test]
     fn a_payout_statement_lists_each_page_in_the_payee_language() {

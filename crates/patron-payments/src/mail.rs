@@ -28,6 +28,13 @@ impl Payments {
         let amount = patron_domain::money::format_minor(membership.price, &membership.currency);
         let date = |at: Timestamp| at.to_rfc3339().chars().take(10).collect::<String>();
         let page = format!("{}/{}", self.base_url, creator.slug);
+        // a receipt names the payment's invoice, issued in the same transaction
+        let invoice = match &mail {
+            Mail::Receipt { payment_id, .. } => {
+                patron_store::documents::of_payment(&mut **transaction, *payment_id, "invoice").await?
+            }
+            _ => None,
+        };
         let (key, template, url) = match mail {
             Mail::Receipt { payment_id, paid_until } => (
                 format!("receipt:{payment_id}"),
@@ -37,6 +44,8 @@ impl Payments {
                     amount,
                     paid_until: date(paid_until),
                     reference: payment_id.to_string(),
+                    invoice_number: invoice.as_ref().map(|d| d.code.clone()),
+                    invoice_url: invoice.map(|d| format!("{}/account/documents/{}", self.base_url, d.id)),
                 },
                 page,
             ),

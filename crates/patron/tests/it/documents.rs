@@ -48,6 +48,12 @@ both_backends! {
         assert_eq!((invoice["vat_rate"].as_str(), invoice["scheme"].as_str()), (Some("21"), Some("domestic")));
         assert_eq!((invoice["seller_vat_id"].as_str(), invoice["tier_name"].as_str()), (Some("CZ12345678"), Some("Na steaky")));
         assert!(invoice["period_end"].is_string());
+        let receipt: String = sqlx::query_scalar("SELECT payload FROM jobs WHERE idempotency_key LIKE 'email:receipt:%'")
+            .fetch_one(app.state.app.db.pool())
+            .await
+            .unwrap();
+        let link = format!("/account/documents/{}", invoice["id"].as_str().unwrap());
+        assert!(receipt.contains(invoice["number"].as_str().unwrap()) && receipt.contains(&link), "the receipt names its invoice: {receipt}");
         let path = format!("/api/v1/me/tax-documents/{}", invoice["id"].as_str().unwrap());
         let stranger = app.new_user("stranger").await;
         assert_eq!(app.call(Method::GET, &path, Some(&stranger.token), None).await.0, 404, "the buyer's only");
