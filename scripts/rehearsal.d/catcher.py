@@ -29,6 +29,8 @@ class SlowMailbox(Mailbox):
         await asyncio.sleep(self.delay)
         while os.path.exists(self.hold_file):
             await asyncio.sleep(0.02)
+        # let a disconnect that arrived meanwhile be processed before deciding
+        await asyncio.sleep(0.05)
         if server.transport is None or server.transport.is_closing():
             return "421 connection lost before the message was accepted"
         self.handle_message(self.prepare_message(session, envelope))
