@@ -97,20 +97,35 @@ pub async fn write_entry(
     Ok(true)
 }
 
-/// The entry of one kind about a payment, when there is one (a refund reverses the payment's).
-pub async fn payment_entry(
+/// What an entry is looked up by: the payment or the payout it is about.
+#[derive(Clone, Copy, Debug)]
+pub enum EntryOf {
+    /// A payment's entry.
+    Payment(Id),
+    /// A payout's entry.
+    Payout(Id),
+}
+
+/// The entry of one kind about a payment or a payout, when there is one (a refund reverses
+/// its payment's, a failed payout its payout's).
+pub async fn entry_of(
     connection: &mut sqlx::AnyConnection,
-    payment_id: Id,
+    of: EntryOf,
     kind: EntryKind,
 ) -> Result<Option<Entry>, StoreError> {
-    let rows = sql::query(
-        "SELECT p.account, p.amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
-         WHERE e.payment_id = $1 AND e.kind = $2",
-    )
-    .bind(payment_id.to_string())
-    .bind(kind.as_str())
-    .fetch_all(&mut *connection)
-    .await?;
+    let (query, id) = match of {
+        EntryOf::Payment(id) => (
+            "SELECT p.account, p.amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
+             WHERE e.payment_id = $1 AND e.kind = $2",
+            id,
+        ),
+        EntryOf::Payout(id) => (
+            "SELECT p.account, p.amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
+             WHERE e.payout_id = $1 AND e.kind = $2",
+            id,
+        ),
+    };
+    let rows = sql::query(query).bind(id.to_string()).bind(kind.as_str()).fetch_all(&mut *connection).await?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -120,7 +135,16 @@ pub async fn payment_entry(
         let account = Account::from_code(&code).ok_or_else(|| StoreError::Corrupt(format!("account {code:?}")))?;
         postings.push((account, row.try_get::<i64, _>("amount")?));
     }
-    Entry::new(postings).map(Some).map_err(|e| StoreError::Corrupt(format!("payment {payment_id}: {e}")))
+    Entry::new(postings).map(Some).map_err(|e| StoreError::Corrupt(format!("{of:?}: {e}")))
+}
+
+/// The entry of one kind about a payment, when there is one (a refund reverses the payment's).
+pub async fn payment_entry(
+    connection: &mut sqlx::AnyConnection,
+    payment_id: Id,
+    kind: EntryKind,
+) -> Result<Option<Entry>, StoreError> {
+    entry_of(connection, EntryOf::Payment(payment_id), kind).await
 }
 
 /// One account's balance in one currency.

@@ -456,27 +456,7 @@ pub async fn payout_entry(
     payout_id: Id,
     kind: crate::books::EntryKind,
 ) -> Result<Option<patron_domain::books::Entry>, StoreError> {
-    let rows = sql::query(
-        "SELECT p.account, p.amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
-         WHERE e.payout_id = $1 AND e.kind = $2",
-    )
-    .bind(payout_id.to_string())
-    .bind(kind.as_str())
-    .fetch_all(&mut *connection)
-    .await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let mut postings = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let code: String = row.try_get("account")?;
-        let account = patron_domain::books::Account::from_code(&code)
-            .ok_or_else(|| StoreError::Corrupt(format!("account {code:?}")))?;
-        postings.push((account, row.try_get::<i64, _>("amount")?));
-    }
-    patron_domain::books::Entry::new(postings)
-        .map(Some)
-        .map_err(|e| StoreError::Corrupt(format!("payout {payout_id}: {e}")))
+    crate::books::entry_of(connection, crate::books::EntryOf::Payout(payout_id), kind).await
 }
 
 /// The cutoff of a person's previous payout in a currency before `before`: where their next
