@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod billing;
 pub mod comments;
 pub mod creators;
 pub mod cursor;
@@ -24,6 +25,7 @@ pub mod polls;
 pub mod posts;
 pub mod sessions;
 pub mod stripe;
+pub mod tax_reports;
 pub mod team;
 pub mod tiers;
 pub mod uploads;

@@ -12,12 +12,14 @@ pub use patron_payments::{Settled, TierChange};
 pub use patron_store::payments::{Billing, Checkout, Payment};
 
 /// Starts a checkout of `tier_id` (monthly, or yearly when the tier has a yearly price) for
-/// the viewer of `page`; returns it and where to send the fan to pay.
+/// the viewer of `page`, billed by the details they gave; returns it and where to send the fan
+/// to pay.
 pub async fn start_checkout(
     app: &App,
     page: &PageAccess,
     tier_id: &str,
     interval: Option<&str>,
+    billing: &crate::billing::BillingInput,
 ) -> Result<(Checkout, String), AppError> {
     let user_id = page.require_user()?;
     let tier_id: Id = tier_id.trim().parse().map_err(|_| AppError::nothing_here())?;
@@ -54,6 +56,7 @@ pub async fn start_checkout(
         problem: Problem { code: "payments_unavailable", message: "No payment provider is configured.".to_owned() },
         cause: "no payment provider is configured".to_owned(),
     })?;
+    let profile = crate::billing::make_profile(app, user_id, billing).await?;
     let checkout = Checkout {
         id: Id::new(),
         user_id,
@@ -68,6 +71,7 @@ pub async fn start_checkout(
         failure: None,
         purpose: patron_store::payments::CheckoutPurpose::Join,
         provider_order: None,
+        billing_profile_id: Some(profile.id),
         created_at: Timestamp::now(),
     };
     let url = app.payments.start_checkout(&app.db, &checkout).await?;

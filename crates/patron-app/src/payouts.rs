@@ -230,11 +230,13 @@ pub struct BooksSummary {
     pub owed_to_creators: i64,
     /// Payouts sent to the bank and not yet confirmed.
     pub in_transit: i64,
+    /// VAT owed to the tax authority.
+    pub vat_owed: i64,
 }
 
 /// The books per currency (platform admins). They balance: what the platform holds, what the
 /// banks hold in disputes and what the gateways took (`held + disputed + gateway_fees`) is what
-/// it earned, owes and has sent (`platform_fees + owed_to_creators + in_transit`).
+/// it earned, owes and has sent (`platform_fees + owed_to_creators + in_transit + vat_owed`).
 pub async fn books(app: &App, admin: &User) -> Result<Vec<BooksSummary>, AppError> {
     crate::admin::require_admin(admin)?;
     let balances = patron_store::books::balances(app.db.pool(), "", None).await?;
@@ -255,6 +257,7 @@ pub async fn books(app: &App, admin: &User) -> Result<Vec<BooksSummary>, AppErro
             "gateway_fees" => summary.gateway_fees += balance.amount,
             "disputes" => summary.disputed += balance.amount,
             "in_transit" => summary.in_transit -= balance.amount,
+            "vat_payable" => summary.vat_owed -= balance.amount,
             payee if payee.starts_with("payee:") => summary.owed_to_creators -= balance.amount,
             _ => {}
         }

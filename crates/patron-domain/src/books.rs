@@ -4,9 +4,10 @@
 //! only ever moves from one account to another, so no haléř appears or disappears. A positive
 //! amount is a debit (the platform holds more, or owes less), a negative one a credit.
 //!
-//! - A payment: the gateway holds the fan's money (`Clearing` +amount); the platform earns its
-//!   fee (`PlatformFees` −fee); the rest is owed to the page's team by their shares
-//!   (`Payee` −part each).
+//! - A payment: the gateway holds the fan's money (`Clearing` +amount); the VAT in it is owed
+//!   to the tax authority (`VatPayable` −VAT: the platform is the supplier); the platform earns
+//!   its fee on the price without VAT (`PlatformFees` −fee); the rest is owed to the page's team
+//!   by their shares (`Payee` −part each).
 //! - A refund, or a lost dispute: exactly the payment's postings reversed, fee and split
 //!   included (a lost dispute takes the money from `Disputes`, where the bank's hold put it).
 //! - A dispute opened: the bank holds the money (`Clearing` −amount, `Disputes` +amount); won,
@@ -31,6 +32,8 @@ pub enum Account {
     Disputes,
     /// Payouts sent to the bank and not yet confirmed.
     InTransit,
+    /// VAT owed to the tax authority.
+    VatPayable,
     /// What the platform owes one member of a page's team.
     Payee {
         /// The page.
@@ -49,6 +52,7 @@ impl Account {
             Account::GatewayFees => "gateway_fees".to_owned(),
             Account::Disputes => "disputes".to_owned(),
             Account::InTransit => "in_transit".to_owned(),
+            Account::VatPayable => "vat_payable".to_owned(),
             Account::Payee { creator, user } => format!("payee:{creator}:{user}"),
         }
     }
@@ -61,6 +65,7 @@ impl Account {
             "gateway_fees" => Account::GatewayFees,
             "disputes" => Account::Disputes,
             "in_transit" => Account::InTransit,
+            "vat_payable" => Account::VatPayable,
             other => {
                 let rest = other.strip_prefix("payee:")?;
                 let (creator, user) = rest.split_once(':')?;
@@ -119,12 +124,17 @@ impl Entry {
     }
 }
 
-/// A payment's entry: `amount` received, the platform's `fee` kept, the rest split among the
-/// page's team by `shares` (user ids).
-pub fn payment(creator: Id, amount: i64, fee: Percent, shares: &Shares<Id>) -> Entry {
-    let fee_amount = fee.of(amount);
+/// A payment's entry: `amount` received with `vat` in it owed to the tax authority, the
+/// platform's `fee` kept of the rest, and what remains split among the page's team by `shares`
+/// (user ids).
+pub fn payment(creator: Id, amount: i64, vat: i64, fee: Percent, shares: &Shares<Id>) -> Entry {
+    let net = amount - vat;
+    let fee_amount = fee.of(net);
     let mut postings = vec![(Account::Clearing, amount), (Account::PlatformFees, -fee_amount)];
-    for (user, part) in shares.split(amount - fee_amount) {
+    if vat != 0 {
+        postings.push((Account::VatPayable, -vat));
+    }
+    for (user, part) in shares.split(net - fee_amount) {
         postings.push((Account::Payee { creator, user }, -part));
     }
     // the split adds up to what it splits, so this balances by construction
@@ -208,7 +218,7 @@ mod tests {
             (c, Percent::parse("s", "20").unwrap()),
         ])
         .unwrap();
-        let entry = payment(creator, 9_900, fee, &shares);
+        let entry = payment(creator, 9_900, 0, fee, &shares);
         assert_eq!(entry.on(&Account::Clearing), 9_900);
         assert_eq!(entry.on(&Account::PlatformFees), -990);
         assert_eq!(entry.on(&Account::Payee { creator, user: owner }), -4_455);
@@ -218,10 +228,29 @@ mod tests {
     }
 
     #[test]
+    fn the_vat_in_a_payment_is_owed_to_the_tax_authority_and_the_rest_is_split() {
+        let (creator, owner, b, _) = ids();
+        let fee = Percent::parse("fee", "10").unwrap();
+        let shares =
+            Shares::exact(vec![(owner, Percent::parse("s", "50").unwrap()), (b, Percent::parse("s", "50").unwrap())])
+                .unwrap();
+        let entry = payment(creator, 9_900, 1_718, fee, &shares);
+        assert_eq!(entry.on(&Account::VatPayable), -1_718);
+        assert_eq!(entry.on(&Account::PlatformFees), -818, "10 % of 81.82");
+        assert_eq!(
+            entry.on(&Account::Payee { creator, user: owner }) + entry.on(&Account::Payee { creator, user: b }),
+            -7_364
+        );
+        assert_eq!(entry.postings().iter().map(|(_, a)| a).sum::<i64>(), 0);
+        assert_eq!(refund(&entry).on(&Account::VatPayable), 1_718, "a refund gives the VAT back");
+        assert_eq!(Account::from_code("vat_payable"), Some(Account::VatPayable));
+    }
+
+    #[test]
     fn refunds_and_lost_disputes_undo_exactly_the_payment() {
         let (creator, owner, _, _) = ids();
         let shares = Shares::single(owner);
-        let paid = payment(creator, 5_900, Percent::parse("fee", "12.5").unwrap(), &shares);
+        let paid = payment(creator, 5_900, 0, Percent::parse("fee", "12.5").unwrap(), &shares);
         let mut books: Vec<Entry> = vec![paid.clone(), refund(&paid)];
         books.push(paid.clone());
         books.push(dispute_opened(5_900));

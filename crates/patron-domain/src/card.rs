@@ -14,6 +14,8 @@ pub struct Card {
     pub exp_year: u16,
     /// The month it expires (1–12); it works until that month's end.
     pub exp_month: u8,
+    /// The country that issued it, when the provider tells (evidence of where the fan is).
+    pub country: Option<String>,
 }
 
 impl Card {
@@ -25,7 +27,13 @@ impl Card {
     /// A card from its stored parts; `None` when they are incomplete or malformed.
     pub fn from_stored(brand: Option<String>, last4: Option<String>, expiry: Option<&str>) -> Option<Self> {
         let (year, month) = expiry?.split_once('-')?;
-        let card = Card { brand: brand?, last4: last4?, exp_year: year.parse().ok()?, exp_month: month.parse().ok()? };
+        let card = Card {
+            brand: brand?,
+            last4: last4?,
+            exp_year: year.parse().ok()?,
+            exp_month: month.parse().ok()?,
+            country: None,
+        };
         (1..=12).contains(&card.exp_month).then_some(card)
     }
 

@@ -38,17 +38,17 @@ pub(crate) async fn terms_of(
     Ok((fee, shares))
 }
 
-/// Posts a received payment: the fee and the team's parts. Once per payment.
+/// Posts a received payment: the VAT owed, the fee and the team's parts. Once per payment.
 pub(crate) async fn post_payment(
     connection: &mut sqlx::AnyConnection,
     payment_id: Id,
     creator_id: Id,
-    amount: i64,
+    (amount, vat): (i64, i64),
     currency: &str,
     platform_fee: Percent,
 ) -> Result<(), PaymentError> {
     let (fee, shares) = terms_of(connection, creator_id, platform_fee).await?;
-    let entry = books::payment(creator_id, amount, fee, &shares);
+    let entry = books::payment(creator_id, amount, vat, fee, &shares);
     let about = About { creator_id: Some(creator_id), payment_id: Some(payment_id), payout_id: None };
     write_entry(connection, EntryKind::Payment, currency, &about, &entry).await?;
     Ok(())
@@ -90,8 +90,6 @@ pub(crate) async fn record_payment(
         && payment.status == "succeeded"
         && payment.amount > 0
     {
-        post_payment(connection, id, payment.creator_id, payment.amount, &payment.currency, platform_fee).await?;
-        crate::fees::enqueue(connection, id).await?;
         let supply = crate::documents::Supply {
             payment_id: id,
             membership_id: payment.membership_id,
@@ -101,7 +99,11 @@ pub(crate) async fn record_payment(
             currency: &payment.currency,
             period: payment.period,
         };
-        crate::documents::issue_invoice(connection, seller, &supply).await?;
+        // the invoice decides the VAT, which the books then owe the tax authority
+        let vat = crate::documents::issue_invoice(connection, seller, &supply).await?;
+        let amounts = (payment.amount, vat);
+        post_payment(connection, id, payment.creator_id, amounts, &payment.currency, platform_fee).await?;
+        crate::fees::enqueue(connection, id).await?;
     }
     Ok(id)
 }

@@ -54,6 +54,7 @@ impl Payments {
             transaction.commit().await?;
             return Ok(TierChange::Unchanged);
         }
+        self.rates.prepare_czk(db, &membership.currency, Timestamp::now().to_offset_datetime().date()).await;
         if new_price < membership.price {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;

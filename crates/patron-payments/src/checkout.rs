@@ -52,6 +52,7 @@ impl Payments {
             return decline(db, &checkout, answer).await;
         }
         refuse_other_amount(&checkout, answer)?;
+        self.rates.prepare_czk(db, &checkout.currency, Timestamp::now().to_offset_datetime().date()).await;
         match checkout.purpose {
             CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, answer).await,
             CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, answer).await,
@@ -84,6 +85,8 @@ impl Payments {
             failure: None,
             purpose: CheckoutPurpose::Renewal,
             provider_order: None,
+            // the membership's own profile goes on billing it
+            billing_profile_id: None,
             created_at: Timestamp::now(),
         };
         let url = self.start_checkout(db, &checkout).await?;
@@ -128,6 +131,7 @@ impl Payments {
             return record_duplicate(transaction, provider_name, checkout, answer, (self.platform_fee, &self.seller))
                 .await;
         }
+        record_card_country(&mut transaction, membership_id, answer).await?;
         let next_charge = payments::billing(&mut *transaction, membership_id).await?.and_then(|m| m.next_charge_at);
         payments::set_billing(
             &mut transaction,
@@ -188,6 +192,10 @@ impl Payments {
             payments::set_cancel_at_period_end(&mut transaction, membership_id, true).await?;
         }
         payments::set_checkout_membership(&mut transaction, checkout.id, membership_id).await?;
+        if let Some(profile_id) = checkout.billing_profile_id {
+            patron_store::billing_profiles::attach(&mut transaction, membership_id, profile_id).await?;
+        }
+        record_card_country(&mut transaction, membership_id, answer).await?;
         let mut payment = checkout_payment(provider_name, checkout, answer, membership_id, "initial");
         payment.period = Some(period);
         let payment_id =
@@ -210,6 +218,20 @@ impl Payments {
         tracing::info!(checkout_id = %checkout.id, membership_id = %membership_id, "checkout paid: membership active");
         Ok(Settled { checkout_id: checkout.id, paid: true, first: true })
     }
+}
+
+/// Keeps the country of the card just paid with, when the provider told it, as evidence of
+/// where the fan is.
+async fn record_card_country(
+    connection: &mut sqlx::AnyConnection,
+    membership_id: Id,
+    answer: &Answer,
+) -> Result<(), PaymentError> {
+    let Some(country) = answer.card.as_ref().and_then(|card| card.country.as_deref()) else { return Ok(()) };
+    if let Some(profile) = patron_store::billing_profiles::of_membership(&mut *connection, membership_id).await? {
+        patron_store::billing_profiles::set_card_country(connection, profile.id, country).await?;
+    }
+    Ok(())
 }
 
 /// Records a declined answer on its checkout; only the first delivery claims it.

@@ -5,7 +5,8 @@
 
 use crate::PaymentError;
 use patron_domain::document::{self, Buyer, Seller};
-use patron_domain::vat::VatRates;
+use patron_domain::residence;
+use patron_domain::vat::{VatId, VatRates};
 use patron_domain::{Id, Timestamp};
 use patron_settings::SellerSettings;
 use patron_store::documents::{self as store, Document};
@@ -26,27 +27,41 @@ fn day_of(at: Timestamp) -> time::Date {
     at.to_offset_datetime().date()
 }
 
-/// Issues the invoice of a payment, in the caller's transaction.
+/// Issues the invoice of a payment, in the caller's transaction; answers the VAT in it.
 pub(crate) async fn issue_invoice(
     connection: &mut sqlx::AnyConnection,
     seller: &SellerSettings,
     supply: &Supply<'_>,
-) -> Result<(), PaymentError> {
+) -> Result<i64, PaymentError> {
     let now = Timestamp::now();
-    let Some(buyer) = patron_store::users::find_by_id(&mut *connection, supply.user_id).await? else { return Ok(()) };
+    let Some(buyer) = patron_store::users::find_by_id(&mut *connection, supply.user_id).await? else { return Ok(0) };
     let creator = patron_store::creators::find_by_id(&mut *connection, supply.creator_id).await?;
     let tier_id = patron_store::payments::billing(&mut *connection, supply.membership_id).await?.map(|b| b.tier_id);
     let tier = match tier_id {
         Some(tier_id) => patron_store::tiers::find(&mut *connection, supply.creator_id, tier_id).await?,
         None => None,
     };
-    // the fan's stated country arrives with the checkout's billing details; until then the
-    // buyer is taken to be in the seller's country
-    let buyer_country = seller.country.clone();
+    // where the buyer is, from the evidence of their billing profile (memberships joined before
+    // profiles existed have none: the seller's country, with nothing to support it)
+    let profile = patron_store::billing_profiles::of_membership(&mut *connection, supply.membership_id)
+        .await?
+        .unwrap_or_default();
+    let evidence = residence::Evidence {
+        stated: profile.stated_country.clone(),
+        card: profile.card_country.clone(),
+        ip: profile.ip_country.clone(),
+    };
+    let residence = evidence.decide(&seller.country);
+    let buyer_country = residence.country;
+    let vat_id = profile.vat_id.as_deref().and_then(|text| VatId::parse("vat_id", text).ok());
+    let confirmed = vat_id.as_ref().filter(|_| profile.vat_id_status.as_deref() == Some("confirmed"));
     let tax_seller = Seller { country: &seller.country, registered: seller.vat_id.is_some(), oss: seller.oss };
-    let tax_buyer = Buyer { country: &buyer_country, confirmed_vat_id: None };
+    let tax_buyer = Buyer { country: &buyer_country, confirmed_vat_id: confirmed };
     let taxation = document::taxation(tax_seller, tax_buyer, supply.amount, day_of(now), VatRates::embedded())
         .ok_or_else(|| PaymentError::Provider(format!("no VAT rate is known for {buyer_country}")))?;
+    let supplied_on = day_of(now).to_string();
+    let (vat_czk, czk_rate) =
+        czk_equivalent(&mut *connection, supply.currency, taxation.amounts.vat, &supplied_on).await?;
     let document = Document {
         id: Id::new(),
         kind: "invoice".to_owned(),
@@ -56,7 +71,7 @@ pub(crate) async fn issue_invoice(
         user_id: supply.user_id,
         creator_id: supply.creator_id,
         issued_at: now,
-        supplied_on: day_of(now).to_string(),
+        supplied_on,
         seller_name: seller.name.clone().unwrap_or_default(),
         seller_address: seller.address.clone().unwrap_or_default(),
         seller_country: seller.country.clone(),
@@ -64,7 +79,7 @@ pub(crate) async fn issue_invoice(
         buyer_name: buyer.display_name,
         buyer_email: buyer.email,
         buyer_country,
-        buyer_vat_id: None,
+        buyer_vat_id: vat_id.as_ref().map(|id| id.as_str().to_owned()),
         creator_name: creator.map(|c| c.name).unwrap_or_default(),
         tier_name: tier.map(|t| t.name).unwrap_or_default(),
         period: supply.period,
@@ -74,8 +89,20 @@ pub(crate) async fn issue_invoice(
         vat: taxation.amounts.vat,
         rate_bp: i64::from(taxation.amounts.rate.basis_points()),
         scheme: taxation.scheme.as_str().to_owned(),
+        buyer_company: profile.company_name.clone(),
+        evidence: store::Evidence {
+            stated_country: evidence.stated,
+            card_country: evidence.card,
+            ip_country: evidence.ip,
+            verdict: Some(residence.support.as_str().to_owned()),
+        },
+        vat_id_status: profile.vat_id.as_ref().and(profile.vat_id_status.clone()),
+        vat_czk,
+        czk_rate,
     };
-    write(connection, seller, document, now).await
+    let vat = document.vat;
+    write(connection, seller, document, now).await?;
+    Ok(vat)
 }
 
 /// Issues the credit note of a refunded payment, in the caller's transaction: its invoice's
@@ -100,9 +127,30 @@ pub(crate) async fn issue_credit_note(
         gross: -invoice.gross,
         net: -invoice.net,
         vat: -invoice.vat,
+        vat_czk: invoice.vat_czk.map(|czk| -czk),
         ..invoice
     };
     write(connection, seller, note, now).await
+}
+
+/// The VAT in CZK (haléř) at the Czech National Bank's rate valid on the day of the supply,
+/// and that rate as printed (`25.125 CZK/EUR of 2026-12-04`); nothing for CZK, and nothing
+/// when the rate is not known (it is read before the payment's transaction begins).
+async fn czk_equivalent(
+    connection: &mut sqlx::AnyConnection,
+    currency: &str,
+    vat: i64,
+    day: &str,
+) -> Result<(Option<i64>, Option<String>), PaymentError> {
+    if currency == "CZK" || vat == 0 {
+        return Ok((None, None));
+    }
+    let Some((published, rate)) = patron_store::exchange_rates::on_or_before(connection, "cnb", currency, day).await?
+    else {
+        tracing::warn!(currency, day, "no CNB rate is known: the document goes without the VAT in CZK");
+        return Ok((None, None));
+    };
+    Ok((Some(rate.multiply(vat)), Some(format!("{} CZK/{currency} ({published})", rate.to_text()))))
 }
 
 async fn write(

@@ -22,9 +22,11 @@ mod fees;
 mod mail;
 pub mod payouts;
 mod provider;
+pub mod rates;
 mod refund;
 mod renewal;
 mod service;
+pub mod vies;
 
 pub use changes::TierChange;
 pub use checkout::Settled;
@@ -35,3 +37,4 @@ pub use payouts::{DueTotal, PayoutRun, PayoutsJob};
 pub use provider::{Answer, Charge, Provider, ProviderFuture};
 pub use renewal::{MembershipRenewal, RenewalSummary};
 pub use service::Payments;
+pub use vies::{VAT_ID_CHECK, VatIdCheck, Vies, ViesAnswer};

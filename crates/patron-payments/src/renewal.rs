@@ -29,6 +29,7 @@ impl Payments {
                 break;
             }
             for membership in fresh {
+                self.rates.prepare_czk(db, &membership.currency, now.to_offset_datetime().date()).await;
                 match self.renew(db, &membership, now).await {
                     Ok(outcome) => summary.count(outcome),
                     Err(error) => {

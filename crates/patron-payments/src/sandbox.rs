@@ -208,6 +208,7 @@ fn sandbox_card() -> patron_domain::card::Card {
         last4: "4242".to_owned(),
         exp_year: u16::try_from(year + 3).unwrap_or(u16::MAX),
         exp_month: 12,
+        country: None,
     }
 }
 

@@ -23,6 +23,10 @@ pub struct Payments {
     pub(crate) payouts: patron_settings::PayoutSettings,
     /// The seller on tax documents.
     pub(crate) seller: patron_settings::SellerSettings,
+    /// The VAT ID check.
+    pub vies: crate::Vies,
+    /// The exchange rates documents and the OSS report need.
+    pub rates: crate::rates::Rates,
 }
 
 impl Payments {
@@ -57,6 +61,8 @@ impl Payments {
             platform_fee: settings.platform_fee,
             payouts: settings.payouts.clone(),
             seller: settings.seller.clone(),
+            vies: crate::Vies::from_settings(&settings.tax),
+            rates: crate::rates::Rates::from_settings(&settings.tax),
         })
     }
 
@@ -64,6 +70,11 @@ impl Payments {
     /// (GP webpay before Stripe when both are configured).
     pub fn default_provider(&self) -> Option<&'static str> {
         self.providers.keys().copied().find(|name| *name != "sandbox").or_else(|| self.providers.keys().next().copied())
+    }
+
+    /// The seller on tax documents.
+    pub fn seller(&self) -> &patron_settings::SellerSettings {
+        &self.seller
     }
 
     /// A provider by name.

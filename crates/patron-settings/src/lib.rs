@@ -125,6 +125,10 @@ definitions! {
     "seller_vat_id", Text, false;
     "seller_oss", Text, false;
     "seller_series", Text, false;
+    "vies_url", Text, false;
+    "vies_timeout", Duration, false;
+    "czk_rates_url", Text, false;
+    "eur_rates_url", Text, false;
     "gpwebpay_merchant_number", Text, false;
     "gpwebpay_url", Text, false;
     "gpwebpay_private_key", Text, true;
@@ -235,6 +239,8 @@ pub struct Settings {
     pub payouts: PayoutSettings,
     /// Who sells the memberships, for tax documents (`PATRON_SELLER_*`).
     pub seller: SellerSettings,
+    /// Where VAT IDs are checked and exchange rates read (`PATRON_VIES_*`, `PATRON_*_RATES_URL`).
+    pub tax: TaxSettings,
     /// The GP webpay merchant number: digits kept as text, never a number (a 19-digit value
     /// would lose digits as a float — the talk's lost signatures, lesson 4).
     pub gpwebpay_merchant_number: Option<String>,
@@ -327,6 +333,21 @@ pub struct SellerSettings {
     pub oss: bool,
     /// The prefix of document numbers (`P` makes `P2026-000001`).
     pub series: String,
+}
+
+/// The services tax documents rely on.
+#[derive(Clone, Debug)]
+pub struct TaxSettings {
+    /// The VIES REST API (`…/check-vat-number` is posted to under it).
+    pub vies_url: url::Url,
+    /// How long a checkout waits for VIES before charging VAT and checking the ID later.
+    pub vies_timeout: Duration,
+    /// The Czech National Bank's daily rates (`?date=DD.MM.YYYY` is added): the VAT of a
+    /// document in another currency is also stated in CZK.
+    pub czk_rates_url: url::Url,
+    /// The European Central Bank's reference rates of the last 90 days: the OSS return is in
+    /// EUR at the rate of the quarter's last day.
+    pub eur_rates_url: url::Url,
 }
 
 /// Payouts to creators (`PATRON_PAYOUT_*`).

@@ -5,7 +5,7 @@ use crate::raw::RawValues;
 use crate::values::{self, CacheUrl, DatabaseUrl, ListenAddr, LogFormat, StorageUrl};
 use crate::{
     GpWebpaySettings, GpWebpayWs, MediaSettings, Mode, Origin, PayoutSettings, SCHEDULES, SecretString, SellerSettings,
-    Settings, StripeSettings,
+    Settings, StripeSettings, TaxSettings,
 };
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +45,7 @@ impl Settings {
             .unwrap_or_default();
         let payouts = p.payouts();
         let seller = p.seller();
+        let tax = p.tax();
         let (gpwebpay_merchant_number, gpwebpay) = p.gpwebpay();
         let stripe = p.stripe();
         let cache_url = p.parse("cache_url", CacheUrl::parse).unwrap_or(CacheUrl::Memory);
@@ -85,6 +86,7 @@ impl Settings {
             platform_fee,
             payouts,
             seller,
+            tax,
             gpwebpay_merchant_number,
             gpwebpay,
             stripe,
@@ -334,6 +336,25 @@ impl Parser<'_> {
             })
             .unwrap_or_else(|| "P".to_owned());
         SellerSettings { name, address, country, vat_id, oss, series }
+    }
+
+    /// The VIES endpoint and its timeout, and the exchange rates' sources.
+    fn tax(&mut self) -> TaxSettings {
+        let url = |p: &mut Self, key: &str, default: &str| {
+            p.parse(key, values::parse_http_url)
+                .unwrap_or_else(|| url::Url::parse(default).unwrap_or_else(|_| unreachable!()))
+        };
+        let vies_url = url(self, "vies_url", "https://ec.europa.eu/taxation_customs/vies/rest-api");
+        let vies_timeout = self.duration("vies_timeout").unwrap_or(Duration::from_secs(5));
+        let czk_rates_url = url(
+            self,
+            "czk_rates_url",
+            "https://www.cnb.cz/en/financial-markets/foreign-exchange-market/central-bank-exchange-rate-fixing/\
+             central-bank-exchange-rate-fixing/daily.txt",
+        );
+        let eur_rates_url =
+            url(self, "eur_rates_url", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml");
+        TaxSettings { vies_url, vies_timeout, czk_rates_url, eur_rates_url }
     }
 
     /// The merchant number, and GP webpay when all of its settings are given: some but not all

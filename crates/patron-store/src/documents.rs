@@ -78,11 +78,36 @@ pub struct Document {
     pub rate_bp: i64,
     /// How it is taxed (`domestic`, `oss`, `reverse_charge`, `outside_eu`, `not_registered`).
     pub scheme: String,
+    /// A business buyer's name.
+    pub buyer_company: Option<String>,
+    /// Where the buyer is, as evidenced: what they stated, the card's and the IP address's
+    /// countries, and the verdict (`agreed`, `single`, `conflict`, `none`).
+    pub evidence: Evidence,
+    /// VIES's answer about the buyer's VAT ID when the document was issued.
+    pub vat_id_status: Option<String>,
+    /// The VAT in Czech crowns (haléř) when the currency is another, at `czk_rate`.
+    pub vat_czk: Option<i64>,
+    /// The Czech National Bank's rate used (`25.125 CZK/EUR`, its day).
+    pub czk_rate: Option<String>,
+}
+
+/// The evidence of a buyer's country a document was issued on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The country the buyer stated.
+    pub stated_country: Option<String>,
+    /// The card's country.
+    pub card_country: Option<String>,
+    /// The IP address's country.
+    pub ip_country: Option<String>,
+    /// The verdict: `agreed`, `single`, `conflict` or `none`.
+    pub verdict: Option<String>,
 }
 
 const COLUMNS: &str = "id, kind, code, payment_id, refers_to, user_id, creator_id, issued_at, supplied_on, \
      seller_name, seller_address, seller_country, seller_vat_id, buyer_name, buyer_email, buyer_country, buyer_vat_id, \
-     creator_name, tier_name, period_start, period_end, currency, gross, net, vat, rate_bp, scheme";
+     creator_name, tier_name, period_start, period_end, currency, gross, net, vat, rate_bp, scheme, buyer_company, \
+     stated_country, card_country, ip_country, evidence, vat_id_status, vat_czk, czk_rate";
 
 fn document_of(row: &sqlx::any::AnyRow) -> Result<Document, StoreError> {
     let period = match (opt_time(row, "period_start")?, opt_time(row, "period_end")?) {
@@ -116,6 +141,16 @@ fn document_of(row: &sqlx::any::AnyRow) -> Result<Document, StoreError> {
         vat: row.try_get("vat")?,
         rate_bp: row.try_get("rate_bp")?,
         scheme: row.try_get("scheme")?,
+        buyer_company: row.try_get("buyer_company")?,
+        evidence: Evidence {
+            stated_country: row.try_get("stated_country")?,
+            card_country: row.try_get("card_country")?,
+            ip_country: row.try_get("ip_country")?,
+            verdict: row.try_get("evidence")?,
+        },
+        vat_id_status: row.try_get("vat_id_status")?,
+        vat_czk: row.try_get("vat_czk")?,
+        czk_rate: row.try_get("czk_rate")?,
     })
 }
 
@@ -132,8 +167,9 @@ pub async fn insert(
         "INSERT INTO tax_documents (id, kind, series, year, number, code, payment_id, refers_to, user_id, creator_id, \
          issued_at, supplied_on, seller_name, seller_address, seller_country, seller_vat_id, buyer_name, buyer_email, \
          buyer_country, buyer_vat_id, creator_name, tier_name, period_start, period_end, currency, gross, net, vat, \
-         rate_bp, scheme) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
+         rate_bp, scheme, buyer_company, stated_country, card_country, ip_country, evidence, vat_id_status, vat_czk, \
+         czk_rate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)",
     )
     .bind(document.id.to_string())
     .bind(document.kind.clone())
@@ -165,6 +201,14 @@ pub async fn insert(
     .bind(document.vat)
     .bind(document.rate_bp)
     .bind(document.scheme.clone())
+    .bind(document.buyer_company.clone())
+    .bind(document.evidence.stated_country.clone())
+    .bind(document.evidence.card_country.clone())
+    .bind(document.evidence.ip_country.clone())
+    .bind(document.evidence.verdict.clone())
+    .bind(document.vat_id_status.clone())
+    .bind(document.vat_czk)
+    .bind(document.czk_rate.clone())
     .execute(&mut *connection)
     .await?;
     Ok(())
@@ -212,4 +256,53 @@ pub async fn of_user<'e>(
     .fetch_all(executor)
     .await?;
     rows.iter().map(document_of).collect()
+}
+
+/// The documents' sums for one scheme, buyer's country, rate and currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaxTotal {
+    /// `oss`, `domestic`, …
+    pub scheme: String,
+    /// The buyer's country.
+    pub country: String,
+    /// The rate, in basis points.
+    pub rate_bp: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The taxable amounts (net), credit notes subtracted.
+    pub net: i64,
+    /// The VAT, credit notes subtracted.
+    pub vat: i64,
+    /// How many documents.
+    pub documents: i64,
+}
+
+/// The sums of the documents supplied from `first_day` to `last_day` (`2026-10-01`,
+/// inclusive), per scheme, buyer's country, rate and currency.
+pub async fn totals<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    first_day: &str,
+    last_day: &str,
+) -> Result<Vec<TaxTotal>, StoreError> {
+    let rows: Vec<(String, String, i64, String, i64, i64, i64)> = sql::query_as(
+        "SELECT scheme, buyer_country, rate_bp, currency, CAST(SUM(net) AS BIGINT), CAST(SUM(vat) AS BIGINT), \
+         CAST(COUNT(*) AS BIGINT) FROM tax_documents WHERE supplied_on >= $1 AND supplied_on <= $2 \
+         GROUP BY scheme, buyer_country, rate_bp, currency ORDER BY scheme, buyer_country, rate_bp, currency",
+    )
+    .bind(first_day.to_owned())
+    .bind(last_day.to_owned())
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(scheme, country, rate_bp, currency, net, vat, documents)| TaxTotal {
+            scheme,
+            country,
+            rate_bp,
+            currency,
+            net,
+            vat,
+            documents,
+        })
+        .collect())
 }

@@ -5,6 +5,7 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod billing_profiles;
 pub mod books;
 pub mod comments;
 mod count;
@@ -12,6 +13,7 @@ pub mod creators;
 mod db;
 pub mod documents;
 mod error;
+pub mod exchange_rates;
 pub mod feed_tokens;
 pub mod flags;
 pub mod follows;

@@ -61,6 +61,7 @@ migrations! {
     9 "books" "0009_books.sql";
     10 "payouts" "0010_payouts.sql";
     11 "documents" "0011_documents.sql";
+    12 "billing" "0012_billing.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

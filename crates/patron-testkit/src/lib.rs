@@ -7,8 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod gpwebpay;
+pub mod rates;
 pub mod smtp;
 pub mod stripe_disputes;
+pub mod vies;
 
 use sqlx::Connection;
 use std::path::{Path, PathBuf};

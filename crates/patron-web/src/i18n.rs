@@ -106,6 +106,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 mod money;
+mod tax;
 
 static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
     LazyLock::new(|| all_messages().map(|(key, en, cs)| (*key, (*en, *cs))).collect());
@@ -113,7 +114,7 @@ static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
 /// Every text: the interface's and the money screens' (earnings, payouts, the books, tax
 /// documents).
 fn all_messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    MESSAGES.iter().chain(money::MESSAGES)
+    MESSAGES.iter().chain(money::MESSAGES).chain(tax::MESSAGES)
 }
 
 /// Every text of the interface: key, English, Czech.

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod observe;
 pub mod ops;
 pub mod pages;
+mod pdf;
 mod state;
 
 pub use metrics::Metrics;

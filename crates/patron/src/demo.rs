@@ -375,7 +375,8 @@ async fn seed_fans(
 /// books, split among the team, so the studio's Earnings are not empty.
 async fn pay_in_sandbox(app: &App, fan: &User, tier_id: Id) -> Result<(), DemoError> {
     let page = page_as(app, fan).await?;
-    let (_, pay_page) = patron_app::memberships::start_checkout(app, &page, &tier_id.to_string(), None).await?;
+    let (_, pay_page) =
+        patron_app::memberships::start_checkout(app, &page, &tier_id.to_string(), None, &Default::default()).await?;
     let payment = pay_page.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default();
     let answer = patron_app::payments::sandbox_answer(app, payment, true).await?;
     patron_app::memberships::settle(app, "sandbox", &answer.into_iter().collect()).await?;

@@ -18,7 +18,8 @@ pub fn registry(
         .with(patron_mail::jobs::PostFanOut)
         .with(patron_media::jobs::ProcessMedia::new(storage.clone()))
         .with(patron_media::jobs::DeleteMedia::new(storage.clone()))
-        .with(patron_payments::GatewayFees::new(payments.clone())))
+        .with(patron_payments::GatewayFees::new(payments.clone()))
+        .with(patron_payments::VatIdCheck::new(payments.clone())))
 }
 
 /// The scheduler with every scheduled job of patron.

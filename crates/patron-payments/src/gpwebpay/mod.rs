@@ -308,6 +308,7 @@ fn card_of(panpattern: &str, expiry: &str) -> Option<patron_domain::card::Card> 
         last4,
         exp_year,
         exp_month,
+        country: None,
     })
 }
 

@@ -42,6 +42,7 @@ pub(crate) fn card_of(method: &Value) -> Option<Card> {
         last4: text(card, "last4")?,
         exp_year: u16::try_from(card.get("exp_year")?.as_i64()?).ok()?,
         exp_month: u8::try_from(card.get("exp_month")?.as_i64()?).ok()?,
+        country: text(card, "country").map(|c| c.to_ascii_uppercase()).filter(|c| c.len() == 2),
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Checkout {
     pub purpose: CheckoutPurpose,
     /// The provider's own reference for it (GP webpay's order number, Stripe's SetupIntent).
     pub provider_order: Option<String>,
+    /// Who the buyer is for tax (`billing_profiles`).
+    pub billing_profile_id: Option<Id>,
     /// Started.
     pub created_at: Timestamp,
 }
@@ -70,7 +72,7 @@ impl CheckoutPurpose {
 }
 
 const CHECKOUT_COLUMNS: &str = "id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
-     membership_id, failure, purpose, provider_order, created_at";
+     membership_id, failure, purpose, provider_order, billing_profile_id, created_at";
 
 fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
     let interval: String = row.try_get("billing_interval")?;
@@ -89,6 +91,7 @@ fn checkout_from_row(row: &AnyRow) -> Result<Checkout, StoreError> {
         failure: row.try_get("failure")?,
         purpose: CheckoutPurpose::parse(&row.try_get::<String, _>("purpose")?)?,
         provider_order: row.try_get("provider_order")?,
+        billing_profile_id: opt_id(row, "billing_profile_id")?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -100,8 +103,8 @@ pub async fn insert_checkout<'e>(
 ) -> Result<(), StoreError> {
     sql::query(
         "INSERT INTO checkouts (id, user_id, creator_id, tier_id, provider, amount, currency, billing_interval, status, \
-         membership_id, purpose, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $10, $11, $9, $9)",
+         membership_id, purpose, billing_profile_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $10, $11, $12, $9, $9)",
     )
     .bind(checkout.id.to_string())
     .bind(checkout.user_id.to_string())
@@ -114,6 +117,7 @@ pub async fn insert_checkout<'e>(
     .bind(checkout.created_at.as_micros())
     .bind(checkout.membership_id.map(|id| id.to_string()))
     .bind(checkout.purpose.as_str())
+    .bind(checkout.billing_profile_id.map(|id| id.to_string()))
     .execute(executor)
     .await?;
     Ok(())

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(one))
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(one)).routes(routes!(pdf))
 }
 
 /// A tax document as issued. Amounts in minor units; a credit note's are negative.
@@ -47,6 +47,15 @@ pub struct DocumentResponse {
     pub buyer_country: String,
     /// A business buyer's VAT ID.
     pub buyer_vat_id: Option<String>,
+    /// A business buyer's name.
+    pub buyer_company: Option<String>,
+    /// VIES's answer about the buyer's VAT ID when the document was issued: `confirmed`, or
+    /// `unverified` (VIES did not answer: VAT was charged and the ID is checked again).
+    pub vat_id_status: Option<String>,
+    /// How well the buyer's country is evidenced: `agreed` (two pieces or more), `single`,
+    /// `conflict` (the pieces disagree: for the admin to look at) or `none` (the seller's
+    /// country was taken).
+    pub evidence: Option<String>,
     /// The page paid.
     pub creator_name: String,
     /// The tier.
@@ -67,6 +76,10 @@ pub struct DocumentResponse {
     pub vat_rate: String,
     /// `domestic`, `oss`, `reverse_charge`, `outside_eu` or `not_registered`.
     pub scheme: String,
+    /// The VAT in CZK (haléř) when the currency is another, at `czk_rate`.
+    pub vat_czk: Option<i64>,
+    /// The Czech National Bank's rate used: `25.125 CZK/EUR (2026-12-04)`.
+    pub czk_rate: Option<String>,
 }
 
 fn response(d: Document) -> DocumentResponse {
@@ -86,6 +99,9 @@ fn response(d: Document) -> DocumentResponse {
         buyer_name: d.buyer_name,
         buyer_country: d.buyer_country,
         buyer_vat_id: d.buyer_vat_id,
+        buyer_company: d.buyer_company,
+        vat_id_status: d.vat_id_status,
+        evidence: d.evidence.verdict,
         creator_name: d.creator_name,
         tier_name: d.tier_name,
         period_start: d.period.map(|(start, _)| start.to_rfc3339()),
@@ -96,6 +112,8 @@ fn response(d: Document) -> DocumentResponse {
         vat: d.vat,
         vat_rate: rate.map(|r| r.to_text()).unwrap_or_default(),
         scheme: d.scheme,
+        vat_czk: d.vat_czk,
+        czk_rate: d.czk_rate,
     }
 }
 
@@ -125,4 +143,19 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<DocumentResponse>, ApiError> {
     Ok(Json(response(documents::one(&state.app, &user.user, &id).await?)))
+}
+
+/// One of your tax documents as a PDF, in your language (`Accept-Language` or the language
+/// you chose), named by its number.
+#[utoipa::path(get, path = "/api/v1/me/tax-documents/{id}/pdf", tag = "payments", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = [])))]
+async fn pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    lang: crate::i18n::Lang,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let facts = crate::pages::documents::load(&state, &user.user, &id, lang).await?;
+    Ok(crate::pages::documents::pdf_response(&facts, lang))
 }

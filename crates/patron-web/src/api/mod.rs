@@ -12,6 +12,7 @@ mod me;
 pub mod media;
 pub(crate) mod payments;
 mod payouts;
+pub(crate) mod tax_reports;
 pub(crate) use payouts::xml_download;
 pub(crate) mod posts;
 pub mod stripe;
@@ -132,6 +133,7 @@ pub fn router(state: &AppState) -> axum::Router<AppState> {
         .merge(earnings::router())
         .merge(payouts::router())
         .merge(documents::router())
+        .merge(tax_reports::router())
         .merge(posts::router())
         .merge(feed::router())
         .merge(events::router())

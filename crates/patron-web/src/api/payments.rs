@@ -44,6 +44,14 @@ pub struct CheckoutRequest {
     pub tier_id: String,
     /// `month` (the default) or `year`.
     pub interval: Option<String>,
+    /// The country the fan is in, for VAT (ISO 3166 alpha-2; `ZZ`: elsewhere outside the EU).
+    /// Without it the country is decided from the card's and the seller's.
+    pub country: Option<String>,
+    /// Buying as a business: its name.
+    pub company_name: Option<String>,
+    /// Buying as a business: its EU VAT ID. Confirmed by VIES, a business in another member
+    /// state pays no VAT (reverse charge); refused by VIES, it is a 422.
+    pub vat_id: Option<String>,
 }
 
 /// A started checkout.
@@ -92,8 +100,13 @@ async fn create_checkout(
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
     let page = patron_app::creators::load(&state.app, &slug, Some(&current.user)).await?;
+    let billing = patron_app::billing::BillingInput {
+        country: request.country,
+        company_name: request.company_name,
+        vat_id: request.vat_id,
+    };
     let (checkout, url) =
-        memberships::start_checkout(&state.app, &page, &request.tier_id, request.interval.as_deref()).await?;
+        memberships::start_checkout(&state.app, &page, &request.tier_id, request.interval.as_deref(), &billing).await?;
     Ok((StatusCode::CREATED, Json(checkout_response(&checkout, Some(url)))))
 }
 

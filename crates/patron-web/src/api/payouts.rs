@@ -333,10 +333,12 @@ pub struct BooksResponse {
     pub owed_to_creators: i64,
     /// Payouts sent and not yet confirmed.
     pub in_transit: i64,
+    /// VAT owed to the tax authority.
+    pub vat_owed: i64,
 }
 
 /// The platform's books per currency (platform admins): they balance,
-/// `held + disputed + gateway_fees = platform_fees + owed_to_creators + in_transit`.
+/// `held + disputed + gateway_fees = platform_fees + owed_to_creators + in_transit + vat_owed`.
 #[utoipa::path(get, path = "/api/v1/admin/books", tag = "admin",
     responses((status = 200, body = [BooksResponse]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session_cookie" = [])))]
@@ -353,6 +355,7 @@ async fn books(State(state): State<AppState>, user: CurrentUser) -> Result<Json<
                 disputed: b.disputed,
                 owed_to_creators: b.owed_to_creators,
                 in_transit: b.in_transit,
+                vat_owed: b.vat_owed,
             })
             .collect(),
     ))

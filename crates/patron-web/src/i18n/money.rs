@@ -117,6 +117,9 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("document.rate", "VAT rate", "Sazba DPH"),
     ("document.vat", "VAT", "DPH"),
     ("document.total", "Total", "Celkem"),
+    ("document.pdf", "Download PDF", "Stáhnout PDF"),
+    ("document.vat_czk", "VAT in CZK", "DPH v Kč"),
+    ("document.czk_rate", "at the Czech National Bank's rate {}", "kurzem ČNB {}"),
     ("document.not_registered", "The seller is not registered for VAT.", "Dodavatel není plátcem DPH."),
     (
         "document.reverse_charge",
@@ -132,6 +135,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("account.documents_link", "Invoices and credit notes", "Faktury a opravné doklady"),
     ("books.title", "The books", "Účetnictví"),
     ("books.empty", "Nothing posted yet.", "Zatím nic nezaúčtováno."),
+    ("books.vat_owed", "VAT owed to the tax authority", "DPH k odvodu"),
     ("books.held", "Held by the gateways", "U platebních bran"),
     ("books.disputed", "Held in disputes", "Zadrženo ve sporech"),
     ("books.gateway_fees", "Gateways' fees", "Poplatky bran"),

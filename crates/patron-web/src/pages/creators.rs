@@ -216,9 +216,57 @@ struct CreatorPage {
     payment_notice: Option<&'static str>,
     /// Whether the viewer is an active member who may move to another tier.
     can_switch: bool,
+    /// The countries a fan joining can be billed in, the suggested one selected.
+    countries: Vec<CountryOption>,
     tiers: Vec<TierCard>,
     posts: Vec<PostCard>,
     next_cursor: Option<String>,
+}
+
+/// A country in the billing details' list.
+pub(crate) struct CountryOption {
+    code: &'static str,
+    name: String,
+    selected: bool,
+}
+
+/// A name's sort key by the Czech alphabet's first level: Č, Ř, Š and Ž follow their base
+/// letter, other accents sort with it (English names are plain ASCII and sort as usual).
+fn alphabet_key(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'č' => "c\u{7f}".to_owned(),
+            'ř' => "r\u{7f}".to_owned(),
+            'š' => "s\u{7f}".to_owned(),
+            'ž' => "z\u{7f}".to_owned(),
+            'á' => "a".to_owned(),
+            'ď' => "d".to_owned(),
+            'é' | 'ě' => "e".to_owned(),
+            'í' => "i".to_owned(),
+            'ň' => "n".to_owned(),
+            'ó' => "o".to_owned(),
+            'ť' => "t".to_owned(),
+            'ú' | 'ů' => "u".to_owned(),
+            'ý' => "y".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// The countries a fan can be billed in, in the page's language, `selected` chosen.
+pub(crate) fn country_options(lang: Lang, selected: &str) -> Vec<CountryOption> {
+    let mut options: Vec<CountryOption> = patron_domain::residence::OFFERED_COUNTRIES
+        .iter()
+        .map(|code| CountryOption {
+            code,
+            name: lang.t(&format!("country.{code}")).to_owned(),
+            selected: *code == selected,
+        })
+        .collect();
+    // alphabetically in the language, "another country" last
+    options.sort_by_cached_key(|option| (option.code == "ZZ", alphabet_key(&option.name)));
+    options
 }
 
 #[derive(Deserialize)]
@@ -247,6 +295,7 @@ async fn creator_page(
     page: Page,
     Path(slug): Path<String>,
     Query(query): Query<CursorQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let access = match load(&state, &page, &slug).await {
         Ok(access) => access,
@@ -297,6 +346,13 @@ async fn creator_page(
             .membership
             .as_ref()
             .is_some_and(|m| m.status == patron_domain::membership::MembershipStatus::Active),
+        countries: country_options(
+            lang,
+            &patron_app::billing::suggested_country(
+                &state.app,
+                headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+            ),
+        ),
         tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
         posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
         next_cursor: next.map(patron_app::cursor::encode_cursor),

@@ -6,11 +6,12 @@ mod account;
 mod admin;
 mod creators;
 mod discover;
-mod documents;
+pub(crate) mod documents;
 mod links;
 mod payments;
 mod payouts;
 mod studio;
+mod tax_reports;
 
 use crate::AppState;
 use crate::auth::MaybeUser;
@@ -119,6 +120,7 @@ pub fn router() -> Router<AppState> {
         .merge(links::router())
         .merge(payments::router())
         .merge(payouts::router())
+        .merge(tax_reports::router())
         .merge(documents::router())
         .merge(discover::router())
         .merge(studio::router())

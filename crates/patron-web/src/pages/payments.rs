@@ -33,6 +33,9 @@ struct JoinForm {
     tier_id: String,
     #[serde(default)]
     interval: String,
+    country: Option<String>,
+    company_name: Option<String>,
+    vat_id: Option<String>,
 }
 
 async fn join(
@@ -48,7 +51,14 @@ async fn join(
         Ok(access) => access,
         Err(error) => return page_error(error),
     };
-    match patron_app::memberships::start_checkout(&state.app, &access, &form.tier_id, Some(&form.interval)).await {
+    let billing = patron_app::billing::BillingInput {
+        country: form.country,
+        company_name: form.company_name,
+        vat_id: form.vat_id,
+    };
+    match patron_app::memberships::start_checkout(&state.app, &access, &form.tier_id, Some(&form.interval), &billing)
+        .await
+    {
         Ok((_, url)) => Redirect::to(&url).into_response(),
         Err(error) => page_error(error),
     }

@@ -161,6 +161,7 @@ struct BooksRow {
     disputed: String,
     owed: String,
     in_transit: String,
+    vat_owed: String,
 }
 
 #[derive(Template)]
@@ -201,6 +202,7 @@ async fn batches_page(State(state): State<AppState>, page: Page) -> Response {
                     disputed: money(b.disputed),
                     owed: money(b.owed_to_creators),
                     in_transit: money(b.in_transit),
+                    vat_owed: money(b.vat_owed),
                 }
             })
             .collect(),
