@@ -19,16 +19,19 @@ pub struct BillingInput {
     pub company_name: Option<String>,
     /// Buying as a business: its VAT ID.
     pub vat_id: Option<String>,
+    /// The address the checkout came from (its country is evidence when `PATRON_GEOIP_DB` is
+    /// set).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 fn given(text: Option<&String>) -> Option<&str> {
     text.map(|t| t.trim()).filter(|t| !t.is_empty())
 }
 
-/// Checks a fan's billing details and writes their billing profile. A VAT ID is asked of
-/// VIES: confirmed, it makes sales to another member state a reverse charge; refused, it is
-/// an error the fan can correct; unanswered in time, VAT is charged and the ID is asked again
-/// later.
+/// Checks a fan's billing details and writes their billing profile. A VAT ID of another
+/// member state than the seller's is asked of VIES: confirmed, it makes the sale a reverse
+/// charge; refused, it is an error the fan can correct; unanswered in time, VAT is charged and
+/// the ID is asked again later.
 pub async fn make_profile(app: &App, user_id: Id, input: &BillingInput) -> Result<BillingProfile, AppError> {
     let mut problems: Vec<ValidationError> = Vec::new();
     let stated = match given(input.country.as_ref()) {
@@ -54,9 +57,14 @@ pub async fn make_profile(app: &App, user_id: Id, input: &BillingInput) -> Resul
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
+    // VIES is asked only when its answer matters: a VAT-registered seller selling to a
+    // business of another member state (reverse charge)
+    let seller = app.payments.seller();
     let answer = match &vat_id {
-        Some(id) => Some(app.payments.vies.check(id).await),
-        None => None,
+        Some(id) if seller.vat_id.is_some() && id.country() != seller.country => {
+            Some(app.payments.vies.check(id).await)
+        }
+        _ => None,
     };
     if answer == Some(ViesAnswer::Invalid) {
         return Err(AppError::invalid("vat_id", "is not a valid VAT ID according to the EU's VIES register"));
@@ -64,13 +72,17 @@ pub async fn make_profile(app: &App, user_id: Id, input: &BillingInput) -> Resul
     if let Some(ViesAnswer::Unavailable(why)) = &answer {
         tracing::warn!(%why, "VIES did not answer: VAT is charged and the VAT ID checked again later");
     }
-    let evidence = residence::Evidence { stated: stated.clone(), card: None, ip: None };
+    let ip_country = match (&app.payments.geoip, input.ip) {
+        (Some(geoip), Some(ip)) => geoip.country(ip),
+        _ => None,
+    };
+    let evidence = residence::Evidence { stated: stated.clone(), card: None, ip: ip_country.clone() };
     let profile = BillingProfile {
         id: Id::new(),
         user_id,
-        country: evidence.decide(&app.payments.seller().country).country,
+        country: evidence.decide(&seller.country).country,
         stated_country: stated,
-        ip_country: None,
+        ip_country,
         card_country: None,
         company_name,
         vat_id: vat_id.map(|id| id.as_str().to_owned()),
@@ -84,11 +96,6 @@ pub async fn make_profile(app: &App, user_id: Id, input: &BillingInput) -> Resul
     }
     transaction.commit().await?;
     Ok(profile)
-}
-
-/// The billing profile of a membership, when it has one.
-pub async fn of_membership(app: &App, membership_id: Id) -> Result<Option<BillingProfile>, AppError> {
-    Ok(patron_store::billing_profiles::of_membership(app.db.pool(), membership_id).await?)
 }
 
 /// The country a checkout form offers first: the one a browser's languages suggest, else the

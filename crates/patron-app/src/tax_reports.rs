@@ -65,6 +65,23 @@ pub struct OssReport {
     pub total_vat_eur: i64,
     /// The seller's own country's sales, for the national return.
     pub domestic: Vec<DomesticLine>,
+    /// Documents to look at before filing.
+    pub flagged: Vec<Flag>,
+}
+
+/// A document of the quarter to look at before filing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flag {
+    /// The document.
+    pub document_id: String,
+    /// Its number.
+    pub number: String,
+    /// `conflict`: the evidence of the buyer's country disagrees (the stated country, the
+    /// card's, the IP address's); `unverified`: VIES had not confirmed the buyer's VAT ID, so
+    /// VAT was charged.
+    pub reason: &'static str,
+    /// The evidence: stated, card and IP countries (`DE/AT/-`).
+    pub evidence: String,
 }
 
 fn rate_text(rate_bp: i64) -> String {
@@ -152,7 +169,26 @@ pub async fn oss(app: &App, admin: &User, quarter: &str) -> Result<OssReport, Ap
             documents: t.documents,
         })
         .collect();
+    let flagged = patron_store::documents::flagged(app.db.pool(), &quarter.first_day().to_string(), &last_day)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let piece = |c: &Option<String>| c.clone().unwrap_or_else(|| "-".to_owned());
+            Flag {
+                document_id: d.id.to_string(),
+                reason: if d.evidence.verdict.as_deref() == Some("conflict") { "conflict" } else { "unverified" },
+                evidence: format!(
+                    "{}/{}/{}",
+                    piece(&d.evidence.stated_country),
+                    piece(&d.evidence.card_country),
+                    piece(&d.evidence.ip_country)
+                ),
+                number: d.code,
+            }
+        })
+        .collect();
     Ok(OssReport {
+        flagged,
         quarter: quarter.to_text(),
         seller_country: seller.country.clone(),
         rate_day,

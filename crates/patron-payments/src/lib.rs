@@ -19,6 +19,7 @@ mod disputes;
 mod documents;
 mod error;
 mod fees;
+pub mod geoip;
 mod mail;
 pub mod payouts;
 mod provider;

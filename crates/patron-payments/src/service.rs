@@ -27,6 +27,8 @@ pub struct Payments {
     pub vies: crate::Vies,
     /// The exchange rates documents and the OSS report need.
     pub rates: crate::rates::Rates,
+    /// The countries of IP addresses, when a database is configured.
+    pub geoip: Option<Arc<crate::geoip::GeoIp>>,
 }
 
 impl Payments {
@@ -63,6 +65,10 @@ impl Payments {
             seller: settings.seller.clone(),
             vies: crate::Vies::from_settings(&settings.tax),
             rates: crate::rates::Rates::from_settings(&settings.tax),
+            geoip: match &settings.tax.geoip_db {
+                Some(path) => Some(Arc::new(crate::geoip::GeoIp::open(path)?)),
+                None => None,
+            },
         })
     }
 

@@ -129,6 +129,7 @@ definitions! {
     "vies_timeout", Duration, false;
     "czk_rates_url", Text, false;
     "eur_rates_url", Text, false;
+    "geoip_db", Text, false;
     "gpwebpay_merchant_number", Text, false;
     "gpwebpay_url", Text, false;
     "gpwebpay_private_key", Text, true;
@@ -348,6 +349,9 @@ pub struct TaxSettings {
     /// The European Central Bank's reference rates of the last 90 days: the OSS return is in
     /// EUR at the rate of the quarter's last day.
     pub eur_rates_url: url::Url,
+    /// A MaxMind-format country database: the IP address's country is a piece of evidence of
+    /// where a buyer is. `None`: not looked up.
+    pub geoip_db: Option<PathBuf>,
 }
 
 /// Payouts to creators (`PATRON_PAYOUT_*`).

@@ -354,7 +354,8 @@ impl Parser<'_> {
         );
         let eur_rates_url =
             url(self, "eur_rates_url", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml");
-        TaxSettings { vies_url, vies_timeout, czk_rates_url, eur_rates_url }
+        let geoip_db = self.parse("geoip_db", |value| Ok(PathBuf::from(value))).filter(|p| !p.as_os_str().is_empty());
+        TaxSettings { vies_url, vies_timeout, czk_rates_url, eur_rates_url, geoip_db }
     }
 
     /// The merchant number, and GP webpay when all of its settings are given: some but not all

@@ -306,3 +306,56 @@ pub async fn totals<'e>(
         })
         .collect())
 }
+
+/// A page's documents, newest first.
+pub async fn of_creator<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    creator_id: Id,
+    limit: i64,
+) -> Result<Vec<Document>, StoreError> {
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tax_documents WHERE creator_id = $1 ORDER BY issued_at DESC, number DESC LIMIT $2"
+    )))
+    .bind(creator_id.to_string())
+    .bind(limit)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(document_of).collect()
+}
+
+/// A buyer's documents supplied from `first_day` to `last_day` (inclusive), oldest first.
+pub async fn of_user_between<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    first_day: &str,
+    last_day: &str,
+) -> Result<Vec<Document>, StoreError> {
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tax_documents WHERE user_id = $1 AND supplied_on >= $2 AND supplied_on <= $3 \
+         ORDER BY issued_at, number"
+    )))
+    .bind(user_id.to_string())
+    .bind(first_day.to_owned())
+    .bind(last_day.to_owned())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(document_of).collect()
+}
+
+/// The documents supplied from `first_day` to `last_day` an admin should look at: the
+/// evidence of the buyer's country disagrees, or VIES had not confirmed the buyer's VAT ID.
+pub async fn flagged<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    first_day: &str,
+    last_day: &str,
+) -> Result<Vec<Document>, StoreError> {
+    let rows = sql::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM tax_documents WHERE supplied_on >= $1 AND supplied_on <= $2 \
+         AND (evidence = 'conflict' OR vat_id_status = 'unverified') ORDER BY issued_at, number"
+    )))
+    .bind(first_day.to_owned())
+    .bind(last_day.to_owned())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(document_of).collect()
+}

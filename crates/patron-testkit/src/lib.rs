@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod geoip;
 pub mod gpwebpay;
 pub mod rates;
 pub mod smtp;

@@ -1,6 +1,6 @@
 //! A4 documents as PDF: text in DejaVu Sans (embedded, subset to the glyphs used, so Czech,
 //! Slovak, German… print as written and a PDF reader can search and copy them), rules, and
-//! text aligned left or right on one page. What goes on the page is laid out by the caller
+//! text aligned left or right, on as many pages as the caller starts. What goes on the page is laid out by the caller
 //! (`pages::documents` for invoices and credit notes); this module only draws.
 //!
 //! The PDF is written by krilla (the typst project's PDF backend): it embeds and subsets
@@ -20,7 +20,7 @@ const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
 
 /// A4 in points.
 pub(crate) const WIDTH: f32 = 595.0;
-const HEIGHT: f32 = 842.0;
+pub(crate) const HEIGHT: f32 = 842.0;
 /// The margin on every side.
 pub(crate) const MARGIN: f32 = 50.0;
 
@@ -49,8 +49,17 @@ impl Style {
 }
 
 enum Mark {
-    Text { x: f32, baseline: f32, style: Style, text: String },
-    Rule { y: f32 },
+    Text {
+        x: f32,
+        baseline: f32,
+        style: Style,
+        text: String,
+    },
+    Rule {
+        y: f32,
+    },
+    /// What follows goes on a new page.
+    PageBreak,
 }
 
 /// A page being laid out: marks placed from the top, drawn when it is finished.
@@ -119,6 +128,11 @@ impl Sheet {
         self.marks.push(Mark::Rule { y });
     }
 
+    /// Starts a new page: what is placed next goes on it, measured from its top.
+    pub fn page_break(&mut self) {
+        self.marks.push(Mark::PageBreak);
+    }
+
     /// The PDF file.
     pub fn finish(self, created: patron_domain::Timestamp) -> Result<Vec<u8>, String> {
         let (regular, bold) = FONTS.as_ref().ok_or("the embedded fonts do not load")?;
@@ -137,31 +151,38 @@ impl Sheet {
                 .creation_date(date),
         );
         let settings = PageSettings::from_wh(WIDTH, HEIGHT).ok_or("an A4 page")?;
-        let mut page = document.start_page_with(settings);
-        let mut surface = page.surface();
-        for mark in &self.marks {
-            match mark {
-                Mark::Text { x, baseline, style, text } => {
-                    let font = if style.bold { bold } else { regular };
-                    let start = Point::from_xy(*x, *baseline);
-                    surface.draw_text(start, font.clone(), style.size, text, false, TextDirection::Auto);
-                }
-                Mark::Rule { y } => {
-                    let mut path = PathBuilder::new();
-                    path.move_to(MARGIN, *y);
-                    path.line_to(WIDTH - MARGIN, *y);
-                    if let Some(path) = path.finish() {
-                        surface.set_fill(None);
-                        surface.set_stroke(Some(Stroke { width: 0.5, ..Stroke::default() }));
-                        surface.draw_path(&path);
-                        surface.set_stroke(None);
-                    }
+        for marks in self.marks.split(|mark| matches!(mark, Mark::PageBreak)) {
+            let mut page = document.start_page_with(settings.clone());
+            let mut surface = page.surface();
+            draw(&mut surface, marks, regular, bold);
+            surface.finish();
+            page.finish();
+        }
+        document.finish().map_err(|e| format!("the PDF could not be written: {e:?}"))
+    }
+}
+
+fn draw(surface: &mut krilla::surface::Surface<'_>, marks: &[Mark], regular: &Font, bold: &Font) {
+    for mark in marks {
+        match mark {
+            Mark::Text { x, baseline, style, text } => {
+                let font = if style.bold { bold } else { regular };
+                let start = Point::from_xy(*x, *baseline);
+                surface.draw_text(start, font.clone(), style.size, text, false, TextDirection::Auto);
+            }
+            Mark::Rule { y } => {
+                let mut path = PathBuilder::new();
+                path.move_to(MARGIN, *y);
+                path.line_to(WIDTH - MARGIN, *y);
+                if let Some(path) = path.finish() {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(Stroke { width: 0.5, ..Stroke::default() }));
+                    surface.draw_path(&path);
+                    surface.set_stroke(None);
                 }
             }
+            Mark::PageBreak => {}
         }
-        surface.finish();
-        page.finish();
-        document.finish().map_err(|e| format!("the PDF could not be written: {e:?}"))
     }
 }
 
@@ -190,5 +211,17 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"), "a PDF file");
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("DejaVu"), "the font is embedded");
+        assert!(text.contains("/Type/Pages/Count 1/"), "one page");
+    }
+
+    #[test]
+    fn a_page_break_starts_another_page() {
+        let mut sheet = Sheet::new("Přehled", "cs");
+        sheet.text(MARGIN, 80.0, Style::regular(10.0), "first");
+        sheet.page_break();
+        sheet.text(MARGIN, 80.0, Style::regular(10.0), "second");
+        let pdf = sheet.finish(patron_domain::Timestamp::now()).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/Type/Pages/Count 2/"), "two pages");
     }
 }

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(one)).routes(routes!(pdf))
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(one)).routes(routes!(pdf)).routes(routes!(of_page))
 }
 
 /// A tax document as issued. Amounts in minor units; a credit note's are negative.
@@ -158,4 +158,19 @@ async fn pdf(
 ) -> Result<axum::response::Response, ApiError> {
     let facts = crate::pages::documents::load(&state, &user.user, &id, lang).await?;
     Ok(crate::pages::documents::pdf_response(&facts, lang))
+}
+
+/// The tax documents of a page's memberships, newest first (the page's team): who bought,
+/// where, net, VAT and total of every invoice and credit note.
+#[utoipa::path(get, path = "/api/v1/creators/{slug}/tax-documents", tag = "earnings", params(("slug" = String, Path)),
+    responses((status = 200, body = DocumentList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session_cookie" = [])))]
+async fn of_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(slug): Path<String>,
+) -> Result<Json<DocumentList>, ApiError> {
+    let page = patron_app::creators::load(&state.app, &slug, Some(&user.user)).await?;
+    let list = documents::of_page(&state.app, &page).await?;
+    Ok(Json(DocumentList { documents: list.into_iter().map(response).collect() }))
 }

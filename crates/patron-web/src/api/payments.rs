@@ -96,6 +96,7 @@ fn checkout_response(checkout: &memberships::Checkout, redirect_url: Option<Stri
 async fn create_checkout(
     State(state): State<AppState>,
     current: CurrentUser,
+    client_ip: Option<axum::Extension<crate::client_ip::ClientIp>>,
     Path(slug): Path<String>,
     ApiJson(request): ApiJson<CheckoutRequest>,
 ) -> Result<(StatusCode, Json<CheckoutResponse>), ApiError> {
@@ -104,6 +105,7 @@ async fn create_checkout(
         country: request.country,
         company_name: request.company_name,
         vat_id: request.vat_id,
+        ip: client_ip.map(|axum::Extension(ip)| ip.0),
     };
     let (checkout, url) =
         memberships::start_checkout(&state.app, &page, &request.tier_id, request.interval.as_deref(), &billing).await?;

@@ -77,6 +77,22 @@ pub struct OssResponse {
     pub total_vat_eur: i64,
     /// The domestic sales.
     pub domestic: Vec<DomesticLineResponse>,
+    /// Documents to look at before filing.
+    pub flagged: Vec<FlagResponse>,
+}
+
+/// A document of the quarter to look at before filing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagResponse {
+    /// The document.
+    pub document_id: String,
+    /// Its number.
+    pub number: String,
+    /// `conflict` (the evidence of the buyer's country disagrees) or `unverified` (VIES had
+    /// not confirmed the buyer's VAT ID: VAT was charged).
+    pub reason: String,
+    /// The stated, card and IP countries (`DE/AT/-`).
+    pub evidence: String,
 }
 
 fn response(report: OssReport) -> OssResponse {
@@ -85,6 +101,16 @@ fn response(report: OssReport) -> OssResponse {
         seller_country: report.seller_country,
         rate_day: report.rate_day,
         total_vat_eur: report.total_vat_eur,
+        flagged: report
+            .flagged
+            .into_iter()
+            .map(|f| FlagResponse {
+                document_id: f.document_id,
+                number: f.number,
+                reason: f.reason.to_owned(),
+                evidence: f.evidence,
+            })
+            .collect(),
         lines: report
             .lines
             .into_iter()

@@ -31,6 +31,17 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("oss.eur_rate", "ECB rate", "Kurz ECB"),
     ("oss.documents", "Documents", "Doklady"),
     ("oss.total", "VAT due through OSS", "DPH k úhradě v OSS"),
+    ("oss.flagged", "To look at before filing", "K prověření před podáním"),
+    (
+        "oss.flag_conflict",
+        "the evidence of the buyer's country disagrees (stated / card / IP)",
+        "doklady o zemi odběratele si odporují (uvedená / karta / IP)",
+    ),
+    (
+        "oss.flag_unverified",
+        "VIES had not confirmed the buyer's VAT ID: VAT was charged",
+        "VIES nepotvrdil DIČ odběratele: DPH byla účtována",
+    ),
     ("oss.domestic", "Domestic sales (national return)", "Tuzemský prodej (národní přiznání)"),
     ("country.AT", "Austria", "Rakousko"),
     ("country.BE", "Belgium", "Belgie"),

@@ -41,6 +41,7 @@ struct JoinForm {
 async fn join(
     State(state): State<AppState>,
     page: Page,
+    client_ip: Option<axum::Extension<crate::client_ip::ClientIp>>,
     Path(slug): Path<String>,
     PageForm(form): PageForm<JoinForm>,
 ) -> Response {
@@ -55,6 +56,7 @@ async fn join(
         country: form.country,
         company_name: form.company_name,
         vat_id: form.vat_id,
+        ip: client_ip.map(|axum::Extension(ip)| ip.0),
     };
     match patron_app::memberships::start_checkout(&state.app, &access, &form.tier_id, Some(&form.interval), &billing)
         .await

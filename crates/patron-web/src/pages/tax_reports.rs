@@ -49,6 +49,8 @@ struct OssPage {
     lines: Vec<LineRow>,
     total_vat_eur: String,
     domestic: Vec<DomesticRow>,
+    /// (number, reason key, evidence).
+    flagged: Vec<(String, &'static str, String)>,
 }
 
 /// The quarter asked for, else the last one ended.
@@ -98,6 +100,14 @@ async fn oss_page(State(state): State<AppState>, page: Page, Query(query): Query
             })
             .collect(),
         total_vat_eur: format_minor(report.total_vat_eur, "EUR"),
+        flagged: report
+            .flagged
+            .iter()
+            .map(|f| {
+                let key = if f.reason == "conflict" { "oss.flag_conflict" } else { "oss.flag_unverified" };
+                (f.number.clone(), key, f.evidence.clone())
+            })
+            .collect(),
         quarter: report.quarter,
         rate_day: report.rate_day,
         layout: page.layout,

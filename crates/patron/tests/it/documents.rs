@@ -203,8 +203,12 @@ both_backends! {
         let vies = patron_testkit::vies::FakeVies::start().await;
         vies.register_business("DE123456789", "Beispiel GmbH");
         let url = vies.url();
+        let rates = patron_testkit::rates::FakeRates::start().await;
+        let quarter = patron_domain::exchange::Quarter::of(patron_domain::Timestamp::now().to_offset_datetime().date());
+        rates.set_ecb_day(&quarter.last_day().to_string(), &[("CZK", "25.125")]);
+        let eur_url = rates.eur_url();
         let mut settings = SELLER.to_vec();
-        settings.extend([("PATRON_VIES_URL", url.as_str()), ("PATRON_VIES_TIMEOUT", "500ms"), ("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "100")]);
+        settings.extend([("PATRON_VIES_URL", url.as_str()), ("PATRON_VIES_TIMEOUT", "500ms"), ("PATRON_EUR_RATES_URL", eur_url.as_str()), ("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "100")]);
         let (app, _db) = spawn_app_with(backend, &settings).await;
         let shop = shop(&app).await;
 
@@ -214,6 +218,10 @@ both_backends! {
         assert_eq!((invoice["scheme"].as_str(), invoice["vat"].as_i64(), invoice["net"].as_i64()), (Some("reverse_charge"), Some(0), Some(9_900)));
         assert_eq!((invoice["buyer_vat_id"].as_str(), invoice["buyer_company"].as_str()), (Some("DE123456789"), Some("Beispiel GmbH")));
         assert_eq!(invoice["vat_id_status"], "confirmed");
+        // a business at home pays VAT whatever VIES says: it is not asked
+        let czech = app.new_user("czech").await;
+        let home = buy(&app, &czech, &shop, serde_json::json!({"country": "CZ", "company_name": "Firma s.r.o.", "vat_id": "CZ87654321"})).await;
+        assert_eq!((home["scheme"].as_str(), home["vat"].as_i64(), home["buyer_vat_id"].as_str()), (Some("domestic"), Some(1_718), Some("CZ87654321")));
         assert_eq!(vies.asked(), ["DE123456789"]);
         let client = browser_for(&app, &company).await;
         let html = client.get(app.url(&format!("/account/documents/{}", invoice["id"].as_str().unwrap()))).send().await.unwrap().text().await.unwrap();
@@ -242,6 +250,12 @@ both_backends! {
             .await
             .unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'vat-id-check'").await, 1);
+        let admin = make_admin(&app).await;
+        let (status, report) = oss_report(&app, &admin, &quarter.to_text()).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["flagged"].as_array().unwrap().len(), 1, "{report}");
+        assert_eq!((report["flagged"][0]["number"].as_str(), report["flagged"][0]["reason"].as_str()), (invoice["number"].as_str(), Some("unverified")));
+        assert_eq!(report["flagged"][0]["evidence"], "DE/-/-");
         vies.set_delay(std::time::Duration::ZERO);
         let answer = app.state.app.payments.recheck_vat_id(&app.state.app.db, profile.parse().unwrap()).await.unwrap();
         assert_eq!(answer, Some(patron_payments::ViesAnswer::Valid));
@@ -475,6 +489,79 @@ both_backends! {
         let other = browser_for(&app, &stranger).await;
         let response = other.get(app.url(&format!("/account/documents/{}/pdf", invoice["id"].as_str().unwrap()))).send().await.unwrap();
         assert_eq!(response.status(), 404, "the buyer's only");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn the_studio_lists_its_pages_documents_and_a_fan_gets_a_statement_of_the_year(backend: TestBackend) {
+        let mut settings = SELLER.to_vec();
+        settings.push(("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "100"));
+        let (app, _db) = spawn_app_with(backend, &settings).await;
+        let steaks = shop(&app).await;
+        let other_owner = app.new_user("baker").await;
+        let bakery_slug = app.create_creator(&other_owner, "Bakery").await;
+        let bakery_tier = app.create_tier(&other_owner, &bakery_slug, "Rohlík", 9_900).await;
+        let bakery = crate::payments::Shop::of(other_owner, bakery_slug, bakery_tier);
+        let fan = app.new_user("fan").await;
+        let first = buy(&app, &fan, &steaks, serde_json::json!({"country": "SK"})).await;
+        let (status, body) = checkout_as(&app, &fan, &bakery, serde_json::json!({"country": "SK"})).await;
+        assert_eq!(status, 201, "{body}");
+        let pay_page = crate::payments::local(body["redirect_url"].as_str().unwrap());
+        app.deliver(&app.sandbox(&pay_page, "approve").await).await;
+
+        // the page's team sees its page's documents only; a fan none
+        let path = format!("/api/v1/creators/{}/tax-documents", steaks.slug);
+        let (status, list) = app.call(Method::GET, &path, Some(&steaks.owner.token), None).await;
+        assert_eq!(status, 200, "{list}");
+        let numbers: Vec<&str> = list["documents"].as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap()).collect();
+        assert_eq!(numbers, [first["number"].as_str().unwrap()]);
+        assert_eq!(app.call(Method::GET, &path, Some(&fan.token), None).await.0, 403);
+        let owner = browser_for(&app, &steaks.owner).await;
+        let html = owner.get(app.url(&format!("/studio/{}/documents", steaks.slug))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(html.matches("data-testid=\"studio-document-row\"").count(), 1, "{html}");
+        assert!(html.contains("18.51\u{a0}Kč") && html.contains("Test Fan"), "{html}");
+
+        // the fan's year: both payments, one statement, as a page and a PDF
+        let client = browser_for(&app, &fan).await;
+        let year = year();
+        let html = client.get(app.url("/account/documents")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("href=\"/account/documents/year/{year}\"")), "{html}");
+        let html = client.get(app.url(&format!("/account/documents/year/{year}"))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(html.matches("data-testid=\"year-row\"").count(), 2, "{html}");
+        assert!(html.contains("198\u{a0}Kč") && html.contains("37.02\u{a0}Kč"), "the year's total and VAT: {html}");
+        let response = client.get(app.url(&format!("/account/documents/year/{year}/pdf"))).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = pdf_text(&response.bytes().await.unwrap());
+        let all: Vec<String> = documents(&app, &fan).await.iter().map(|d| d["number"].as_str().unwrap().to_owned()).collect();
+        for expected in [all[0].as_str(), all[1].as_str(), "198\u{a0}Kč", "37.02\u{a0}Kč", "Bakery"] {
+            assert!(text.contains(expected), "{expected:?} in the statement: {text}");
+        }
+        let response = client.get(app.url("/account/documents/year/soon")).send().await.unwrap();
+        assert_eq!(response.status(), 422, "a year that is none is named");
+        app.stop().await;
+    }
+}
+
+both_backends! {
+    async fn the_ip_addresss_country_is_evidence_and_a_disagreement_is_flagged(backend: TestBackend) {
+        let database = tempfile::NamedTempFile::new().unwrap();
+        let bytes = patron_testkit::geoip::country_database(&[(std::net::Ipv4Addr::new(127, 0, 0, 0), 8, "AT")]);
+        std::fs::write(database.path(), bytes).unwrap();
+        let path = database.path().display().to_string();
+        let mut settings = SELLER.to_vec();
+        settings.extend([("PATRON_GEOIP_DB", path.as_str()), ("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "100")]);
+        let (app, _db) = spawn_app_with(backend, &settings).await;
+        let shop = shop(&app).await;
+        let austrian = app.new_user("austrian").await;
+        let invoice = buy(&app, &austrian, &shop, serde_json::json!({"country": "AT"})).await;
+        assert_eq!((invoice["evidence"].as_str(), invoice["vat_rate"].as_str()), (Some("agreed"), Some("20")), "{invoice}");
+        let german = app.new_user("german").await;
+        let invoice = buy(&app, &german, &shop, serde_json::json!({"country": "DE"})).await;
+        assert_eq!((invoice["evidence"].as_str(), invoice["buyer_country"].as_str()), (Some("conflict"), Some("DE")), "one piece against the statement: flagged, the statement stands: {invoice}");
+        let quiet = app.new_user("quiet").await;
+        let invoice = buy(&app, &quiet, &shop, serde_json::json!({})).await;
+        assert_eq!((invoice["evidence"].as_str(), invoice["buyer_country"].as_str()), (Some("single"), Some("AT")), "{invoice}");
         app.stop().await;
     }
 }

@@ -21,6 +21,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/documents", get(list_page))
         .route("/account/documents/{id}", get(document_page))
         .route("/account/documents/{id}/pdf", get(document_pdf))
+        .route("/account/documents/year/{year}", get(year_page))
+        .route("/account/documents/year/{year}/pdf", get(year_pdf))
 }
 
 fn kind_key(kind: &str) -> &'static str {
@@ -41,6 +43,8 @@ struct DocumentRow {
 struct ListPage {
     layout: Layout,
     documents: Vec<DocumentRow>,
+    /// The years the documents were supplied in, newest first.
+    years: Vec<String>,
 }
 
 async fn list_page(State(state): State<AppState>, page: Page) -> Response {
@@ -51,6 +55,8 @@ async fn list_page(State(state): State<AppState>, page: Page) -> Response {
         Ok(list) => list,
         Err(error) => return page_error(error),
     };
+    let mut years: Vec<String> = list.iter().map(|d| d.supplied_on.chars().take(4).collect()).collect();
+    years.dedup();
     let documents = list
         .into_iter()
         .map(|d| DocumentRow {
@@ -62,7 +68,104 @@ async fn list_page(State(state): State<AppState>, page: Page) -> Response {
             number: d.code,
         })
         .collect();
-    render(StatusCode::OK, &ListPage { layout: page.layout, documents })
+    render(StatusCode::OK, &ListPage { layout: page.layout, documents, years })
+}
+
+/// One line of a year's statement.
+pub(crate) struct YearRow {
+    pub number: String,
+    pub kind: &'static str,
+    pub date: String,
+    pub description: String,
+    pub net: String,
+    pub vat: String,
+    pub total: String,
+}
+
+/// A fan's statement of a year, in one language: the page and the PDF print the same.
+pub(crate) struct YearFacts {
+    pub year: String,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub seller_name: String,
+    pub rows: Vec<YearRow>,
+    /// Per currency: total, net, VAT.
+    pub totals: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "account_statement.html")]
+struct YearPage {
+    layout: Layout,
+    y: YearFacts,
+}
+
+async fn year_facts(state: &AppState, user: &patron_app::User, year: &str) -> Result<YearFacts, patron_app::AppError> {
+    let statement = documents::year_statement(&state.app, user, year).await?;
+    let rows = statement
+        .documents
+        .iter()
+        .map(|d| {
+            let money = |minor: i64| format_minor(minor, &d.currency);
+            YearRow {
+                number: d.code.clone(),
+                kind: kind_key(&d.kind),
+                date: d.supplied_on.clone(),
+                description: format!("{} — {}", d.creator_name, d.tier_name),
+                net: money(d.net),
+                vat: money(d.vat),
+                total: money(d.gross),
+            }
+        })
+        .collect();
+    let totals = statement
+        .totals
+        .iter()
+        .map(|(currency, gross, net, vat)| {
+            (format_minor(*gross, currency), format_minor(*net, currency), format_minor(*vat, currency))
+        })
+        .collect();
+    let first = statement.documents.first();
+    Ok(YearFacts {
+        year: statement.year.to_string(),
+        buyer_name: first.map(|d| d.buyer_name.clone()).unwrap_or_else(|| user.display_name.clone()),
+        buyer_email: first.map(|d| d.buyer_email.clone()).unwrap_or_else(|| user.email.clone()),
+        seller_name: first.map(|d| d.seller_name.clone()).unwrap_or_default(),
+        rows,
+        totals,
+    })
+}
+
+async fn year_page(State(state): State<AppState>, page: Page, Path(year): Path<String>) -> Response {
+    let Some(current) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/account/documents").into_response();
+    };
+    match year_facts(&state, &current.user, &year).await {
+        Ok(y) => render(StatusCode::OK, &YearPage { layout: page.layout, y }),
+        Err(error) => page_error(error),
+    }
+}
+
+async fn year_pdf(State(state): State<AppState>, page: Page, Path(year): Path<String>) -> Response {
+    let Some(current) = page.user.0.as_ref() else {
+        return Redirect::to("/login?next=/account/documents").into_response();
+    };
+    let facts = match year_facts(&state, &current.user, &year).await {
+        Ok(facts) => facts,
+        Err(error) => return page_error(error),
+    };
+    let name = format!("{}-{}.pdf", page.lang().t("document.year_file"), facts.year);
+    match pdf::render_year(&facts, page.lang()) {
+        Ok(pdf) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(error) => page_error(patron_app::AppError::internal(error)),
+    }
 }
 
 /// What a document says, in one language: the page and the PDF print the same facts.

@@ -3,7 +3,7 @@
 
 use super::DocumentFacts;
 use crate::i18n::Lang;
-use crate::pdf::{MARGIN, Sheet, Style, WIDTH, wrap};
+use crate::pdf::{HEIGHT, MARGIN, Sheet, Style, WIDTH, wrap};
 
 const TITLE: Style = Style::bold(18.0);
 const HEADING: Style = Style::bold(10.0);
@@ -100,4 +100,63 @@ pub(super) fn render(view: &DocumentFacts, lang: Lang) -> Result<Vec<u8>, String
         sheet.lines(MARGIN, y, TEXT, LEADING, &wrap(&t(note), TEXT, WIDTH - 2.0 * MARGIN));
     }
     sheet.finish(view.issued_at)
+}
+
+/// The PDF of a fan's statement of a year: one line per document, the sums per currency.
+pub(super) fn render_year(year: &super::YearFacts, lang: Lang) -> Result<Vec<u8>, String> {
+    let t = |key: &str| lang.t(key).to_owned();
+    let title = lang.t1("document.year_title", &year.year);
+    let mut sheet = Sheet::new(&title, if lang == Lang::Cs { "cs" } else { "en" });
+    let right = WIDTH - MARGIN;
+    let mut y = MARGIN + 18.0;
+    sheet.text(MARGIN, y, TITLE, &title);
+    y += 26.0;
+    y = sheet.lines(MARGIN, y, TEXT, LEADING, &[year.buyer_name.clone(), year.buyer_email.clone()]);
+    if !year.seller_name.is_empty() {
+        sheet.text(MARGIN, y, TEXT, &format!("{}: {}", t("document.seller"), year.seller_name));
+        y += LEADING;
+    }
+    y = sheet.lines(MARGIN, y + 4.0, SMALL, LEADING, &wrap(&t("document.year_explain"), SMALL, WIDTH - 2.0 * MARGIN));
+    y += 14.0;
+    // number, date, item on the left; net, VAT, total from the right
+    let columns = [right - 150.0, right - 75.0, right];
+    let item_x = MARGIN + 150.0;
+    sheet.rule(y - 10.0);
+    sheet.text(MARGIN, y, HEADING, &t("document.number"));
+    sheet.text(MARGIN + 85.0, y, HEADING, &t("document.supplied_on").chars().take(14).collect::<String>());
+    sheet.text(item_x, y, HEADING, &t("document.item"));
+    for (x, key) in columns.iter().zip(["document.net", "document.vat", "document.total"]) {
+        sheet.text_right(*x, y, HEADING, &t(key));
+    }
+    y += 6.0;
+    sheet.rule(y);
+    y += LEADING;
+    for row in &year.rows {
+        if y > HEIGHT - MARGIN - 2.0 * LEADING {
+            sheet.page_break();
+            y = MARGIN + LEADING;
+        }
+        sheet.text(MARGIN, y, SMALL, &row.number);
+        sheet.text(MARGIN + 85.0, y, SMALL, &row.date);
+        let what = wrap(&row.description, SMALL, columns[0] - 60.0 - item_x);
+        sheet.text(item_x, y, SMALL, what.first().map(String::as_str).unwrap_or_default());
+        for (x, amount) in columns.iter().zip([&row.net, &row.vat, &row.total]) {
+            sheet.text_right(*x, y, SMALL, amount);
+        }
+        y += LEADING - 2.0;
+    }
+    sheet.rule(y - 6.0);
+    y += 8.0;
+    if y > HEIGHT - MARGIN - (year.totals.len() as f32) * LEADING {
+        sheet.page_break();
+        y = MARGIN + LEADING;
+    }
+    for (total, net, vat) in &year.totals {
+        sheet.text(MARGIN, y, STRONG, &t("document.year_total"));
+        for (x, amount) in columns.iter().zip([net, vat, total]) {
+            sheet.text_right(*x, y, STRONG, amount);
+        }
+        y += LEADING;
+    }
+    sheet.finish(patron_domain::Timestamp::now())
 }

@@ -20,6 +20,7 @@ use patron_domain::post::PostState;
 use patron_domain::{Id, Timestamp};
 use serde::Deserialize;
 
+mod documents;
 mod earnings;
 mod editor;
 mod team;
@@ -45,6 +46,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/studio/{slug}/team/{user_id}/remove", post(remove_member))
         .route("/studio/{slug}/transfer", post(transfer))
         .route("/studio/{slug}/earnings", get(earnings_page))
+        .route("/studio/{slug}/documents", get(documents::documents_page))
         .route("/studio/{slug}/shares", post(set_shares))
         .route("/studio/{slug}/posts/new", get(new_post))
         .route("/studio/{slug}/posts", post(create_post))
