@@ -106,6 +106,30 @@ pub fn taxation(seller: Seller<'_>, buyer: Buyer<'_>, gross: i64, day: Date, rat
     Some(Taxation { scheme, amounts: vat::from_gross(gross, rate) })
 }
 
+/// The calendar day `at` falls on in a member state's civil time — the day of a supply, whose
+/// VAT rate, exchange rate and quarter count: the state's standard offset from UTC (Western,
+/// Central or Eastern European time; mainland time for Portugal and Spain), an hour more in
+/// summer time, which the EU starts and ends at the same instant everywhere (01:00 UTC on the
+/// last Sundays of March and October, Directive 2000/84/EC).
+pub fn supply_day(at: crate::Timestamp, country: &str) -> Date {
+    let utc = at.to_offset_datetime();
+    let standard: i64 = match country {
+        "PT" | "IE" => 0,
+        "BG" | "CY" | "EE" | "FI" | "GR" | "LT" | "LV" | "RO" => 2,
+        _ => 1,
+    };
+    let last_sunday = |month: time::Month| {
+        let last = Date::from_calendar_date(utc.year(), month, month.length(utc.year())).unwrap_or(Date::MIN);
+        last - time::Duration::days(i64::from(last.weekday().number_days_from_sunday()))
+    };
+    let switch = |month| last_sunday(month).with_hms(1, 0, 0).map(time::PrimitiveDateTime::assume_utc);
+    let summer = match (switch(time::Month::March), switch(time::Month::October)) {
+        (Ok(start), Ok(end)) => utc >= start && utc < end,
+        _ => false,
+    };
+    (utc + time::Duration::hours(standard + i64::from(summer))).date()
+}
+
 /// A document's number as printed: the series, the year and a gap-free count within them,
 /// `P2026-000042`.
 pub fn number(series: &str, year: i32, count: i64) -> String {
@@ -165,6 +189,27 @@ mod tests {
         let unknown =
             taxation(CZECH_OSS, Buyer { country: "SK", confirmed_vat_id: None }, 100, day(), &VatRates::default());
         assert_eq!(unknown, None, "no rate, no guess");
+    }
+
+    #[test]
+    fn the_day_of_a_supply_is_the_sellers_calendar_day() {
+        let at = |text: &str| crate::Timestamp::parse_rfc3339(text).unwrap();
+        let day = |text: &str, country: &str| supply_day(at(text), country).to_string();
+        assert_eq!(day("2026-12-31T22:59:59Z", "CZ"), "2026-12-31");
+        assert_eq!(
+            day("2026-12-31T23:00:00Z", "CZ"),
+            "2027-01-01",
+            "Prague's midnight in winter: a new year, a new quarter"
+        );
+        assert_eq!(day("2026-12-31T23:30:00Z", "PT"), "2026-12-31", "Lisbon is on UTC in winter");
+        assert_eq!(day("2026-12-31T22:30:00Z", "FI"), "2027-01-01", "Helsinki is two hours ahead");
+        assert_eq!(day("2026-06-30T22:30:00Z", "CZ"), "2026-07-01", "summer time: two hours ahead");
+        assert_eq!(day("2026-06-30T21:30:00Z", "CZ"), "2026-06-30");
+        // 2026's summer time: 29 March 01:00 UTC to 25 October 01:00 UTC
+        assert_eq!(day("2026-03-29T00:30:00Z", "CZ"), "2026-03-29");
+        assert_eq!(day("2026-03-28T23:30:00Z", "CZ"), "2026-03-29", "still winter: +1");
+        assert_eq!(day("2026-10-24T22:30:00Z", "CZ"), "2026-10-25", "still summer: +2");
+        assert_eq!(day("2026-10-25T22:30:00Z", "CZ"), "2026-10-25", "winter again: +1");
     }
 
     #[test]

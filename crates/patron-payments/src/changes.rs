@@ -54,7 +54,13 @@ impl Payments {
             transaction.commit().await?;
             return Ok(TierChange::Unchanged);
         }
-        self.rates.prepare_czk(db, &membership.currency, Timestamp::now().to_offset_datetime().date()).await;
+        self.rates
+            .prepare_czk(
+                db,
+                &membership.currency,
+                patron_domain::document::supply_day(Timestamp::now(), &self.seller.country),
+            )
+            .await;
         if new_price < membership.price {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;

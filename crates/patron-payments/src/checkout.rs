@@ -52,7 +52,13 @@ impl Payments {
             return decline(db, &checkout, answer).await;
         }
         refuse_other_amount(&checkout, answer)?;
-        self.rates.prepare_czk(db, &checkout.currency, Timestamp::now().to_offset_datetime().date()).await;
+        self.rates
+            .prepare_czk(
+                db,
+                &checkout.currency,
+                patron_domain::document::supply_day(Timestamp::now(), &self.seller.country),
+            )
+            .await;
         match checkout.purpose {
             CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, answer).await,
             CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, answer).await,

@@ -23,8 +23,9 @@ pub(crate) struct Supply<'a> {
     pub(crate) period: Option<(Timestamp, Timestamp)>,
 }
 
-fn day_of(at: Timestamp) -> time::Date {
-    at.to_offset_datetime().date()
+/// The day of a supply at `at`: the seller's calendar day.
+fn day_of(at: Timestamp, seller: &SellerSettings) -> time::Date {
+    document::supply_day(at, &seller.country)
 }
 
 /// Issues the invoice of a payment, in the caller's transaction; answers the VAT in it.
@@ -57,9 +58,9 @@ pub(crate) async fn issue_invoice(
     let confirmed = vat_id.as_ref().filter(|_| profile.vat_id_status.as_deref() == Some("confirmed"));
     let tax_seller = Seller { country: &seller.country, registered: seller.vat_id.is_some(), oss: seller.oss };
     let tax_buyer = Buyer { country: &buyer_country, confirmed_vat_id: confirmed };
-    let taxation = document::taxation(tax_seller, tax_buyer, supply.amount, day_of(now), VatRates::embedded())
+    let taxation = document::taxation(tax_seller, tax_buyer, supply.amount, day_of(now, seller), VatRates::embedded())
         .ok_or_else(|| PaymentError::Provider(format!("no VAT rate is known for {buyer_country}")))?;
-    let supplied_on = day_of(now).to_string();
+    let supplied_on = day_of(now, seller).to_string();
     let (vat_czk, czk_rate) =
         czk_equivalent(&mut *connection, supply.currency, taxation.amounts.vat, &supplied_on).await?;
     let document = Document {
@@ -123,7 +124,7 @@ pub(crate) async fn issue_credit_note(
         kind: "credit_note".to_owned(),
         refers_to: Some(invoice.id),
         issued_at: now,
-        supplied_on: day_of(now).to_string(),
+        supplied_on: day_of(now, seller).to_string(),
         gross: -invoice.gross,
         net: -invoice.net,
         vat: -invoice.vat,
@@ -159,7 +160,7 @@ async fn write(
     mut document: Document,
     now: Timestamp,
 ) -> Result<(), PaymentError> {
-    let year = now.to_offset_datetime().year();
+    let year = day_of(now, seller).year();
     let number = store::next_number(&mut *connection, &seller.series, year).await?;
     document.code = document::number(&seller.series, year, number);
     store::insert(connection, &document, &seller.series, year, number).await?;

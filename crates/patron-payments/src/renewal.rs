@@ -29,7 +29,13 @@ impl Payments {
                 break;
             }
             for membership in fresh {
-                self.rates.prepare_czk(db, &membership.currency, now.to_offset_datetime().date()).await;
+                self.rates
+                    .prepare_czk(
+                        db,
+                        &membership.currency,
+                        patron_domain::document::supply_day(now, &self.seller.country),
+                    )
+                    .await;
                 match self.renew(db, &membership, now).await {
                     Ok(outcome) => summary.count(outcome),
                     Err(error) => {

@@ -27,8 +27,9 @@ async fn browser_for(app: &TestApp, user: &Fan) -> reqwest::Client {
     client
 }
 
+/// The year documents issued now are numbered in: the seller's (Prague's) calendar year.
 fn year() -> String {
-    patron_domain::Timestamp::now().to_rfc3339().chars().take(4).collect()
+    patron_domain::document::supply_day(patron_domain::Timestamp::now(), "CZ").year().to_string()
 }
 
 both_backends! {
@@ -204,7 +205,7 @@ both_backends! {
         vies.register_business("DE123456789", "Beispiel GmbH");
         let url = vies.url();
         let rates = patron_testkit::rates::FakeRates::start().await;
-        let quarter = patron_domain::exchange::Quarter::of(patron_domain::Timestamp::now().to_offset_datetime().date());
+        let quarter = patron_domain::exchange::Quarter::of(patron_domain::document::supply_day(patron_domain::Timestamp::now(), "CZ"));
         rates.set_ecb_day(&quarter.last_day().to_string(), &[("CZK", "25.125")]);
         let eur_url = rates.eur_url();
         let mut settings = SELLER.to_vec();
@@ -312,7 +313,7 @@ async fn make_admin(app: &TestApp) -> Fan {
 both_backends! {
     async fn the_oss_return_is_the_sum_of_the_quarters_documents_per_country_and_rate_in_euro(backend: TestBackend) {
         let rates = patron_testkit::rates::FakeRates::start().await;
-        let today = patron_domain::Timestamp::now().to_offset_datetime().date();
+        let today = patron_domain::document::supply_day(patron_domain::Timestamp::now(), "CZ");
         let quarter = patron_domain::exchange::Quarter::of(today);
         rates.set_ecb_day(&quarter.last_day().to_string(), &[("CZK", "25.125")]);
         let (czk_url, eur_url) = (rates.czk_url(), rates.eur_url());
