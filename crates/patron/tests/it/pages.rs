@@ -235,3 +235,25 @@ async fn the_creator_page_speaks_czech_too() {
     app.stop().await;
     database.drop_database().await;
 }
+
+#[tokio::test]
+async fn creator_and_post_pages_have_plain_titles_and_load_their_script_once() {
+    let (app, database) = spawn_app(TestBackend::Sqlite).await;
+    let owner = app.new_user("owner").await;
+    let slug = app.create_creator(&owner, "Gordíkey").await;
+    let post = app
+        .create_post(
+            &owner,
+            &slug,
+            json!({"title": "Bones & more", "body": "For all", "visibility": "public", "status": "published"}),
+        )
+        .await;
+    for path in [format!("/{slug}"), format!("/{slug}/posts/{post}")] {
+        let html = reqwest::Client::new().get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+        let title = html.split("<title>").nth(1).and_then(|rest| rest.split("</title>").next()).unwrap();
+        assert!(!title.contains('<') && title.ends_with(" · patron"), "{path}: the title is text: {title:?}");
+        assert_eq!(html.matches("/static/app.js").count(), 1, "{path}: app.js once");
+    }
+    app.stop().await;
+    database.drop_database().await;
+}
