@@ -30,18 +30,32 @@ pub(crate) async fn hashing<T: Send + 'static>(
 }
 
 /// Counts an attempt from `client_ip` in the bucket `kind` and refuses it past the per-address
-/// limit.
+/// limit. Attempts that succeeded (recorded with [`succeeded_from`]) do not count: an office
+/// behind one address is limited by its wrong guesses, not by how many of its people log in.
 async fn limit_per_ip(app: &App, kind: &str, client_ip: Option<IpAddr>) -> Result<(), AppError> {
     let Some(ip) = client_ip else { return Ok(()) };
+    let bucket = ip_bucket(ip);
     let attempts = app
         .cache
-        .increment(&format!("{kind}:ip:{}", ip_bucket(ip)), app.settings.login_window)
+        .increment(&format!("{kind}:ip:{bucket}"), app.settings.login_window)
         .await
         .map_err(AppError::unavailable)?;
-    if attempts.count > u64::from(app.settings.login_max_attempts_per_ip) {
+    let succeeded = app.cache.count(&format!("{kind}:ip-ok:{bucket}")).await.map_err(AppError::unavailable)?;
+    if attempts.count.saturating_sub(succeeded.count) > u64::from(app.settings.login_max_attempts_per_ip) {
         tracing::warn!(client_ip = %ip, kind, "attempts from this address are rate limited");
         return Err(AppError::RateLimited { retry_after: attempts.resets_in });
     }
+    Ok(())
+}
+
+/// Records that an attempt from `client_ip` in the bucket `kind` succeeded, so it does not
+/// count against the address's limit.
+async fn succeeded_from(app: &App, kind: &str, client_ip: Option<IpAddr>) -> Result<(), AppError> {
+    let Some(ip) = client_ip else { return Ok(()) };
+    app.cache
+        .increment(&format!("{kind}:ip-ok:{}", ip_bucket(ip)), app.settings.login_window)
+        .await
+        .map_err(AppError::unavailable)?;
     Ok(())
 }
 
@@ -149,6 +163,7 @@ pub async fn log_in(app: &App, email: &str, password: &str, client_ip: Option<Ip
     match verified {
         Some(user) => {
             app.cache.delete(&account_key).await.map_err(cache_error)?;
+            succeeded_from(app, "login", client_ip).await?;
             Ok(user)
         }
         None => Err(AppError::Unauthenticated(crate::Problem {

@@ -63,7 +63,7 @@ impl Settings {
         let body_limit = p.size("body_limit").unwrap_or(1024 * 1024);
         let session_ttl = p.duration("session_ttl").unwrap_or(Duration::from_secs(30 * 24 * 3600));
         let login_max_attempts_per_account = p.number("login_max_attempts_per_account", 1, 1_000_000).unwrap_or(5);
-        let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(20);
+        let login_max_attempts_per_ip = p.number("login_max_attempts_per_ip", 1, 1_000_000).unwrap_or(50);
         let login_window = p.duration("login_window").unwrap_or(Duration::from_secs(15 * 60));
         let max_tiers = p.number("max_tiers", 1, 100).unwrap_or(10);
         let worker_concurrency = p.number("worker_concurrency", 1, 256).unwrap_or(4);

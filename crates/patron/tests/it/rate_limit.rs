@@ -1,4 +1,4 @@
-//! Log-in attempts are limited per account and per client address; the address comes from
+//! Log-in attempts are limited per account and (failed ones) per client address; the address comes from
 //! `X-Forwarded-For` only when the peer is a trusted proxy (lesson 12).
 
 use crate::both_backends;
@@ -108,6 +108,22 @@ async fn ipv4_clients_of_a_dual_stack_listener_do_not_share_one_bucket() {
     assert_eq!(attempt("127.0.0.1").await, 401);
     assert_eq!(attempt("127.0.0.1").await, 429);
     assert_eq!(attempt("127.0.0.2").await, 401, "another IPv4 client has its own limit");
+    app.stop().await;
+    database.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_office_behind_one_address_is_limited_by_its_failures_not_its_log_ins() {
+    let (app, database) = spawn_app_with(TestBackend::Sqlite, &[("PATRON_LOGIN_MAX_ATTEMPTS_PER_IP", "3")]).await;
+    let email = unique_email("office");
+    app.register_fan(&email).await;
+    for _ in 0..8 {
+        assert_eq!(app.api_login(&email, PASSWORD).await.status(), 200, "colleagues logging in are not counted");
+    }
+    for _ in 0..3 {
+        assert_eq!(app.api_login(&unique_email("typo"), "wrong").await.status(), 401);
+    }
+    assert_eq!(app.api_login(&unique_email("typo"), "wrong").await.status(), 429, "the fourth failure is one too many");
     app.stop().await;
     database.drop_database().await;
 }
