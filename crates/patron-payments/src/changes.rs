@@ -54,13 +54,7 @@ impl Payments {
             transaction.commit().await?;
             return Ok(TierChange::Unchanged);
         }
-        self.rates
-            .prepare_czk(
-                db,
-                &membership.currency,
-                patron_domain::document::supply_day(Timestamp::now(), &self.seller.country),
-            )
-            .await;
+        self.prepare_czk(db, &membership.currency, Timestamp::now()).await;
         if new_price < membership.price {
             let mut transaction = db.begin_write().await?;
             payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;

@@ -52,13 +52,7 @@ impl Payments {
             return decline(db, &checkout, answer).await;
         }
         refuse_other_amount(&checkout, answer)?;
-        self.rates
-            .prepare_czk(
-                db,
-                &checkout.currency,
-                patron_domain::document::supply_day(Timestamp::now(), &self.seller.country),
-            )
-            .await;
+        self.prepare_czk(db, &checkout.currency, Timestamp::now()).await;
         match checkout.purpose {
             CheckoutPurpose::Join => self.pay(db, provider.as_ref(), provider_name, &checkout, answer).await,
             CheckoutPurpose::Renewal => self.pay_renewal(db, provider_name, &checkout, answer).await,

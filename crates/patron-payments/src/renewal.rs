@@ -29,13 +29,7 @@ impl Payments {
                 break;
             }
             for membership in fresh {
-                self.rates
-                    .prepare_czk(
-                        db,
-                        &membership.currency,
-                        patron_domain::document::supply_day(now, &self.seller.country),
-                    )
-                    .await;
+                self.prepare_czk(db, &membership.currency, now).await;
                 match self.renew(db, &membership, now).await {
                     Ok(outcome) => summary.count(outcome),
                     Err(error) => {

@@ -78,6 +78,13 @@ impl Payments {
         self.providers.keys().copied().find(|name| *name != "sandbox").or_else(|| self.providers.keys().next().copied())
     }
 
+    /// Reads the CNB's rate of `currency` for the day of a supply at `at` (the seller's
+    /// calendar day) before a payment in it is recorded, so its document can state the VAT in CZK.
+    pub(crate) async fn prepare_czk(&self, db: &patron_store::Db, currency: &str, at: patron_domain::Timestamp) {
+        let day = patron_domain::document::supply_day(at, &self.seller.country);
+        self.rates.prepare_czk(db, currency, day).await;
+    }
+
     /// The seller on tax documents.
     pub fn seller(&self) -> &patron_settings::SellerSettings {
         &self.seller

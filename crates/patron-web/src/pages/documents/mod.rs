@@ -155,17 +155,7 @@ async fn year_pdf(State(state): State<AppState>, page: Page, Path(year): Path<St
         Err(error) => return page_error(error),
     };
     let name = format!("{}-{}.pdf", page.lang().t("document.year_file"), facts.year);
-    match pdf::render_year(&facts, page.lang()) {
-        Ok(pdf) => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            pdf,
-        )
-            .into_response(),
-        Err(error) => page_error(patron_app::AppError::internal(error)),
-    }
+    pdf_download(&name, pdf::render_year(&facts, page.lang()))
 }
 
 /// What a document says, in one language: the page and the PDF print the same facts.
@@ -276,19 +266,24 @@ async fn document_page(State(state): State<AppState>, page: Page, Path(id): Path
     }
 }
 
-/// The PDF of a document, named by its number.
-pub(crate) fn pdf_response(facts: &DocumentFacts, lang: Lang) -> Response {
-    match pdf::render(facts, lang) {
+/// A drawn PDF as a download named `name`, or the error that stopped it.
+fn pdf_download(name: &str, drawn: Result<Vec<u8>, String>) -> Response {
+    match drawn {
         Ok(pdf) => (
             [
                 (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.pdf\"", facts.number)),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             ],
             pdf,
         )
             .into_response(),
         Err(error) => page_error(patron_app::AppError::internal(error)),
     }
+}
+
+/// The PDF of a document, named by its number.
+pub(crate) fn pdf_response(facts: &DocumentFacts, lang: Lang) -> Response {
+    pdf_download(&format!("{}.pdf", facts.number), pdf::render(facts, lang))
 }
 
 async fn document_pdf(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
