@@ -68,6 +68,7 @@ test('the owner sets the shares, a fan joins, and the Earnings screen shows each
   await fan.waitForURL('**/account');
   await fan.goto(baseUrl + '/gordikey');
   await fan.getByTestId('tier').filter({ hasText: 'Na steaky' }).getByTestId('join-tier').click();
+  await fan.getByTestId('checkout-pay').click();
   await fan.waitForURL('**/sandbox-gateway/payments/**');
   await fan.getByTestId('sandbox-pay').click();
   await fan.waitForURL('**/gordikey?payment=paid');

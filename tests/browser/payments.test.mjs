@@ -61,6 +61,11 @@ test('a person joins "Na steaky" in the sandbox, reads what it unlocks at once, 
   const lockedBefore = await page.locator('[data-testid="post"][data-locked="true"]').evaluateAll((posts) => posts.map((p) => p.dataset.postId));
   assert.ok(lockedBefore.length > 0, 'a stranger sees teasers');
   await page.getByTestId('tier').filter({ hasText: 'Na steaky' }).getByTestId('join-tier').click();
+  // the summary names the tier, today's charge and the renewal before anything is paid
+  assert.equal(await page.getByTestId('checkout-tier').innerText(), 'Na steaky');
+  assert.match(await page.getByTestId('checkout-amount').innerText(), /99/);
+  assert.match(await page.getByTestId('checkout-renews').innerText(), /99/);
+  await page.getByTestId('checkout-pay').click();
   await page.waitForURL('**/sandbox-gateway/payments/**');
   assert.match(await page.getByTestId('sandbox-banner').innerText(), /SANDBOX/);
   assert.match(await page.getByTestId('sandbox-amount').innerText(), /99/);
@@ -79,6 +84,11 @@ test('a person joins "Na steaky" in the sandbox, reads what it unlocks at once, 
   const row = page.getByTestId('membership-row').filter({ hasText: 'Na steaky' });
   assert.equal(await row.getAttribute('data-status'), 'membership.active');
   assert.match(await page.getByTestId('payments').innerText(), /99/);
+  // the dialog says what cancelling means before anything happens
+  page.once('dialog', (dialog) => {
+    assert.match(dialog.message(), /will not renew/);
+    dialog.accept();
+  });
   await row.getByTestId('cancel-membership').click();
   await page.waitForURL('**/account#memberships');
   await page.getByTestId('membership-row').filter({ hasText: 'Na steaky' }).getByTestId('resume-membership').waitFor();

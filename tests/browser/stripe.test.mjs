@@ -63,6 +63,7 @@ test('a person joins through Stripe with a card that needs their bank, then chan
 
   await page.goto(baseUrl + '/gordikey');
   await page.getByTestId('tier').filter({ hasText: 'Na steaky' }).getByTestId('join-tier').click();
+  await page.getByTestId('checkout-pay').click();
   await page.waitForURL('**/payments/stripe/**');
   assert.match(await page.getByTestId('stripe-amount').innerText(), /99/);
   await typeCard(page, '4000002500003155');

@@ -17,6 +17,9 @@ pub struct Registration<'a> {
     pub password: &'a str,
     /// Optional display name (defaults to the e-mail's local part).
     pub display_name: Option<&'a str>,
+    /// The language the person signed up in (`cs`, `en`, `cs-CZ`…): their mails, documents
+    /// and pages speak it until they switch.
+    pub locale: &'a str,
 }
 
 /// Runs Argon2 work off the async executor, at most one job per core at a time (see
@@ -67,7 +70,9 @@ pub async fn register(app: &App, input: Registration<'_>, client_ip: Option<IpAd
     let hash = hashing(app, move || PasswordHash::hash(&password)).await?;
     // the account and its confirmation mail commit together
     let mut transaction = app.db.begin_write().await?;
-    match users::insert(&mut *transaction, &email, &display_name, &hash).await {
+    match users::insert(&mut *transaction, &email, &display_name, &hash, patron_domain::account::locale(input.locale))
+        .await
+    {
         Ok(user) => {
             queue_verification(app, &mut transaction, &user).await?;
             transaction.commit().await?;
@@ -103,13 +108,23 @@ fn check_registration(input: &Registration<'_>) -> Result<(Email, Password, Disp
 pub async fn provision(app: &App, input: Registration<'_>) -> Result<User, AppError> {
     let (email, password, display_name) = check_registration(&input)?;
     let hash = hashing(app, move || PasswordHash::hash(&password)).await?;
-    match users::insert(app.db.pool(), &email, &display_name, &hash).await {
+    match users::insert(app.db.pool(), &email, &display_name, &hash, patron_domain::account::locale(input.locale)).await
+    {
         Ok(user) => Ok(user),
         Err(InsertUserError::EmailTaken) => {
             Err(AppError::conflict("email_taken", "An account with this e-mail address already exists."))
         }
         Err(InsertUserError::Store(error)) => Err(error.into()),
     }
+}
+
+/// Sets the language `user` reads patron in (their mails and documents follow it).
+pub async fn set_locale(app: &App, user: &User, code: &str) -> Result<(), AppError> {
+    let locale = patron_domain::account::locale(code);
+    if user.locale != locale {
+        users::set_locale(app.db.pool(), user.id, locale).await?;
+    }
+    Ok(())
 }
 
 /// How many accounts the install has.

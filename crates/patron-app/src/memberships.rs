@@ -8,20 +8,29 @@ use patron_domain::membership::{BillingInterval, MembershipStatus};
 use patron_domain::{Id, Timestamp};
 use std::collections::BTreeMap;
 
-pub use patron_payments::{Settled, TierChange};
+pub use patron_payments::{Settled, TierChange, TierQuote};
 pub use patron_store::payments::{Billing, Checkout, Payment};
 
-/// Starts a checkout of `tier_id` (monthly, or yearly when the tier has a yearly price) for
-/// the viewer of `page`, billed by the details they gave; returns it and where to send the fan
-/// to pay.
-pub async fn start_checkout(
-    app: &App,
-    page: &PageAccess,
-    tier_id: &str,
-    interval: Option<&str>,
-    billing: &crate::billing::BillingInput,
-) -> Result<(Checkout, String), AppError> {
-    let user_id = page.require_user()?;
+/// What joining a tier costs, shown to the fan before anything is charged: the tier, the
+/// price at the chosen interval, the first charge today and the day it renews.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    /// The tier.
+    pub tier: patron_store::tiers::Tier,
+    /// The chosen interval.
+    pub interval: BillingInterval,
+    /// What is charged today and at each renewal, in minor units of the tier's currency.
+    pub amount: i64,
+    /// When the membership renews (and is charged again) unless cancelled.
+    pub renews_on: Timestamp,
+    /// The payment provider the fan pays through (`sandbox`, `stripe`, `gpwebpay`…).
+    pub provider: &'static str,
+}
+
+/// What joining `tier_id` at `interval` (monthly unless `year`) costs the viewer of `page`,
+/// or why they cannot join: the checks of [`start_checkout`], without starting anything.
+pub async fn quote(app: &App, page: &PageAccess, tier_id: &str, interval: Option<&str>) -> Result<Quote, AppError> {
+    page.require_user()?;
     let tier_id: Id = tier_id.trim().parse().map_err(|_| AppError::nothing_here())?;
     let tier = patron_store::tiers::find(app.db.pool(), page.creator.id, tier_id)
         .await?
@@ -56,6 +65,21 @@ pub async fn start_checkout(
         problem: Problem { code: "payments_unavailable", message: "No payment provider is configured.".to_owned() },
         cause: "no payment provider is configured".to_owned(),
     })?;
+    Ok(Quote { renews_on: interval.period_end(Timestamp::now()), tier, interval, amount, provider })
+}
+
+/// Starts a checkout of `tier_id` (monthly, or yearly when the tier has a yearly price) for
+/// the viewer of `page`, billed by the details they gave; returns it and where to send the fan
+/// to pay.
+pub async fn start_checkout(
+    app: &App,
+    page: &PageAccess,
+    tier_id: &str,
+    interval: Option<&str>,
+    billing: &crate::billing::BillingInput,
+) -> Result<(Checkout, String), AppError> {
+    let user_id = page.require_user()?;
+    let Quote { tier, interval, amount, provider, .. } = quote(app, page, tier_id, interval).await?;
     let profile = crate::billing::make_profile(app, user_id, billing).await?;
     let checkout = Checkout {
         id: Id::new(),
@@ -169,6 +193,14 @@ pub async fn change_tier(
     let tier_id: Id = tier_id.trim().parse().map_err(|_| AppError::nothing_here())?;
     let tier = crate::tiers::find(app, membership.creator_id, tier_id).await?;
     Ok(app.payments.change_tier(&app.db, membership, &tier, Timestamp::now()).await?)
+}
+
+/// What moving the viewer's membership to `tier_id` would do — the charge now, or the price
+/// from the next period — for the fan to see before confirming [`change_tier`].
+pub async fn quote_tier_change(app: &App, membership: &Billing, tier_id: &str) -> Result<TierQuote, AppError> {
+    let tier_id: Id = tier_id.trim().parse().map_err(|_| AppError::nothing_here())?;
+    let tier = crate::tiers::find(app, membership.creator_id, tier_id).await?;
+    Ok(patron_payments::quote_tier_change(membership, &tier, Timestamp::now())?)
 }
 
 /// The start of the current calendar month (UTC).

@@ -54,7 +54,9 @@ async fn app(backend: TestBackend) -> (App, TestDatabase) {
 }
 
 async fn person(app: &App, email: &str) -> User {
-    accounts::provision(app, Registration { email, password: PASSWORD, display_name: None }).await.unwrap()
+    accounts::provision(app, Registration { email, password: PASSWORD, display_name: None, locale: "en" })
+        .await
+        .unwrap()
 }
 
 async fn page_as(app: &App, slug: &str, user: Option<&User>) -> PageAccess {

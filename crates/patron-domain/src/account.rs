@@ -21,6 +21,16 @@ impl ValidationError {
     }
 }
 
+/// The language an account reads patron in, as stored (`en`, `cs`): Czech for codes such as
+/// `cs`, `cs-CZ` and Slovak (`sk`), English otherwise.
+pub fn locale(code: &str) -> &'static str {
+    let primary = code.trim().split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+    match primary.as_str() {
+        "cs" | "sk" => "cs",
+        _ => "en",
+    }
+}
+
 /// A syntactically valid e-mail address, trimmed and lower-cased so that one mailbox maps to
 /// one account however it is typed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

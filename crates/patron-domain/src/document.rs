@@ -112,22 +112,7 @@ pub fn taxation(seller: Seller<'_>, buyer: Buyer<'_>, gross: i64, day: Date, rat
 /// summer time, which the EU starts and ends at the same instant everywhere (01:00 UTC on the
 /// last Sundays of March and October, Directive 2000/84/EC).
 pub fn supply_day(at: crate::Timestamp, country: &str) -> Date {
-    let utc = at.to_offset_datetime();
-    let standard: i64 = match country {
-        "PT" | "IE" => 0,
-        "BG" | "CY" | "EE" | "FI" | "GR" | "LT" | "LV" | "RO" => 2,
-        _ => 1,
-    };
-    let last_sunday = |month: time::Month| {
-        let last = Date::from_calendar_date(utc.year(), month, month.length(utc.year())).unwrap_or(Date::MIN);
-        last - time::Duration::days(i64::from(last.weekday().number_days_from_sunday()))
-    };
-    let switch = |month| last_sunday(month).with_hms(1, 0, 0).map(time::PrimitiveDateTime::assume_utc);
-    let summer = match (switch(time::Month::March), switch(time::Month::October)) {
-        (Ok(start), Ok(end)) => utc >= start && utc < end,
-        _ => false,
-    };
-    (utc + time::Duration::hours(standard + i64::from(summer))).date()
+    crate::civil::local(at, country).date()
 }
 
 /// A document's number as printed: the series, the year and a gap-free count within them,

@@ -50,14 +50,16 @@ pub fn access(viewer: Viewer, post: &PostAudience, now: Timestamp) -> Access {
         Viewer::Fan { membership: Some(membership) } if membership.entitles(now) => membership,
         _ => return Access::Teaser,
     };
-    match post.visibility {
-        Visibility::Public | Visibility::Supporters => Access::Full,
-        Visibility::Tier => match post.min_tier_rank {
-            Some(required) if membership.tier_rank >= required => Access::Full,
-            Some(_) => Access::Teaser,
-            // a tier post whose tier was deleted falls back to all supporters
-            None => Access::Full,
-        },
+    if unlocks(membership.tier_rank, post) { Access::Full } else { Access::Teaser }
+}
+
+/// Whether a live membership of a tier of `tier_rank` opens a post with this audience: any
+/// tier opens a supporters' post, a tier post asks for its tier or a higher one.
+pub fn unlocks(tier_rank: i64, post: &PostAudience) -> bool {
+    match (post.visibility, post.min_tier_rank) {
+        (Visibility::Tier, Some(required)) => tier_rank >= required,
+        // a tier post whose tier was deleted falls back to all supporters
+        _ => true,
     }
 }
 

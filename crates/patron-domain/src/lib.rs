@@ -8,6 +8,7 @@ pub mod account;
 pub mod bank;
 pub mod books;
 pub mod card;
+pub mod civil;
 pub mod creator;
 pub mod document;
 pub mod entitlement;

@@ -81,15 +81,26 @@ impl Money {
 
     /// Formats for people: `59 Kč`, `€4.50`… Whole amounts drop the minor digits.
     pub fn display(&self) -> String {
+        self.display_in("en")
+    }
+
+    /// Formats for a reader of `locale` (`en`, `cs`): Czech writes a decimal comma and every
+    /// symbol after the number (`39,99 Kč`, `4,50 €`); English keeps the currency's own
+    /// convention (`39.99 Kč`, `€4.50`).
+    pub fn display_in(&self, locale: &str) -> String {
+        let czech = crate::account::locale(locale) == "cs";
         let scale = 10_i64.pow(u32::from(self.currency.exponent));
         let whole = self.minor / scale;
         let fraction = (self.minor % scale).abs();
         let number = if fraction == 0 {
             group_thousands(whole)
         } else {
-            format!("{}.{:0width$}", group_thousands(whole), fraction, width = usize::from(self.currency.exponent))
+            let point = if czech { ',' } else { '.' };
+            let width = usize::from(self.currency.exponent);
+            let sign = if self.minor < 0 && whole == 0 { "-" } else { "" };
+            format!("{sign}{}{point}{fraction:0width$}", group_thousands(whole))
         };
-        if self.currency.symbol_after {
+        if self.currency.symbol_after || czech {
             format!("{number}\u{a0}{}", self.currency.symbol)
         } else {
             format!("{}{number}", self.currency.symbol)
@@ -146,8 +157,13 @@ impl Money {
 /// Formats minor units of the currency `code` for people (`99 Kč`); a code this build does not
 /// know shows as `9900 XYZ` rather than under another currency's symbol.
 pub fn format_minor(minor: i64, code: &str) -> String {
+    format_minor_in(minor, code, "en")
+}
+
+/// [`format_minor`] for a reader of `locale` (see [`Money::display_in`]).
+pub fn format_minor_in(minor: i64, code: &str, locale: &str) -> String {
     match Currency::parse(code) {
-        Ok(currency) => Money::new(minor, currency).display(),
+        Ok(currency) => Money::new(minor, currency).display_in(locale),
         Err(_) => format!("{minor} {code}"),
     }
 }
@@ -174,6 +190,11 @@ mod tests {
         assert_eq!(Money::new(1_990_000, Currency::CZK).display(), "19\u{a0}900\u{a0}Kč");
         let usd = Currency::parse("usd").map_err(|e| e.to_string());
         assert_eq!(usd.map(|c| Money::new(450, c).display()), Ok("$4.50".to_owned()));
+        assert_eq!(format_minor_in(3999, "CZK", "cs"), "39,99\u{a0}Kč");
+        assert_eq!(format_minor_in(3999, "CZK", "en"), "39.99\u{a0}Kč");
+        assert_eq!(format_minor_in(450, "EUR", "cs"), "4,50\u{a0}€");
+        assert_eq!(format_minor_in(-50, "EUR", "en"), "-0.50\u{a0}€");
+        assert_eq!(format_minor_in(123_456_789, "CZK", "cs-CZ"), "1\u{a0}234\u{a0}567,89\u{a0}Kč");
     }
 
     #[test]

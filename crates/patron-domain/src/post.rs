@@ -223,8 +223,12 @@ pub enum Publish {
     Draft,
     /// Now.
     Now,
-    /// At a given time (a future one schedules the post).
+    /// At a given time: a future one schedules the post; a past one is refused (it would
+    /// publish at once and announce the post as new).
     At(Timestamp),
+    /// Published as of a past date: a history brought in from elsewhere, the demo's posts.
+    /// Neither form offers it.
+    Dated(Timestamp),
 }
 
 /// A post as an author submits it, before it is checked.
@@ -332,7 +336,16 @@ pub fn validate(
         Publish::Draft => None,
         // an already published post keeps its date when edited
         Publish::Now => Some(existing.and_then(|p| p.published_at).filter(|at| *at <= now).unwrap_or(now)),
-        Publish::At(at) => Some(at),
+        // a schedule in the past would publish at once and mail every follower: refused,
+        // except the minute being typed (a `datetime-local` has no seconds) and an unchanged date
+        Publish::At(at) => {
+            let unchanged = existing.and_then(|p| p.published_at) == Some(at);
+            if !unchanged && at.as_micros() < now.as_micros() - 60_000_000 {
+                errors.push(ValidationError::new("publish_at", "is in the past: publish now, or choose a later time"));
+            }
+            Some(at)
+        }
+        Publish::Dated(at) => Some(at),
     };
     let live = match kind {
         Some(PostKind::Live) => live_fields(draft, &mut errors),
@@ -512,6 +525,26 @@ mod tests {
         let earlier = now.minus(std::time::Duration::from_secs(3600));
         let existing = Existing { kind: PostKind::Text, published_at: Some(earlier) };
         assert_eq!(validate(&post, &[], Some(existing), now).expect("edit").published_at, Some(earlier));
+    }
+
+    #[test]
+    fn a_schedule_in_the_past_is_refused_but_the_minute_being_typed_is_not() {
+        let now = Timestamp::now();
+        let minutes = |n: u64| std::time::Duration::from_secs(60 * n);
+        let mut post = draft("text");
+        post.publish = Publish::At(now.minus(minutes(10)));
+        assert_eq!(fields(validate(&post, &[], None, now).expect_err("past")), ["publish_at"]);
+        post.publish = Publish::At(now.minus(std::time::Duration::from_secs(30)));
+        assert!(validate(&post, &[], None, now).is_ok());
+        post.publish = Publish::At(now.plus(minutes(60)));
+        assert_eq!(validate(&post, &[], None, now).expect("future").published_at, Some(now.plus(minutes(60))));
+        // an edit that keeps a date that has passed meanwhile, and a history brought in
+        let earlier = now.minus(minutes(90));
+        post.publish = Publish::At(earlier);
+        let existing = Existing { kind: PostKind::Text, published_at: Some(earlier) };
+        assert!(validate(&post, &[], Some(existing), now).is_ok());
+        post.publish = Publish::Dated(earlier);
+        assert_eq!(validate(&post, &[], None, now).expect("dated").published_at, Some(earlier));
     }
 
     #[test]

@@ -21,6 +21,62 @@ pub enum TierChange {
     Unchanged,
 }
 
+/// What a change of tier would do, shown to the fan before they confirm it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierQuote {
+    /// A dearer tier at once: `charge` now for the rest of the period (prorated), then
+    /// `new_price` from `renews_on`.
+    Upgrade {
+        /// What is charged now, in minor units.
+        charge: i64,
+        /// The price of each later period.
+        new_price: i64,
+        /// When the next period starts.
+        renews_on: Timestamp,
+    },
+    /// A cheaper tier from the next period, `new_price` from `from`; nothing is charged now.
+    Downgrade {
+        /// The price from the next period.
+        new_price: i64,
+        /// When the next period starts, when the membership has a paid one.
+        from: Option<Timestamp>,
+    },
+    /// The membership is on that tier already.
+    Unchanged,
+}
+
+/// What moving `membership` to `tier` at `now` would do, or why it cannot move: the rules
+/// [`Payments::change_tier`] follows, without touching anything.
+pub fn quote_tier_change(
+    membership: &Billing,
+    tier: &patron_store::tiers::Tier,
+    now: Timestamp,
+) -> Result<TierQuote, PaymentError> {
+    if membership.status != MembershipStatus::Active {
+        return Err(PaymentError::NotChangeable("only an active membership changes tier"));
+    }
+    if tier.creator_id != membership.creator_id || tier.archived_at.is_some() || tier.currency != membership.currency {
+        return Err(PaymentError::NotChangeable("that tier is not open to this membership"));
+    }
+    let new_price = match membership.interval {
+        patron_domain::membership::BillingInterval::Month => tier.monthly_price,
+        patron_domain::membership::BillingInterval::Year => {
+            tier.yearly_price.ok_or(PaymentError::NotChangeable("that tier is paid monthly only"))?
+        }
+    };
+    if tier.id == membership.tier_id {
+        return Ok(TierQuote::Unchanged);
+    }
+    if new_price < membership.price {
+        return Ok(TierQuote::Downgrade { new_price, from: membership.current_period_end });
+    }
+    let (Some(start), Some(end)) = (membership.current_period_start, membership.current_period_end) else {
+        return Err(PaymentError::NotChangeable("the membership has no paid period"));
+    };
+    let charge = patron_domain::membership::prorated(membership.price, new_price, start, end, now);
+    Ok(TierQuote::Upgrade { charge, new_price, renews_on: end })
+}
+
 impl Payments {
     /// Moves an active membership to another tier of the same page: a dearer tier at once,
     /// charging the difference for the rest of the period (prorated, with the registered
@@ -33,38 +89,22 @@ impl Payments {
         tier: &patron_store::tiers::Tier,
         now: Timestamp,
     ) -> Result<TierChange, PaymentError> {
-        if membership.status != MembershipStatus::Active {
-            return Err(PaymentError::NotChangeable("only an active membership changes tier"));
-        }
-        if tier.creator_id != membership.creator_id
-            || tier.archived_at.is_some()
-            || tier.currency != membership.currency
-        {
-            return Err(PaymentError::NotChangeable("that tier is not open to this membership"));
-        }
-        let new_price = match membership.interval {
-            patron_domain::membership::BillingInterval::Month => tier.monthly_price,
-            patron_domain::membership::BillingInterval::Year => {
-                tier.yearly_price.ok_or(PaymentError::NotChangeable("that tier is paid monthly only"))?
+        let (charge, new_price, end) = match quote_tier_change(membership, tier, now)? {
+            TierQuote::Unchanged => {
+                let mut transaction = db.begin_write().await?;
+                payments::schedule_tier(&mut transaction, membership.id, None).await?;
+                transaction.commit().await?;
+                return Ok(TierChange::Unchanged);
             }
+            TierQuote::Downgrade { .. } => {
+                let mut transaction = db.begin_write().await?;
+                payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;
+                transaction.commit().await?;
+                return Ok(TierChange::DowngradeScheduled);
+            }
+            TierQuote::Upgrade { charge, new_price, renews_on } => (charge, new_price, renews_on),
         };
-        if tier.id == membership.tier_id {
-            let mut transaction = db.begin_write().await?;
-            payments::schedule_tier(&mut transaction, membership.id, None).await?;
-            transaction.commit().await?;
-            return Ok(TierChange::Unchanged);
-        }
         self.prepare_czk(db, &membership.currency, Timestamp::now()).await;
-        if new_price < membership.price {
-            let mut transaction = db.begin_write().await?;
-            payments::schedule_tier(&mut transaction, membership.id, Some(tier.id)).await?;
-            transaction.commit().await?;
-            return Ok(TierChange::DowngradeScheduled);
-        }
-        let (Some(start), Some(end)) = (membership.current_period_start, membership.current_period_end) else {
-            return Err(PaymentError::NotChangeable("the membership has no paid period"));
-        };
-        let charge = patron_domain::membership::prorated(membership.price, new_price, start, end, now);
         let key = format!("upgrade:{}:{}:{}", membership.id, tier.id, end.as_micros());
         let provider_payment_id = if charge > 0 {
             let (Some(provider_name), Some(token)) = (&membership.provider, &membership.provider_token) else {

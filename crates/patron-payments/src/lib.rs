@@ -29,7 +29,7 @@ mod renewal;
 mod service;
 pub mod vies;
 
-pub use changes::TierChange;
+pub use changes::{TierChange, TierQuote, quote_tier_change};
 pub use checkout::Settled;
 pub use disputes::DisputeOutcome;
 pub use error::PaymentError;

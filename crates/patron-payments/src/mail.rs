@@ -25,8 +25,9 @@ impl Payments {
             .await?
             .map(|t| t.name)
             .unwrap_or_default();
-        let amount = patron_domain::money::format_minor(membership.price, &membership.currency);
-        let date = |at: Timestamp| at.to_rfc3339().chars().take(10).collect::<String>();
+        // amounts and days as the fan reads them
+        let amount = patron_domain::money::format_minor_in(membership.price, &membership.currency, &fan.locale);
+        let date = |at: Timestamp| patron_domain::civil::date_text(at, &fan.locale);
         let page = format!("{}/{}", self.base_url, creator.slug);
         // a receipt names the payment's invoice, issued in the same transaction
         let invoice = match &mail {

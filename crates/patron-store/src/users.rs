@@ -58,6 +58,7 @@ pub async fn insert<'e>(
     email: &Email,
     display_name: &DisplayName,
     password_hash: &PasswordHash,
+    locale: &str,
 ) -> Result<User, InsertUserError> {
     let now = Timestamp::now();
     let user = User {
@@ -66,7 +67,7 @@ pub async fn insert<'e>(
         display_name: display_name.as_str().to_owned(),
         email_verified_at: None,
         is_platform_admin: false,
-        locale: "en".to_owned(),
+        locale: locale.to_owned(),
         created_at: now,
     };
     let result = sql::query(
@@ -155,6 +156,21 @@ pub async fn set_password<'e>(
     sql::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id.to_string())
         .bind(hash.as_str())
+        .bind(Timestamp::now().as_micros())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Sets the language an account reads patron in (`en`, `cs`).
+pub async fn set_locale<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    locale: &str,
+) -> Result<(), StoreError> {
+    sql::query("UPDATE users SET locale = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id.to_string())
+        .bind(locale)
         .bind(Timestamp::now().as_micros())
         .execute(executor)
         .await?;

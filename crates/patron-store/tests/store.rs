@@ -51,7 +51,7 @@ fn fan_email(n: u32) -> Email {
 
 async fn insert_fan(db: &Db, n: u32) -> users::User {
     let hash = PasswordHash::hash(&Password::parse("a good password").unwrap());
-    users::insert(db.pool(), &fan_email(n), &DisplayName::parse("Fan").unwrap(), &hash).await.unwrap()
+    users::insert(db.pool(), &fan_email(n), &DisplayName::parse("Fan").unwrap(), &hash, "en").await.unwrap()
 }
 
 on_both_backends! {
@@ -81,7 +81,7 @@ on_both_backends! {
         migrate::run(db).await.unwrap();
         insert_fan(db, 1).await;
         let hash = PasswordHash::hash(&Password::parse("another password").unwrap());
-        let again = users::insert(db.pool(), &fan_email(1), &DisplayName::parse("Other").unwrap(), &hash).await;
+        let again = users::insert(db.pool(), &fan_email(1), &DisplayName::parse("Other").unwrap(), &hash, "en").await;
         assert!(matches!(again, Err(users::InsertUserError::EmailTaken)), "{again:?}");
     }
 
@@ -158,7 +158,7 @@ on_both_backends! {
         migrate::run(db).await.unwrap();
         let mut transaction = db.begin_write().await.unwrap();
         let hash = PasswordHash::hash(&Password::parse("a good password").unwrap());
-        users::insert(&mut *transaction, &fan_email(5), &DisplayName::parse("Fan").unwrap(), &hash).await.unwrap();
+        users::insert(&mut *transaction, &fan_email(5), &DisplayName::parse("Fan").unwrap(), &hash, "en").await.unwrap();
         transaction.rollback().await.unwrap();
         assert!(users::find_by_email_with_password(db.pool(), &fan_email(5)).await.unwrap().is_none());
     }

@@ -2,6 +2,7 @@
 //! JSON clients get `{"error": {"code", "message"}}`; pages render the same error as HTML.
 //! The use cases' errors ([`AppError`]) become HTTP here, in one table.
 
+use crate::i18n::Lang;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -51,8 +52,10 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with the given status, code and message.
+    /// The message is given in English and speaks the request's language.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), retry_after_secs: None }
+        let message = crate::i18n::translate(Lang::current(), &message.into());
+        Self { status, code, message, fields: Vec::new(), retry_after_secs: None }
     }
 
     /// 400: the request cannot be understood.
@@ -82,9 +85,14 @@ impl ApiError {
 
     /// 422: well-formed input that breaks the rules, with the fields named.
     pub fn validation(errors: Vec<ValidationError>) -> Self {
-        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let lang = Lang::current();
+        let message =
+            errors.iter().map(|e| crate::i18n::field_problem(lang, e.field, &e.message)).collect::<Vec<_>>().join("; ");
         let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
-        error.fields = errors.into_iter().map(|e| FieldError { field: e.field, message: e.message }).collect();
+        error.fields = errors
+            .into_iter()
+            .map(|e| FieldError { field: e.field, message: crate::i18n::translate(lang, &e.message) })
+            .collect();
         error
     }
 

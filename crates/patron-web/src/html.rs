@@ -29,7 +29,7 @@ impl Layout {
             csrf_token: String::new(),
             asset_version: ASSET_VERSION,
             current_user: None,
-            lang: Lang::En,
+            lang: Lang::current(),
             path: "/".to_owned(),
         }
     }
@@ -47,6 +47,11 @@ impl Layout {
     /// The text for `key` with two `{}` replaced.
     pub fn t2(&self, key: &str, first: &str, second: &str) -> String {
         self.lang.t2(key, first, second)
+    }
+
+    /// The counted text `key` for `n` (`1 vote`, `5 hlasů`).
+    pub fn plural(&self, key: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        self.lang.plural(key, u64::try_from(*n.borrow()).unwrap_or(0))
     }
 
     /// The languages of the switcher.
@@ -85,9 +90,18 @@ pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
-/// An HTML error page.
+/// `text` made safe as one query parameter's value (`/a?b=c` → `%2Fa%3Fb%3Dc`).
+pub(crate) fn encode_component(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// An HTML error page in the request's language (`heading` and `message` are given in English
+/// or already translated).
 pub fn error_page(status: StatusCode, heading: &str, message: &str) -> Response {
-    render(status, &ErrorPage { layout: Layout::anonymous(), heading, message })
+    let layout = Layout::anonymous();
+    let heading = crate::i18n::translate(layout.lang, heading);
+    let message = crate::i18n::translate(layout.lang, message);
+    render(status, &ErrorPage { layout, heading: &heading, message: &message })
 }
 
 /// A payment's state in words: paid, failed or refunded, and its chargeback when there is one.

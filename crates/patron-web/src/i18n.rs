@@ -91,6 +91,12 @@ impl Lang {
         self.t(key).replacen("{}", value, 1)
     }
 
+    /// The counted text `key` for `n`, in the form the language's plural rules give
+    /// (`1 vote`, `2 votes`; `1 hlas`, `2 hlasy`, `5 hlasů`).
+    pub fn plural(self, key: &str, n: u64) -> String {
+        plural::pick(self, self.t(key), n)
+    }
+
     /// The text for `key` with its two `{}` replaced by `first` and `second`.
     pub fn t2(self, key: &str, first: &str, second: &str) -> String {
         self.t(key).replacen("{}", first, 1).replacen("{}", second, 1)
@@ -105,8 +111,42 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
+mod errors;
 mod money;
+mod plural;
 mod tax;
+
+pub use errors::{field_label, field_problem, translate};
+
+tokio::task_local! {
+    /// The language of the request being served.
+    static CURRENT: Lang;
+}
+
+impl Lang {
+    /// The language of the request being served (English outside of one): error messages and
+    /// error pages made anywhere in the request speak it.
+    pub fn current() -> Lang {
+        CURRENT.try_with(|lang| *lang).unwrap_or_default()
+    }
+}
+
+/// The `Set-Cookie` value that remembers `lang` for a year.
+pub fn cookie(lang: Lang) -> String {
+    format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code())
+}
+
+/// An amount in minor units of `currency` as the request's language writes it (`39,99 Kč`,
+/// `39.99 Kč`).
+pub fn money(minor: i64, currency: &str) -> String {
+    patron_domain::money::format_minor_in(minor, currency, Lang::current().code())
+}
+
+/// Middleware: serves the request in its language (see [`Lang::current`]).
+pub async fn scope(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let lang = Lang::negotiate(request.headers());
+    CURRENT.scope(lang, next.run(request)).await
+}
 
 static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
     LazyLock::new(|| all_messages().map(|(key, en, cs)| (*key, (*en, *cs))).collect());
@@ -114,7 +154,7 @@ static CATALOG: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
 /// Every text: the interface's and the money screens' (earnings, payouts, the books, tax
 /// documents).
 fn all_messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    MESSAGES.iter().chain(money::MESSAGES).chain(tax::MESSAGES)
+    MESSAGES.iter().chain(money::MESSAGES).chain(tax::MESSAGES).chain(plural::MESSAGES)
 }
 
 /// Every text of the interface: key, English, Czech.
@@ -161,6 +201,16 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.password", "Password", "Heslo"),
     ("login.submit", "Log in", "Přihlásit se"),
     ("login.new_here", "New here?", "Jste tu poprvé?"),
+    (
+        "login.why_join",
+        "Log in or create an account to join: you will come back to your chosen tier and see what it costs before you pay.",
+        "Pro vstup se přihlaste nebo si vytvořte účet: vrátíte se ke zvolené úrovni a před platbou uvidíte, kolik stojí.",
+    ),
+    (
+        "login.why_next",
+        "Log in or create an account to continue; you will come back to where you were.",
+        "Pro pokračování se přihlaste nebo si vytvořte účet; vrátíte se tam, kde jste byli.",
+    ),
     ("login.logged_out", "You are logged out.", "Jste odhlášeni."),
     ("login.logged_out_all", "You are logged out on all your devices.", "Jste odhlášeni na všech svých zařízeních."),
     // account
@@ -195,8 +245,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("error.not_found", "Page not found", "Stránka nenalezena"),
     ("error.not_found_text", "There is nothing at this address.", "Na této adrese nic není."),
     // creator page
-    ("creator.supporters", "{} supporters", "Podporovatelé: {}"),
-    ("creator.followers", "{} followers", "Sledující: {}"),
     ("creator.hidden", "hidden", "skrytá"),
     ("creator.open_studio", "Open in the studio", "Otevřít ve studiu"),
     ("creator.follow", "Follow", "Sledovat"),
@@ -228,7 +276,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("post.unlock_tier", "Unlock with {} or higher", "Odemkněte s úrovní {} nebo vyšší"),
     ("post.unlock_supporters", "For supporters", "Pro podporovatele"),
     ("post.watch", "Watch the stream", "Sledovat přenos"),
-    ("post.comments", "Comments: {}", "Komentáře: {}"),
     ("post.document", "Open the document", "Otevřít dokument"),
     ("sandbox.title", "Sandbox payment", "Zkušební platba"),
     ("sandbox.banner", "SANDBOX — no real money moves here", "SANDBOX — žádné skutečné peníze"),
@@ -364,7 +411,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("live.upcoming", "Upcoming stream", "Chystaný přenos"),
     ("live.live", "Live now", "Právě živě"),
     ("live.ended", "Stream ended", "Přenos skončil"),
-    ("poll.total", "{} votes", "Hlasů: {}"),
     ("poll.closed", "Voting has ended.", "Hlasování skončilo."),
     ("poll.closes", "Voting ends {}", "Hlasování končí {}"),
     ("poll.vote", "Vote", "Hlasovat"),
@@ -630,7 +676,7 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")) {
             let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            for marker in [".t(\"", ".t1(\"", ".t2(\""] {
+            for marker in [".t(\"", ".t1(\"", ".t2(\"", ".plural(\""] {
                 for piece in text.split(marker).skip(1) {
                     let key = piece.split('"').next().unwrap_or_default();
                     if !CATALOG.contains_key(key) {

@@ -127,7 +127,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
         let web = api::router(&state)
             .merge(api::media::files_router())
             .merge(api::stripe::webhook_router())
-            .merge(pages::router())
+            .merge(pages::router(&state))
             .layer(from_fn_with_state(state.clone(), csrf::middleware))
             .layer(from_fn_with_state(state.clone(), refuse_writes_when_read_only))
             .layer(SetResponseHeaderLayer::if_not_present(
@@ -163,6 +163,7 @@ pub fn router(state: AppState, parts: Parts) -> Router {
         )
         .layer(from_fn_with_state(state.clone(), deadline))
         .layer(from_fn(error::fill_error_bodies))
+        .layer(from_fn(i18n::scope))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(from_fn_with_state(state.clone(), client_ip::middleware))
         .layer(from_fn(observe::request_id))

@@ -169,6 +169,23 @@
     note.textContent = message;
   }
 
+  // A form that destroys, refunds or hands over asks in a dialog first and then posts with
+  // confirmed=yes (without JavaScript the server shows a confirmation page instead). It
+  // runs before the forms' own enhancements, which a confirmed native post skips.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.confirm || form.querySelector('input[name="confirmed"]')) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (!window.confirm(form.dataset.confirm)) return;
+    var confirmed = document.createElement('input');
+    confirmed.type = 'hidden';
+    confirmed.name = 'confirmed';
+    confirmed.value = 'yes';
+    form.appendChild(confirmed);
+    form.submit();
+  }, true);
+
   // Shows a poll's counts and the viewer's choices as the API returned them.
   function updatePoll(form, poll) {
     poll.options.forEach(function (option) {
@@ -194,6 +211,20 @@
         item.querySelector('.bar').value = option.percent;
       }
     });
+    var total = form.querySelector('[data-testid="poll-total"]');
+    if (total && poll.total_votes !== null && poll.total_votes !== undefined) {
+      total.textContent = counted(form.dataset.totalForms, poll.total_votes);
+      total.hidden = false;
+    }
+  }
+
+  // A counted text from its forms ("{} vote|{} votes"; Czech has one|few|other) by the
+  // page language's plural rules.
+  function counted(forms, n) {
+    var list = (forms || '{}').split('|');
+    var category = new Intl.PluralRules(document.documentElement.lang || 'en').select(n);
+    var index = category === 'one' ? 0 : (category === 'few' && list.length > 2 ? 1 : list.length - 1);
+    return list[index].replace('{}', n);
   }
 
   // Voting without a reload: update counts and choices from the API's answer.

@@ -33,7 +33,8 @@ pub struct DemoLogin {
 pub struct DemoError(#[from] AppError);
 
 async fn account(app: &App, email: &str, name: &str) -> Result<User, DemoError> {
-    Ok(accounts::provision(app, Registration { email, password: PASSWORD, display_name: Some(name) }).await?)
+    Ok(accounts::provision(app, Registration { email, password: PASSWORD, display_name: Some(name), locale: "cs" })
+        .await?)
 }
 
 /// The page as `user` sees it (the team's own view, or a fan's).
@@ -158,7 +159,7 @@ fn demo_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
 /// The text, photo and video posts: public, for supporters, for a tier, early access,
 /// scheduled and a draft.
 fn text_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
-    let ago = |days: u32| Publish::At(now.minus(DAY * days));
+    let ago = |days: u32| Publish::Dated(now.minus(DAY * days));
     let [_, steaky, loviste] = tiers.map(Some);
     vec![
         (
@@ -248,7 +249,7 @@ fn text_posts(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
 
 /// A coming and a past live stream, a public poll and one for supporters.
 fn live_posts_and_polls(tiers: &[Id; 3], now: Timestamp) -> Vec<(usize, PostDraft)> {
-    let ago = |days: u32| Publish::At(now.minus(DAY * days));
+    let ago = |days: u32| Publish::Dated(now.minus(DAY * days));
     let loviste = Some(tiers[2]);
     vec![
         (

@@ -6,6 +6,7 @@ use crate::auth::{AuthVia, CurrentUser, clear_session_cookie};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::i18n::Lang;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -42,6 +43,10 @@ pub struct RegisterRequest {
     pub display_name: Option<String>,
     /// A name for the API token issued with the account (e.g. the device).
     pub token_name: Option<String>,
+    /// The account's language, `en` or `cs` (mails and documents follow it); the request's
+    /// `Accept-Language` when absent.
+    #[schema(example = "cs")]
+    pub locale: Option<String>,
 }
 
 /// Credentials.
@@ -81,10 +86,15 @@ pub struct TokenResponse {
 async fn register(
     State(state): State<AppState>,
     client_ip: Option<axum::Extension<ClientIp>>,
+    lang: Lang,
     ApiJson(input): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    let registration =
-        Registration { email: &input.email, password: &input.password, display_name: input.display_name.as_deref() };
+    let registration = Registration {
+        email: &input.email,
+        password: &input.password,
+        display_name: input.display_name.as_deref(),
+        locale: input.locale.as_deref().unwrap_or(lang.code()),
+    };
     let ip = client_ip.map(|ip| ip.0.0);
     let user = accounts::register(&state.app, registration, ip).await?;
     let (token, session) =

@@ -155,7 +155,7 @@ async fn get_earnings(
             .map(|m| MemberEarningsResponse {
                 user_id: m.user_id.to_string(),
                 display_name: m.display_name,
-                formatted: patron_domain::money::format_minor(m.balance, &m.currency),
+                formatted: crate::i18n::money(m.balance, &m.currency),
                 currency: m.currency,
                 balance: m.balance,
                 available: m.available,

@@ -344,7 +344,7 @@ pub struct PaymentResponse {
 }
 
 fn formatted(amount: i64, currency: &str) -> String {
-    patron_domain::money::format_minor(amount, currency)
+    crate::i18n::money(amount, currency)
 }
 
 fn payment_response(p: &Payment) -> PaymentResponse {

@@ -71,11 +71,35 @@ struct RegisterPage {
     email_error: Option<String>,
     display_name_error: Option<String>,
     password_error: Option<String>,
+    /// Where to go once the account exists (the checkout a visitor started, …).
+    next: String,
+    /// Why the page is shown, when the visitor came from something that needs an account.
+    reason: Option<&'static str>,
+}
+
+/// Why a log-in or sign-up is asked for on the way to `next`: joining a tier, or an action
+/// on a page (following, voting, commenting); nothing for the account's own pages.
+fn reason_for(next: &str) -> Option<&'static str> {
+    let path = next.split('?').next().unwrap_or_default();
+    if path.ends_with("/join") {
+        Some("login.why_join")
+    } else if path == "/" || path.starts_with("/account") || path.starts_with("/admin") || path.starts_with("/studio") {
+        None
+    } else {
+        Some("login.why_next")
+    }
+}
+
+/// `next` as a query parameter, for the links between the log-in and sign-up pages.
+fn next_query(next: &str) -> String {
+    format!("?next={}", crate::html::encode_component(next))
 }
 
 impl RegisterPage {
-    fn empty(layout: Layout) -> Self {
+    fn empty(layout: Layout, next: String) -> Self {
         Self {
+            reason: reason_for(&next),
+            next,
             layout,
             error: None,
             email: String::new(),
@@ -87,11 +111,17 @@ impl RegisterPage {
     }
 }
 
-async fn register_form(page: Page) -> Response {
+async fn register_form(page: Page, Query(query): Query<NextQuery>) -> Response {
+    let next = safe_next(query.next.as_deref(), "/account");
     if page.user.0.is_some() {
-        return Redirect::to("/account").into_response();
+        return Redirect::to(&next).into_response();
     }
-    render(StatusCode::OK, &RegisterPage::empty(page.layout))
+    render(StatusCode::OK, &RegisterPage::empty(page.layout, next))
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +132,8 @@ struct RegisterForm {
     password: String,
     #[serde(default)]
     display_name: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 async fn register_submit(
@@ -111,22 +143,29 @@ async fn register_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<RegisterForm>,
 ) -> Response {
-    let registration =
-        Registration { email: &form.email, password: &form.password, display_name: Some(form.display_name.as_str()) };
+    let registration = Registration {
+        email: &form.email,
+        password: &form.password,
+        display_name: Some(form.display_name.as_str()),
+        locale: page.lang().code(),
+    };
     let ip = client_ip.map(|e| e.0.0);
     let error = match accounts::register(&state.app, registration, ip).await {
         Ok(new_user) => {
             return match sessions::open(&state.app, &new_user, SessionKind::Cookie, user_agent(&headers).as_deref(), ip)
                 .await
             {
-                Ok((token, _)) => redirect_with_cookie("/account", session_cookie(&state, &token)),
+                Ok((token, _)) => {
+                    let next = safe_next(form.next.as_deref(), "/account");
+                    redirect_with_cookie(&next, session_cookie(&state, &token))
+                }
                 Err(error) => super::page_error(error),
             };
         }
         Err(error) => ApiError::from(error),
     };
     let lang = page.lang();
-    let mut form_page = RegisterPage::empty(page.layout);
+    let mut form_page = RegisterPage::empty(page.layout, safe_next(form.next.as_deref(), "/account"));
     form_page.email = form.email.trim().to_owned();
     form_page.display_name = form.display_name.trim().to_owned();
     for field in error.fields() {
@@ -156,6 +195,21 @@ struct LoginPage {
     error: Option<String>,
     email: String,
     next: String,
+    reason: Option<&'static str>,
+}
+
+impl LoginPage {
+    /// `?next=…` for the link to the sign-up page, so a new account comes back here too.
+    fn next_query(&self) -> String {
+        next_query(&self.next)
+    }
+}
+
+impl RegisterPage {
+    /// `?next=…` for the link to the log-in page.
+    fn next_query(&self) -> String {
+        next_query(&self.next)
+    }
 }
 
 #[derive(Deserialize)]
@@ -174,7 +228,8 @@ async fn login_form(page: Page, Query(query): Query<LoginQuery>) -> Response {
         Some(_) => Some("login.logged_out"),
         None => None,
     };
-    render(StatusCode::OK, &LoginPage { layout: page.layout, notice, error: None, email: String::new(), next })
+    let reason = reason_for(&next);
+    render(StatusCode::OK, &LoginPage { layout: page.layout, notice, error: None, email: String::new(), next, reason })
 }
 
 #[derive(Deserialize)]
@@ -211,13 +266,22 @@ async fn login_submit(
             )
             .await
             {
-                Ok((token, _)) => redirect_with_cookie(&next, session_cookie(&state, &token)),
+                Ok((token, _)) => {
+                    // the pages speak the account's language from now on, on this device too
+                    let mut response = redirect_with_cookie(&next, session_cookie(&state, &token));
+                    let lang = crate::i18n::Lang::from_code(&logged_in.locale).unwrap_or_default();
+                    if let Ok(cookie) = HeaderValue::from_str(&crate::i18n::cookie(lang)) {
+                        response.headers_mut().append(header::SET_COOKIE, cookie);
+                    }
+                    response
+                }
                 Err(error) => super::page_error(error),
             };
         }
         Err(error) => ApiError::from(error),
     };
     let form_page = LoginPage {
+        reason: reason_for(&next),
         layout: page.layout,
         notice: None,
         error: Some(error.message().to_owned()),
@@ -452,9 +516,9 @@ async fn membership_rows(
                 MembershipStatus::Pending => "membership.pending",
                 MembershipStatus::Expired => "membership.expired",
             },
-            price: patron_domain::money::format_minor(m.price, &m.currency),
+            price: crate::i18n::money(m.price, &m.currency),
             until: m.current_period_end.map(short_date).unwrap_or_default(),
-            next_amount: patron_domain::money::format_minor(summary.next_amount, &m.currency),
+            next_amount: crate::i18n::money(summary.next_amount, &m.currency),
             cancel_at_period_end: m.cancel_at_period_end,
             live: matches!(m.status, MembershipStatus::Active | MembershipStatus::PastDue),
             past_due: m.status == MembershipStatus::PastDue,
@@ -467,7 +531,7 @@ async fn membership_rows(
         .map(|p| PaymentRow {
             date: short_date(p.created_at),
             creator: names.get(&p.creator_id).map(|page| page.name.clone()).unwrap_or_default(),
-            amount: patron_domain::money::format_minor(p.amount, &p.currency),
+            amount: crate::i18n::money(p.amount, &p.currency),
             status: crate::html::payment_state(lang, &p.status, p.dispute.as_deref()),
             reference: p.id.to_string(),
         })

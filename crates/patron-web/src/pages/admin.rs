@@ -146,7 +146,7 @@ async fn payments_page(State(state): State<AppState>, page: Page) -> Response {
             kind: crate::html::payment_kind(lang, &payment.kind),
             status: crate::html::payment_state(lang, &payment.status, payment.dispute.as_deref()),
             disputed: payment.dispute.is_some(),
-            amount: patron_domain::money::format_minor(payment.amount, &payment.currency),
+            amount: crate::i18n::money(payment.amount, &payment.currency),
             refundable: payment.status == "succeeded" && payment.dispute.is_none(),
         });
     }

@@ -32,23 +32,19 @@ pub(super) fn router() -> Router<AppState> {
         .route("/{slug}/posts/{post_id}/comments/{comment_id}/delete", post(delete_comment))
 }
 
-/// A date as people of the page's language write it.
+/// A date as people of the page's language write it (Czech readers: Prague's day).
 pub(crate) fn date(lang: Lang, at: Timestamp) -> String {
-    let t = at.to_offset_datetime();
-    match lang {
-        Lang::En => format!("{} {} {}", t.day(), t.month().to_string().get(..3).unwrap_or(""), t.year()),
-        Lang::Cs => format!("{}. {}. {}", t.day(), u8::from(t.month()), t.year()),
-    }
+    patron_domain::civil::date_text(at, lang.code())
 }
 
-/// A date and time (UTC) for schedules and live streams.
+/// A date and time for schedules and live streams: Prague's time for Czech readers, UTC
+/// (said so) for English ones.
 pub(crate) fn date_time(lang: Lang, at: Timestamp) -> String {
-    let t = at.to_offset_datetime();
-    format!("{} {:02}:{:02} UTC", date(lang, at), t.hour(), t.minute())
+    patron_domain::civil::date_time_text(at, lang.code())
 }
 
 pub(crate) fn money(amount: i64, currency: &str) -> String {
-    patron_domain::money::format_minor(amount, currency)
+    crate::i18n::money(amount, currency)
 }
 
 /// A tier as the page shows it.
@@ -104,6 +100,8 @@ pub(crate) struct PostCard {
     pub title: String,
     pub locked: bool,
     pub unlock: String,
+    /// For a locked post: the cheapest tier that opens it, and its monthly price.
+    pub join: Option<(String, String)>,
     pub body_html: String,
     pub published: String,
     pub pinned: bool,
@@ -138,9 +136,23 @@ impl PostCard {
     }
 }
 
-pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostView) -> PostCard {
+/// The cheapest paid tier of `tiers` that opens a post with `audience`: its id and its
+/// monthly price, for the locked post's Join button.
+fn cheapest_unlocking(tiers: &[Tier], audience: &patron_domain::post::PostAudience) -> Option<(String, String)> {
+    tiers
+        .iter()
+        .filter(|t| t.archived_at.is_none() && t.monthly_price > 0)
+        .filter(|t| patron_domain::entitlement::unlocks(t.rank, audience))
+        .min_by_key(|t| (t.monthly_price, t.rank))
+        .map(|t| (t.id.to_string(), crate::i18n::money(t.monthly_price, &t.currency)))
+}
+
+/// A post as a page shows it; `tiers` are the page's, for a locked post's Join button (none
+/// where the page's tiers are not at hand, such as the feed).
+pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostView, tiers: &[Tier]) -> PostCard {
     let post = &view.post;
     let locked = view.access != Access::Full;
+    let join = if locked { cheapest_unlocking(tiers, &post.audience()) } else { None };
     let unlock = match (post.visibility, &post.min_tier_name) {
         (Visibility::Tier, Some(tier)) => lang.t1("post.unlock_tier", tier),
         _ => lang.t("post.unlock_supporters").to_owned(),
@@ -153,6 +165,7 @@ pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostV
         title: post.title.clone(),
         locked,
         unlock,
+        join,
         body_html: if locked { String::new() } else { post.body_html.clone() },
         published: post.published_at.map(|at| date(lang, at)).unwrap_or_default(),
         pinned: post.pinned,
@@ -216,8 +229,6 @@ struct CreatorPage {
     payment_notice: Option<&'static str>,
     /// Whether the viewer is an active member who may move to another tier.
     can_switch: bool,
-    /// The countries a fan joining can be billed in, the suggested one selected.
-    countries: Vec<CountryOption>,
     tiers: Vec<TierCard>,
     posts: Vec<PostCard>,
     next_cursor: Option<String>,
@@ -225,9 +236,9 @@ struct CreatorPage {
 
 /// A country in the billing details' list.
 pub(crate) struct CountryOption {
-    code: &'static str,
-    name: String,
-    selected: bool,
+    pub code: &'static str,
+    pub name: String,
+    pub selected: bool,
 }
 
 /// A name's sort key by the Czech alphabet's first level: Č, Ř, Š and Ž follow their base
@@ -295,7 +306,6 @@ async fn creator_page(
     page: Page,
     Path(slug): Path<String>,
     Query(query): Query<CursorQuery>,
-    headers: axum::http::HeaderMap,
 ) -> Response {
     let access = match load(&state, &page, &slug).await {
         Ok(access) => access,
@@ -346,15 +356,8 @@ async fn creator_page(
             .membership
             .as_ref()
             .is_some_and(|m| m.status == patron_domain::membership::MembershipStatus::Active),
-        countries: country_options(
-            lang,
-            &patron_app::billing::suggested_country(
-                &state.app,
-                headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
-            ),
-        ),
         tiers: tiers.iter().filter(|t| t.archived_at.is_none()).map(|t| tier_card(t, my_tier)).collect(),
-        posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v)).collect(),
+        posts: views.iter().map(|v| post_card(lang, &access.creator.slug, &access.creator.name, v, &tiers)).collect(),
         next_cursor: next.map(patron_app::cursor::encode_cursor),
         layout: page.layout,
     };
@@ -429,7 +432,16 @@ async fn post_page(
     } else {
         Vec::new()
     };
-    let card = post_card(lang, &access.creator.slug, &access.creator.name, &view);
+    // a locked post offers the tier that opens it
+    let tiers = if view.access == Access::Full || access.relation.team_role.is_some() {
+        Vec::new()
+    } else {
+        match patron_app::tiers::visible_tiers(&state.app, &access).await {
+            Ok(tiers) => tiers,
+            Err(error) => return page_error(error),
+        }
+    };
+    let card = post_card(lang, &access.creator.slug, &access.creator.name, &view, &tiers);
     let view = PostPage { post: card, logged_in: access.user_id.is_some(), comments, layout: page.layout };
     render(StatusCode::OK, &view)
 }

@@ -99,7 +99,7 @@ async fn feed(State(state): State<AppState>, page: Page, Query(query): Query<Fee
         Err(error) => return page_error(error),
     };
     let view = FeedPage {
-        posts: views.iter().map(|(view, slug, name)| post_card(lang, slug, name, view)).collect(),
+        posts: views.iter().map(|(view, slug, name)| post_card(lang, slug, name, view, &[])).collect(),
         next_cursor: next,
         layout: page.layout,
     };

@@ -4,6 +4,8 @@
 
 mod account;
 mod admin;
+mod checkout;
+mod confirm;
 mod creators;
 mod discover;
 pub(crate) mod documents;
@@ -20,7 +22,7 @@ use crate::html::{APP_CSS, APP_JS, ASSET_VERSION, FAVICON, STRIPE_JS, UserView};
 use crate::i18n::Lang;
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -79,13 +81,24 @@ struct LanguageQuery {
     next: Option<String>,
 }
 
-/// `GET /lang/{code}`: remembers the chosen language and goes back to the page.
-async fn switch_language(Path(code): Path<String>, Query(query): Query<LanguageQuery>) -> Response {
+/// `GET /lang/{code}`: remembers the chosen language (in a cookie, and on the account of a
+/// logged-in person, whose mails follow it) and goes back to the page.
+async fn switch_language(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(query): Query<LanguageQuery>,
+) -> Response {
     let Some(lang) = Lang::from_code(&code) else {
         return error_page(StatusCode::NOT_FOUND, "Not found", "patron speaks English and Czech.");
     };
+    if let Some(user) = page.user.user()
+        && let Err(error) = patron_app::accounts::set_locale(&state.app, user, lang.code()).await
+    {
+        return page_error(error);
+    }
     let next = account::safe_next(query.next.as_deref(), "/");
-    let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::i18n::COOKIE, lang.code());
+    let cookie = crate::i18n::cookie(lang);
     let mut response = axum::response::Redirect::to(&next).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -109,8 +122,8 @@ async fn not_found() -> Response {
     error_page(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
 }
 
-/// The web UI's routes.
-pub fn router() -> Router<AppState> {
+/// The web UI's routes; destructive actions ask first (see [`confirm`]).
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/{name}", get(static_asset))
@@ -126,4 +139,5 @@ pub fn router() -> Router<AppState> {
         .merge(studio::router())
         .merge(creators::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), confirm::middleware))
 }

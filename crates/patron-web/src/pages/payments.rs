@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/{slug}/join", post(join))
+        .route("/{slug}/join", get(super::checkout::summary).post(join))
         .route("/{slug}/switch", post(switch))
         .route("/payments/return/{provider}", get(provider_return))
         .route("/payments/renew/{membership_id}", get(renew_page).post(renew))
@@ -36,6 +36,9 @@ struct JoinForm {
     country: Option<String>,
     company_name: Option<String>,
     vat_id: Option<String>,
+    /// `yes` once the fan saw what a tier change costs and confirmed it.
+    #[serde(default)]
+    confirmed: String,
 }
 
 async fn join(
@@ -46,7 +49,7 @@ async fn join(
     PageForm(form): PageForm<JoinForm>,
 ) -> Response {
     if page.user.0.is_none() {
-        return Redirect::to(&format!("/login?next=/{slug}")).into_response();
+        return super::checkout::log_in_first(&slug, &form.tier_id, &form.interval);
     }
     let access = match patron_app::creators::load(&state.app, &slug, page.user.user()).await {
         Ok(access) => access,
@@ -66,9 +69,12 @@ async fn join(
     }
 }
 
+/// `POST /{slug}/switch`: first shows what the change costs (the prorated charge now, or the
+/// new price from the next period) and asks; changes the tier once confirmed.
 async fn switch(
     State(state): State<AppState>,
     page: Page,
+    headers: axum::http::HeaderMap,
     Path(slug): Path<String>,
     PageForm(form): PageForm<JoinForm>,
 ) -> Response {
@@ -87,6 +93,13 @@ async fn switch(
             Ok(billing) => billing,
             Err(error) => return page_error(error),
         };
+    if form.confirmed != "yes" {
+        let quote = match patron_app::memberships::quote_tier_change(&state.app, &billing, &form.tier_id).await {
+            Ok(quote) => quote,
+            Err(error) => return page_error(error),
+        };
+        return confirm_tier_change(page, &headers, &slug, &form.tier_id, &billing.currency, quote);
+    }
     match patron_app::memberships::change_tier(&state.app, &billing, &form.tier_id).await {
         Ok(patron_app::memberships::TierChange::DowngradeScheduled) => {
             Redirect::to(&format!("/{slug}?tier=scheduled")).into_response()
@@ -94,6 +107,46 @@ async fn switch(
         Ok(_) => Redirect::to(&format!("/{slug}?tier=changed")).into_response(),
         Err(error) => page_error(error),
     }
+}
+
+/// The confirmation of a tier change, with its amount.
+fn confirm_tier_change(
+    page: Page,
+    headers: &axum::http::HeaderMap,
+    slug: &str,
+    tier_id: &str,
+    currency: &str,
+    quote: patron_app::memberships::TierQuote,
+) -> Response {
+    use patron_app::memberships::TierQuote;
+    let lang = page.lang();
+    let money = |amount: i64| crate::i18n::money(amount, currency);
+    let date = |at| super::creators::date(lang, at);
+    let (question, details) = match quote {
+        TierQuote::Upgrade { charge, new_price, renews_on } => (
+            lang.t1("switch.upgrade", &money(charge)),
+            vec![lang.t2("switch.from_next", &date(renews_on), &money(new_price))],
+        ),
+        TierQuote::Downgrade { new_price, from } => (
+            lang.t("switch.downgrade").to_owned(),
+            from.map(|from| vec![lang.t2("switch.from_next", &date(from), &money(new_price))]).unwrap_or_default(),
+        ),
+        TierQuote::Unchanged => (lang.t("switch.unchanged").to_owned(), Vec::new()),
+    };
+    let fields = vec![
+        ("csrf_token".to_owned(), page.layout.csrf_token.clone()),
+        ("tier_id".to_owned(), tier_id.trim().to_owned()),
+    ];
+    let view = super::confirm::ConfirmPage {
+        question,
+        details,
+        action: format!("/{slug}/switch"),
+        fields,
+        button: lang.t("switch.confirm").to_owned(),
+        back: super::confirm::back_link(headers),
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Template)]
@@ -122,7 +175,7 @@ async fn renew_page(State(state): State<AppState>, page: Page, Path(membership_i
         membership_id: membership.id.to_string(),
         creator: due.page.name.clone(),
         tier: due.tier_name.clone(),
-        amount: patron_domain::money::format_minor(due.next_amount, &membership.currency),
+        amount: crate::i18n::money(due.next_amount, &membership.currency),
         period_from: membership.current_period_end.map(|at| super::creators::date(page.lang(), at)).unwrap_or_default(),
         layout: page.layout,
     };
@@ -168,7 +221,7 @@ async fn stripe_page(State(state): State<AppState>, page: Page, Path(checkout_id
     let checkout = &stripe.checkout;
     let view = StripePayPage {
         checkout_id: checkout.id.to_string(),
-        amount: patron_domain::money::format_minor(checkout.amount, &checkout.currency),
+        amount: crate::i18n::money(checkout.amount, &checkout.currency),
         period: lang
             .t(if checkout.interval.as_str() == "year" { "stripe.yearly" } else { "stripe.monthly" })
             .to_owned(),
@@ -253,7 +306,7 @@ async fn pay_page(State(state): State<AppState>, page: Page, Path(id): Path<Stri
         Ok(found) => found,
         Err(error) => return page_error(error),
     };
-    let amount = patron_domain::money::format_minor(payment.amount, &payment.currency);
+    let amount = crate::i18n::money(payment.amount, &payment.currency);
     render(StatusCode::OK, &PayPage { layout: page.layout, id: payment.id, amount, creator, status: payment.status })
 }
 

@@ -5,6 +5,7 @@ use super::{Layout, Page, page_error, render};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::PageForm;
+use crate::i18n::money as format_minor;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use patron_app::payouts::{self, BatchStatus, PayoutStatus};
-use patron_domain::money::format_minor;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {

@@ -3,6 +3,7 @@
 
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
+use crate::i18n::money as format_minor;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -10,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use patron_app::tax_reports;
-use patron_domain::money::format_minor;
 use serde::Deserialize;
 
 pub(super) fn router() -> Router<AppState> {

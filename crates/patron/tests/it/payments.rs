@@ -340,12 +340,16 @@ both_backends! {
         let html = browser.get(app.url("/admin/payments")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains(&format!("data-payment-id=\"{payment}\"")) && html.contains("refund-payment"), "{html}");
         let csrf = csrf_from_page(&html);
-        let response = browser
-            .post(app.url(&format!("/admin/payments/{payment}/refund")))
-            .form(&[("csrf_token", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        // the first post asks, and refunds nothing
+        let refund = app.url(&format!("/admin/payments/{payment}/refund"));
+        let asked = browser.post(&refund).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+        assert_eq!(asked.status(), 200);
+        let asked = asked.text().await.unwrap();
+        assert!(asked.contains("data-testid=\"confirm-page\"") && asked.contains("name=\"confirmed\" value=\"yes\""), "{asked}");
+        let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
+        assert_eq!(list["payments"][0]["status"], "succeeded", "nothing happens before the confirmation");
+        let response =
+            browser.post(&refund).form(&[("csrf_token", csrf.as_str()), ("confirmed", "yes")]).send().await.unwrap();
         assert_eq!(response.status(), 303);
         let (_, list) = app.call(Method::GET, "/api/v1/admin/payments", Some(&admin.token), None).await;
         assert_eq!(list["payments"][0]["status"], "refunded");

@@ -6,6 +6,7 @@ mod pdf;
 use super::{Layout, Page, page_error, render};
 use crate::AppState;
 use crate::i18n::Lang;
+use crate::i18n::money as format_minor;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -13,7 +14,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use patron_app::documents::{self, Document};
-use patron_domain::money::format_minor;
 use patron_domain::split::Percent;
 
 pub(super) fn router() -> Router<AppState> {

@@ -3,13 +3,13 @@
 
 use super::team_page;
 use crate::AppState;
+use crate::i18n::money as format_minor;
 use crate::pages::{Layout, Page, page_error, render};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use patron_app::documents;
-use patron_domain::money::format_minor;
 
 struct Row {
     number: String,

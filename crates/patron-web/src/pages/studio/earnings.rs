@@ -90,10 +90,10 @@ async fn earnings_view(
         .into_iter()
         .map(|m| BalanceRow {
             name: m.display_name,
-            amount: patron_domain::money::format_minor(m.balance, &m.currency),
-            available: patron_domain::money::format_minor(m.available, &m.currency),
-            pending: patron_domain::money::format_minor(m.pending, &m.currency),
-            paid_out: patron_domain::money::format_minor(m.paid_out, &m.currency),
+            amount: crate::i18n::money(m.balance, &m.currency),
+            available: crate::i18n::money(m.available, &m.currency),
+            pending: crate::i18n::money(m.pending, &m.currency),
+            paid_out: crate::i18n::money(m.paid_out, &m.currency),
         })
         .collect();
     let view = EarningsPage {

@@ -186,11 +186,8 @@ async fn create_page(State(state): State<AppState>, page: Page, PageForm(form): 
 }
 
 pub(super) fn error_text(error: &ApiError) -> String {
-    if error.fields().is_empty() {
-        error.message().to_owned()
-    } else {
-        error.fields().iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
-    }
+    // each field's problem under its name for people, in the page's language
+    error.message().to_owned()
 }
 
 struct TierRow {
