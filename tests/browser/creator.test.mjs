@@ -81,6 +81,11 @@ test('a fan follows, is teased, becomes a member, votes and comments', async () 
   await poll.getByTestId('vote').click();
   await poll.locator('li.chosen', { hasText: 'Divoká Šárka' }).waitFor();
   assert.equal(await page.evaluate(() => window.stillHere), true, 'voted without reloading the page');
+  // the total follows the vote, in the right plural
+  const counts = await poll.getByTestId('poll-votes').evaluateAll((spans) => spans.map((s) => Number(/\((\d+)\)/.exec(s.textContent)[1])));
+  const total = counts.reduce((a, b) => a + b, 0);
+  assert.ok(total >= 1);
+  assert.equal(await poll.getByTestId('poll-total').innerText(), total === 1 ? '1 vote' : `${total} votes`);
 
   // comment, also without a reload
   await page.getByLabel('Write a comment').fill('Sunday at Šárka, see you there!');

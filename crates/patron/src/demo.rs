@@ -33,7 +33,7 @@ pub struct DemoLogin {
 pub struct DemoError(#[from] AppError);
 
 async fn account(app: &App, email: &str, name: &str) -> Result<User, DemoError> {
-    Ok(accounts::provision(app, Registration { email, password: PASSWORD, display_name: Some(name), locale: "cs" })
+    Ok(accounts::provision(app, Registration { email, password: PASSWORD, display_name: Some(name), locale: "en" })
         .await?)
 }
 

@@ -266,15 +266,7 @@ async fn login_submit(
             )
             .await
             {
-                Ok((token, _)) => {
-                    // the pages speak the account's language from now on, on this device too
-                    let mut response = redirect_with_cookie(&next, session_cookie(&state, &token));
-                    let lang = crate::i18n::Lang::from_code(&logged_in.locale).unwrap_or_default();
-                    if let Ok(cookie) = HeaderValue::from_str(&crate::i18n::cookie(lang)) {
-                        response.headers_mut().append(header::SET_COOKIE, cookie);
-                    }
-                    response
-                }
+                Ok((token, _)) => redirect_with_cookie(&next, session_cookie(&state, &token)),
                 Err(error) => super::page_error(error),
             };
         }

@@ -276,7 +276,8 @@ both_backends! {
         let fan = app.new_user("fan").await;
         let client = browser_for(&app, &fan).await;
         let page = |language: &'static str| {
-            client.get(app.url(&format!("/{}", shop.slug))).header("accept-language", language).send()
+            // the checkout summary asks for the billing details
+            client.get(app.url(&format!("/{}/join?tier_id={}", shop.slug, shop.tier))).header("accept-language", language).send()
         };
         let html = page("de-AT,de;q=0.9").await.unwrap().text().await.unwrap();
         assert!(html.contains("<option value=\"AT\" selected>Rakousko</option>") || html.contains("<option value=\"AT\" selected>Austria</option>"), "{html}");
