@@ -98,6 +98,8 @@ pub(crate) struct PostCard {
     pub creator_name: String,
     pub kind: &'static str,
     pub title: String,
+    /// Alone on its own page (its title is the page's heading), or one of a list.
+    pub single: bool,
     pub locked: bool,
     pub unlock: String,
     /// For a locked post: the cheapest tier that opens it, and its monthly price.
@@ -163,6 +165,7 @@ pub(crate) fn post_card(lang: Lang, slug: &str, creator_name: &str, view: &PostV
         creator_name: creator_name.to_owned(),
         kind: post.kind.as_str(),
         title: post.title.clone(),
+        single: false,
         locked,
         unlock,
         join,
@@ -441,7 +444,8 @@ async fn post_page(
             Err(error) => return page_error(error),
         }
     };
-    let card = post_card(lang, &access.creator.slug, &access.creator.name, &view, &tiers);
+    let mut card = post_card(lang, &access.creator.slug, &access.creator.name, &view, &tiers);
+    card.single = true;
     let view = PostPage { post: card, logged_in: access.user_id.is_some(), comments, layout: page.layout };
     render(StatusCode::OK, &view)
 }

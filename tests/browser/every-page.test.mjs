@@ -1,0 +1,139 @@
+// Every page of the web UI, as a visitor, a fan, the creator and the platform admin see it,
+// on a phone (390×844) and a desktop (1280×800), in English and Czech: no horizontal overflow,
+// a <title> without markup, the `lang` attribute of the page's language, `app.js` loaded
+// once, one <h1>, and on a Czech page no English text from the catalogue outside names and
+// what people wrote (marked `data-user-content`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, psql, root, runPatron, startPatron, withDatabase } from './patron.mjs';
+
+const admin = process.env.PATRON_TEST_DATABASE_URL;
+const database = `patron_pages_${process.pid}_${Date.now()}`;
+const databaseUrl = admin && withDatabase(admin, database);
+let patron, baseUrl, browser;
+
+before(async () => {
+  assert.ok(admin, 'PATRON_TEST_DATABASE_URL must name a PostgreSQL server (scripts/test sets it)');
+  const env = {
+    PATRON_DATABASE_URL: databaseUrl,
+    PATRON_SECRET_KEY: 'browser-test-secret-key-0123456789-abcdef',
+    PATRON_PAYMENT_SANDBOX: 'true',
+  };
+  psql(admin, `CREATE DATABASE ${database}`);
+  runPatron(['migrate'], env);
+  patron = startPatron(['serve', '--demo'], env);
+  baseUrl = await patron.ready;
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (patron) assert.equal(await patron.stop(), 0, 'patron exits 0 on SIGTERM');
+  if (admin) psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+});
+
+/**
+ * The English texts of the interface catalogue that differ from their Czech ones, as the
+ * fragments between their `{}` values (at least 12 characters, so short words such as
+ * "E-mail" or a tier's name do not count).
+ */
+function englishFragments() {
+  const dir = join(root, 'crates/patron-web/src/i18n');
+  const sources = [join(root, 'crates/patron-web/src/i18n.rs'), ...readdirSync(dir).map((name) => join(dir, name))];
+  const entry = /\(\s*"([a-z0-9_.]+)",\s*"((?:[^"\\]|\\.)*)",\s*"((?:[^"\\]|\\.)*)",?\s*\)/g;
+  const fragments = new Set();
+  for (const file of sources) {
+    for (const [, , en, cs] of readFileSync(file, 'utf8').matchAll(entry)) {
+      if (en === cs) continue;
+      for (const form of en.split('|')) {
+        for (const piece of form.split('{}')) {
+          const text = piece.trim();
+          if (text.length >= 12 && !cs.includes(text)) fragments.add(text);
+        }
+      }
+    }
+  }
+  return [...fragments];
+}
+
+async function logIn(context, email) {
+  const page = await context.newPage();
+  await page.goto(baseUrl + '/login');
+  await page.locator('input[name="email"]').fill(email);
+  await page.locator('input[name="password"]').fill('patron-demo');
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  await page.close();
+}
+
+/** What one page breaks, if anything. */
+async function check(page, url, lang, english) {
+  const response = await page.goto(url);
+  const problems = [];
+  const found = await page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    title: document.title,
+    titleMarkup: /[<>]/.test(document.querySelector('title')?.textContent ?? ''),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    scripts: [...document.querySelectorAll('script[src]')].map((s) => new URL(s.src).pathname),
+    h1: document.querySelectorAll('h1').length,
+    text: (() => {
+      const clone = document.body.cloneNode(true);
+      clone.querySelectorAll('[data-user-content], script, style').forEach((node) => node.remove());
+      return clone.innerText;
+    })(),
+  }));
+  if (!response || response.status() >= 500) problems.push(`status ${response?.status()}`);
+  if (found.lang !== lang) problems.push(`lang="${found.lang}"`);
+  if (!found.title || found.titleMarkup) problems.push(`title ${JSON.stringify(found.title)}`);
+  if (found.overflow > 0) problems.push(`${found.overflow} px wider than the screen`);
+  if (found.scripts.filter((path) => path === '/static/app.js').length > 1) problems.push('app.js loaded twice');
+  if (found.h1 !== 1) problems.push(`${found.h1} <h1>`);
+  const left = english.filter((fragment) => found.text.includes(fragment));
+  if (lang === 'cs' && left.length) problems.push(`English on a Czech page: ${left.join(' | ')}`);
+  return { problems: problems.map((problem) => `${url} (${lang}): ${problem}`), english: left.length };
+}
+
+test('every page fits a phone and a desktop, in both languages, with its title, language and one app.js', async () => {
+  const english = englishFragments();
+  assert.ok(english.length > 200, `the catalogue was read: ${english.length} English texts`);
+  // the demo page's addresses: a post, a locked post's tier
+  const probe = await browser.newPage();
+  await probe.goto(baseUrl + '/gordikey');
+  const postId = await probe.getByTestId('post').first().getAttribute('data-post-id');
+  const tierId = await probe.locator('[data-testid="tier"] input[name="tier_id"]').first().getAttribute('value');
+  await probe.close();
+
+  const visitor = ['/', '/discover', '/login', '/register', '/forgot-password', '/sign-in-link', '/gordikey', `/gordikey/posts/${postId}`, '/no-such-page'];
+  const fan = ['/account', '/feed', `/gordikey/join?tier_id=${tierId}`, '/account/documents'];
+  const creator = ['/studio', '/studio/gordikey', '/studio/gordikey/posts/new?kind=text', '/studio/gordikey/posts/new?kind=poll', '/studio/gordikey/earnings', '/studio/gordikey/documents'];
+  const operator = ['/admin/jobs', '/admin/payments', '/admin/payouts', '/admin/reports/oss'];
+  const people = [
+    [null, visitor],
+    ['fan1@demo.patron.example', fan],
+    ['gordikey@demo.patron.example', creator],
+    ['admin@demo.patron.example', operator],
+  ];
+  const problems = [];
+  let englishSeen = 0;
+  for (const lang of ['en', 'cs']) {
+    for (const [email, paths] of people) {
+      for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+        const context = await browser.newContext({ locale: lang === 'cs' ? 'cs-CZ' : 'en-US', viewport });
+        if (email) await logIn(context, email);
+        const page = await context.newPage();
+        for (const path of paths) {
+          const found = await check(page, baseUrl + path, lang, english);
+          problems.push(...found.problems);
+          if (lang === 'en') englishSeen += found.english;
+        }
+        await context.close();
+      }
+    }
+  }
+  // the same check finds the catalogue's English on the English pages: it would see a slip
+  assert.ok(englishSeen > 50, `English texts seen on English pages: ${englishSeen}`);
+  assert.deepEqual([...new Set(problems)], []);
+});
