@@ -8,6 +8,8 @@ use patron_store::sessions;
 use patron_store::users::{self, InsertUserError, User};
 use std::net::IpAddr;
 
+pub mod profile;
+
 /// What a sign-up form or API call provides.
 #[derive(Debug)]
 pub struct Registration<'a> {
@@ -203,7 +205,7 @@ pub async fn unsubscribe(app: &App, token: &str) -> Result<String, AppError> {
 }
 
 /// How long an address-confirmation link works.
-const VERIFY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+pub(crate) const VERIFY_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 /// How long a password-reset link works.
 const RESET_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 /// How long a sign-in link works.
@@ -230,7 +232,7 @@ fn account_mail(
 }
 
 /// Limits account mails to one address, so nobody can flood someone's inbox through us.
-async fn limit_mails_to(app: &App, kind: &str, email: &str) -> Result<bool, AppError> {
+pub(crate) async fn limit_mails_to(app: &App, kind: &str, email: &str) -> Result<bool, AppError> {
     let key = format!("mail:{kind}:{}", digest_hex(email.as_bytes()));
     let sent = app.cache.increment(&key, std::time::Duration::from_secs(3600)).await.map_err(AppError::unavailable)?;
     Ok(sent.count <= MAILS_PER_ADDRESS_PER_HOUR)
@@ -272,18 +274,19 @@ async fn queue_verification(
     Ok(())
 }
 
-fn link_not_valid() -> AppError {
+pub(crate) fn link_not_valid() -> AppError {
     AppError::not_found(
         "link_not_valid",
         "This link is not valid any more: it was used already, or it expired. Ask for a new one.",
     )
 }
 
-fn link_digest(token: &str) -> Result<String, AppError> {
+pub(crate) fn link_digest(token: &str) -> Result<String, AppError> {
     SecretToken::parse(token).map(|t| t.digest()).ok_or_else(link_not_valid)
 }
 
-/// Confirms an address with the token from its mail.
+/// Confirms an address with the token from its mail: the account's own, or a new one it
+/// moves to (see [`profile::request_email_change`]).
 pub async fn verify_email(app: &App, token: &str) -> Result<(), AppError> {
     let digest = link_digest(token)?;
     match patron_store::account_tokens::consume_email_verification(&app.db, &digest, patron_domain::Timestamp::now())
@@ -293,7 +296,7 @@ pub async fn verify_email(app: &App, token: &str) -> Result<(), AppError> {
             tracing::info!(%user_id, "e-mail address confirmed");
             Ok(())
         }
-        None => Err(link_not_valid()),
+        None => profile::complete_email_change(app, &digest).await?.ok_or_else(link_not_valid),
     }
 }
 

@@ -29,6 +29,18 @@ pub enum Template {
         /// The account's name.
         display_name: String,
     },
+    /// Confirm a new address the account moves to (sent to the new address).
+    ConfirmNewEmail {
+        /// The account's name.
+        display_name: String,
+    },
+    /// The account moved to another address (sent to the old one).
+    EmailChanged {
+        /// The account's name.
+        display_name: String,
+        /// The new address.
+        new_email: String,
+    },
     /// Choose a new password.
     PasswordReset {
         /// The account's name.
@@ -234,6 +246,8 @@ fn content(template: &Template, language: Language) -> Content {
             new_post(language, creator_name, post_title, excerpt)
         }
         Template::VerifyEmail { display_name } => verify_email(language, display_name),
+        Template::ConfirmNewEmail { display_name } => confirm_new_email(language, display_name),
+        Template::EmailChanged { display_name, new_email } => email_changed(language, display_name, new_email),
         Template::PasswordReset { display_name } => password_reset(language, display_name),
         Template::SignInLink { display_name } => sign_in_link(language, display_name),
         Template::PaymentReceipt {
@@ -369,6 +383,39 @@ fn verify_email(t: Language, display_name: &str) -> Content {
             t.text("The link works for seven days.", "Odkaz platí sedm dní."),
         ],
         button_label: t.text("Confirm the address", "Potvrdit adresu"),
+    }
+}
+
+fn confirm_new_email(t: Language, display_name: &str) -> Content {
+    Content {
+        subject: t.text("Confirm your new e-mail address", "Potvrďte svou novou e-mailovou adresu"),
+        heading: t.text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+        paragraphs: vec![
+            t.text(
+                "Your patron account moves to this address once you confirm it. Until then it stays at the old one.",
+                "Váš účet na patronu se na tuto adresu přesune, jakmile ji potvrdíte. Do té doby zůstává na původní.",
+            ),
+            t.text("The link works for seven days.", "Odkaz platí sedm dní."),
+        ],
+        button_label: t.text("Confirm the new address", "Potvrdit novou adresu"),
+    }
+}
+
+fn email_changed(t: Language, display_name: &str, new_email: &str) -> Content {
+    Content {
+        subject: t.text("Your e-mail address was changed", "Vaše e-mailová adresa byla změněna"),
+        heading: t.text(&format!("Hello {display_name}"), &format!("Dobrý den, {display_name}")),
+        paragraphs: vec![
+            t.text(
+                &format!("Your patron account now uses {new_email}; mails no longer come here."),
+                &format!("Váš účet na patronu teď používá adresu {new_email}; e-maily sem už chodit nebudou."),
+            ),
+            t.text(
+                "If it was not you, write to the platform's operator at once: someone may have your password.",
+                "Pokud jste to nebyli vy, napište hned provozovateli platformy: někdo možná zná vaše heslo.",
+            ),
+        ],
+        button_label: t.text("Open patron", "Otevřít patron"),
     }
 }
 

@@ -16,18 +16,64 @@ pub async fn create_email_verification<'e>(
     digest: &str,
     ttl: Duration,
 ) -> Result<(), StoreError> {
+    create_email_token(executor, user_id, email, digest, ttl, "verify").await
+}
+
+/// Records a token that moves the account `user_id` to the address `email` once used (sent
+/// to that address, so it proves the person reads it).
+pub async fn create_email_change<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    email: &str,
+    digest: &str,
+    ttl: Duration,
+) -> Result<(), StoreError> {
+    create_email_token(executor, user_id, email, digest, ttl, "change").await
+}
+
+async fn create_email_token<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    email: &str,
+    digest: &str,
+    ttl: Duration,
+    purpose: &str,
+) -> Result<(), StoreError> {
     let now = Timestamp::now();
     sql::query(
-        "INSERT INTO email_verification_tokens (id, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO email_verification_tokens (id, user_id, email, created_at, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(digest)
     .bind(user_id.to_string())
     .bind(email)
     .bind(now.as_micros())
     .bind(now.plus(ttl).as_micros())
+    .bind(purpose)
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Uses an address-change token: the account and its new address, when the token is valid.
+/// The caller moves the account (the address may have been taken meanwhile).
+pub async fn consume_email_change(
+    transaction: &mut crate::Transaction,
+    digest: &str,
+    now: Timestamp,
+) -> Result<Option<(Id, String)>, StoreError> {
+    let row = sql::query(
+        "UPDATE email_verification_tokens SET consumed_at = $2 \
+         WHERE id = $1 AND purpose = 'change' AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id, email",
+    )
+    .bind(digest)
+    .bind(now.as_micros())
+    .fetch_optional(&mut **transaction)
+    .await?;
+    match row {
+        Some(row) => Ok(Some((id(&row, "user_id")?, row.try_get("email")?))),
+        None => Ok(None),
+    }
 }
 
 /// Uses an address-confirmation token: marks the account's address confirmed when the
@@ -36,7 +82,7 @@ pub async fn consume_email_verification(db: &Db, digest: &str, now: Timestamp) -
     let mut transaction = db.begin_write().await?;
     let row = sql::query(
         "UPDATE email_verification_tokens SET consumed_at = $2 \
-         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id, email",
+         WHERE id = $1 AND purpose = 'verify' AND consumed_at IS NULL AND expires_at > $2 RETURNING user_id, email",
     )
     .bind(digest)
     .bind(now.as_micros())

@@ -62,6 +62,7 @@ migrations! {
     10 "payouts" "0010_payouts.sql";
     11 "documents" "0011_documents.sql";
     12 "billing" "0012_billing.sql";
+    13 "self_service" "0013_self_service.sql";
 }
 
 /// An arbitrary constant naming patron's migration lock among PostgreSQL advisory locks.

@@ -181,6 +181,20 @@ pub async fn delete_all_for_user<'e>(
     Ok(result.rows_affected())
 }
 
+/// Ends every session and API token of a user but `keep` (the one changing the password).
+pub async fn delete_all_but<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    keep: &str,
+) -> Result<u64, StoreError> {
+    let result = sql::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id.to_string())
+        .bind(keep)
+        .execute(executor)
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// The live sessions of a user, most recently used first.
 pub async fn list_for_user<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

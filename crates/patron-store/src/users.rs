@@ -162,6 +162,70 @@ pub async fn set_password<'e>(
     Ok(())
 }
 
+/// Renames an account (the name others see).
+pub async fn set_display_name<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    user_id: Id,
+    name: &DisplayName,
+) -> Result<(), StoreError> {
+    sql::query("UPDATE users SET display_name = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id.to_string())
+        .bind(name.as_str())
+        .bind(Timestamp::now().as_micros())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Moves an account to a confirmed new address; `EmailTaken` when another account has it.
+pub async fn set_email(transaction: &mut crate::Transaction, user_id: Id, email: &str) -> Result<(), InsertUserError> {
+    let now = Timestamp::now().as_micros();
+    let result = sql::query("UPDATE users SET email = $2, email_verified_at = $3, updated_at = $3 WHERE id = $1")
+        .bind(user_id.to_string())
+        .bind(email)
+        .bind(now)
+        .execute(&mut **transaction)
+        .await
+        .map_err(StoreError::from);
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_unique_violation() => Err(InsertUserError::EmailTaken),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Erases an account: the row stays (payments, invoices and the books refer to it and the law
+/// keeps them), but nothing in it names the person — an address that cannot receive mail, a
+/// dash for a name, no password; its sessions, links, follows, feeds, mail choices and team
+/// places go. Comments stay under the dash; votes stay uncounted to nobody.
+pub async fn erase(transaction: &mut crate::Transaction, user_id: Id) -> Result<(), StoreError> {
+    let id = user_id.to_string();
+    let now = Timestamp::now().as_micros();
+    sql::query(
+        "UPDATE users SET email = $2, display_name = '—', password_hash = '!', email_verified_at = NULL, \
+         is_platform_admin = $3, erased_at = $4, updated_at = $4 WHERE id = $1",
+    )
+    .bind(&id)
+    .bind(format!("erased-{}@erased.invalid", user_id.as_uuid().simple()))
+    .bind(false)
+    .bind(now)
+    .execute(&mut **transaction)
+    .await?;
+    for statement in [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM email_verification_tokens WHERE user_id = $1",
+        "DELETE FROM password_reset_tokens WHERE user_id = $1",
+        "DELETE FROM sign_in_tokens WHERE user_id = $1",
+        "DELETE FROM follows WHERE user_id = $1",
+        "DELETE FROM feed_tokens WHERE user_id = $1",
+        "DELETE FROM email_preferences WHERE user_id = $1",
+        "DELETE FROM creator_members WHERE user_id = $1",
+    ] {
+        sql::query(statement).bind(&id).execute(&mut **transaction).await?;
+    }
+    Ok(())
+}
+
 /// Sets the language an account reads patron in (`en`, `cs`).
 pub async fn set_locale<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

@@ -99,6 +99,13 @@ pub(super) static MESSAGES: &[(&str, &str)] = &[
     ),
     ("This unsubscribe link is not valid.", "Tento odkaz pro odhlášení neplatí."),
     ("Only platform admins may do this.", "Tohle smí jen správci platformy."),
+    ("is not your current password", "není vaše současné heslo"),
+    ("is your address already", "už je vaše adresa"),
+    ("Another account uses this address.", "Tuto adresu používá jiný účet."),
+    (
+        "You own a creator page: hand it over to a team member or delete it first.",
+        "Vlastníte stránku tvůrce: nejdřív ji předejte členovi týmu nebo smažte.",
+    ),
     // creators, team, tiers
     ("There is no creator page at this address.", "Na této adrese není žádná stránka tvůrce."),
     ("Another creator page already uses this address.", "Tuto adresu už používá jiná stránka tvůrce."),
@@ -341,6 +348,7 @@ pub(super) static MESSAGES: &[(&str, &str)] = &[
 pub(super) static FIELDS: &[(&str, &str, &str)] = &[
     ("email", "E-mail", "E-mail"),
     ("password", "Password", "Heslo"),
+    ("current_password", "Current password", "Současné heslo"),
     ("display_name", "Name", "Jméno"),
     ("title", "Title", "Název"),
     ("body", "Text", "Text"),

@@ -216,6 +216,7 @@ impl RegisterPage {
 struct LoginQuery {
     next: Option<String>,
     logged_out: Option<String>,
+    erased: Option<String>,
 }
 
 async fn login_form(page: Page, Query(query): Query<LoginQuery>) -> Response {
@@ -223,10 +224,11 @@ async fn login_form(page: Page, Query(query): Query<LoginQuery>) -> Response {
     if page.user.0.is_some() {
         return Redirect::to(&next).into_response();
     }
-    let notice = match query.logged_out.as_deref() {
-        Some("all") => Some("login.logged_out_all"),
-        Some(_) => Some("login.logged_out"),
-        None => None,
+    let notice = match (query.logged_out.as_deref(), query.erased.is_some()) {
+        (_, true) => Some("login.erased"),
+        (Some("all"), _) => Some("login.logged_out_all"),
+        (Some(_), _) => Some("login.logged_out"),
+        (None, _) => None,
     };
     let reason = reason_for(&next);
     render(StatusCode::OK, &LoginPage { layout: page.layout, notice, error: None, email: String::new(), next, reason })

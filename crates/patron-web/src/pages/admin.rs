@@ -46,6 +46,19 @@ struct JobsPage {
     jobs: Vec<JobView>,
 }
 
+impl JobsPage {
+    /// The catalogue key of a job's state.
+    fn status_key(&self, status: &str) -> &'static str {
+        match status {
+            "pending" => "job_status.pending",
+            "running" => "job_status.running",
+            "dead" => "job_status.dead",
+            "succeeded" => "job_status.succeeded",
+            _ => "job_status.other",
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct JobsQuery {
     status: Option<String>,

@@ -27,6 +27,7 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ("/studio/{slug}/team/{user_id}/remove", "confirm.remove_member", "confirm.remove_button"),
     ("/studio/{slug}/invitations/{invitation_id}/revoke", "confirm.revoke_invitation", "confirm.revoke_button"),
     ("/studio/{slug}/transfer", "confirm.transfer", "confirm.transfer_button"),
+    ("/account/delete", "confirm.delete_account", "confirm.delete_account_button"),
 ];
 
 #[derive(Template)]

@@ -15,13 +15,29 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/discover", get(discover)).route("/feed", get(feed)).route("/rss/{token}", get(rss))
 }
 
-struct CreatorCard {
-    slug: String,
-    name: String,
-    avatar_url: Option<String>,
-    bio: String,
-    supporters: i64,
-    since: String,
+/// A creator page in a list: discover, the home page.
+pub(super) struct CreatorCard {
+    pub slug: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub bio: String,
+    pub supporters: i64,
+    pub since: String,
+}
+
+/// The cards of `creators`.
+pub(super) fn creator_cards(lang: crate::i18n::Lang, creators: &[patron_app::creators::Creator]) -> Vec<CreatorCard> {
+    creators
+        .iter()
+        .map(|c| CreatorCard {
+            slug: c.slug.clone(),
+            avatar_url: c.avatar_key.as_ref().map(|key| format!("/media/{key}")),
+            name: c.name.clone(),
+            bio: patron_domain::markdown::to_plain_text(&c.bio, 160),
+            supporters: c.supporters_count,
+            since: date(lang, c.created_at),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -56,18 +72,7 @@ async fn discover(State(state): State<AppState>, page: Page, Query(query): Query
         Err(error) => return page_error(error),
     };
     let view = DiscoverPage {
-        creators: list
-            .creators
-            .iter()
-            .map(|c| CreatorCard {
-                slug: c.slug.clone(),
-                avatar_url: c.avatar_key.as_ref().map(|key| format!("/media/{key}")),
-                name: c.name.clone(),
-                bio: patron_domain::markdown::to_plain_text(&c.bio, 160),
-                supporters: c.supporters_count,
-                since: date(lang, c.created_at),
-            })
-            .collect(),
+        creators: creator_cards(lang, &list.creators),
         q: query.q.unwrap_or_default(),
         sort: query.sort.unwrap_or_else(|| "newest".to_owned()),
         next_cursor: list.next_cursor,

@@ -12,6 +12,7 @@ pub(crate) mod documents;
 mod links;
 mod payments;
 mod payouts;
+mod profile;
 mod studio;
 mod tax_reports;
 
@@ -70,10 +71,28 @@ impl FromRequestParts<AppState> for Page {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
+    /// The pages with the most supporters.
+    popular: Vec<discover::CreatorCard>,
+    /// The newest pages not among them.
+    newest: Vec<discover::CreatorCard>,
 }
 
-async fn home(page: Page) -> Response {
-    render(StatusCode::OK, &HomePage { layout: page.layout })
+/// `GET /`: what patron is, and the creators to start with — the most supported and the newest.
+async fn home(State(state): State<AppState>, page: Page) -> Response {
+    let lang = page.lang();
+    let list = |sort| patron_app::creators::discover(&state.app, Some(sort), None, None, 6);
+    let (popular, newest) = match tokio::try_join!(list("popular"), list("newest")) {
+        Ok(lists) => lists,
+        Err(error) => return page_error(error),
+    };
+    let newest: Vec<_> =
+        newest.creators.into_iter().filter(|c| !popular.creators.iter().any(|p| p.id == c.id)).collect();
+    let view = HomePage {
+        popular: discover::creator_cards(lang, &popular.creators),
+        newest: discover::creator_cards(lang, &newest),
+        layout: page.layout,
+    };
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -129,6 +148,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/static/{name}", get(static_asset))
         .route("/lang/{code}", get(switch_language))
         .merge(account::router())
+        .merge(profile::router())
         .merge(admin::router())
         .merge(links::router())
         .merge(payments::router())

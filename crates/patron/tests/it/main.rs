@@ -32,6 +32,7 @@ mod probe;
 mod process;
 mod rate_limit;
 mod relocate;
+mod self_service;
 mod sessions;
 mod shutdown;
 mod telemetry;
