@@ -81,7 +81,7 @@ both_backends! {
         let html = get(format!("/account/documents/{}", invoice["id"].as_str().unwrap())).await.unwrap().text().await.unwrap();
         assert!(html.contains("Faktura – daňový doklad") && html.contains(invoice["number"].as_str().unwrap()), "{html}");
         assert!(html.contains("DIČ: CZ12345678") && html.contains("Platforma s.r.o."), "{html}");
-        assert!(html.contains("data-testid=\"vat\">17.18\u{a0}Kč") && html.contains("data-testid=\"total\"><strong>99\u{a0}Kč"), "{html}");
+        assert!(html.contains("data-testid=\"vat\">17,18\u{a0}Kč") && html.contains("data-testid=\"total\"><strong>99\u{a0}Kč"), "{html}");
         let html = get(format!("/account/documents/{}", note["id"].as_str().unwrap())).await.unwrap().text().await.unwrap();
         assert!(html.contains("Opravný daňový doklad") && html.contains("data-testid=\"refers-to\""), "{html}");
         let other = browser_for(&app, &stranger).await;
@@ -463,7 +463,7 @@ both_backends! {
         let number = invoice["number"].as_str().unwrap();
         assert_eq!(response.headers()["content-disposition"], format!("attachment; filename=\"{number}.pdf\"").as_str());
         let text = pdf_text(&response.bytes().await.unwrap());
-        for expected in [number, "99\u{a0}Kč", "18.51\u{a0}Kč", "80.49\u{a0}Kč", "23 %", "Platforma s.r.o.", "DIČ: CZ12345678", "Slovensko"] {
+        for expected in [number, "99\u{a0}Kč", "18,51\u{a0}Kč", "80,49\u{a0}Kč", "23 %", "Platforma s.r.o.", "DIČ: CZ12345678", "Slovensko"] {
             assert!(text.contains(expected), "{expected:?} in the PDF's text: {text}");
         }
         assert!(text.contains("Faktura") && text.contains("daňový doklad"), "in the fan's language: {text}");

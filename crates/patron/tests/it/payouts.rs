@@ -312,7 +312,7 @@ both_backends! {
         let admin = browser();
         app.web_login(&admin, &admin_user.email, PASSWORD).await;
         let html = get(&admin, "/admin/payouts").await.unwrap().text().await.unwrap();
-        assert!(html.contains("Výplaty: 1, celkem 89.10\u{a0}Kč"), "{html}");
+        assert!(html.contains("Výplaty: 1, celkem 89,10\u{a0}Kč"), "{html}");
         let csrf = csrf_from_page(&html);
         let response = admin.post(app.url("/admin/payouts/run")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
         assert_eq!(response.status(), 422, "not confirmed");
@@ -336,7 +336,7 @@ both_backends! {
         let html = get(&owner, "/account/payouts").await.unwrap().text().await.unwrap();
         assert!(html.contains("data-testid=\"my-payouts\"") && html.contains("odesláno"), "{html}");
         let html = get(&owner, &format!("/studio/{}/earnings", shop.slug)).await.unwrap().text().await.unwrap();
-        assert!(html.contains("data-testid=\"paid-out\">89.10"), "{html}");
+        assert!(html.contains("data-testid=\"paid-out\">89,10"), "{html}");
         let month: String = Timestamp::now().to_rfc3339().chars().take(7).collect();
         let statement = format!("/api/v1/creators/{}/statement.csv?month={month}", shop.slug);
         let csv = get(&owner, &statement).await.unwrap().text().await.unwrap();
