@@ -2,10 +2,12 @@
 // on a phone (390×844) and a desktop (1280×800), in English and Czech: no horizontal overflow,
 // a <title> without markup, the `lang` attribute of the page's language, `app.js` loaded
 // once, one <h1>, and on a Czech page no English text from the catalogue outside names and
-// what people wrote (marked `data-user-content`).
+// what people wrote (marked `data-user-content`). axe-core checks the pages for accessibility:
+// nothing serious or critical, and no empty table header.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { launchBrowser, psql, root, runPatron, startPatron, withDatabase } from './patron.mjs';
 
@@ -68,8 +70,18 @@ async function logIn(context, email) {
   await page.close();
 }
 
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The accessibility problems axe-core finds on the open page that people cannot work around. */
+async function accessibility(page) {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })));
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical' || v.id === 'empty-table-header');
+}
+
 /** What one page breaks, if anything. */
-async function check(page, url, lang, english) {
+async function check(page, url, lang, english, axe) {
   const response = await page.goto(url);
   const problems = [];
   const found = await page.evaluate(() => ({
@@ -91,6 +103,9 @@ async function check(page, url, lang, english) {
   if (found.overflow > 0) problems.push(`${found.overflow} px wider than the screen`);
   if (found.scripts.filter((path) => path === '/static/app.js').length > 1) problems.push('app.js loaded twice');
   if (found.h1 !== 1) problems.push(`${found.h1} <h1>`);
+  if (axe) {
+    for (const v of await accessibility(page)) problems.push(`axe ${v.id} (${v.impact}): ${v.nodes.join(', ')}`);
+  }
   const left = english.filter((fragment) => found.text.includes(fragment));
   if (lang === 'cs' && left.length) problems.push(`English on a Czech page: ${left.join(' | ')}`);
   return { problems: problems.map((problem) => `${url} (${lang}): ${problem}`), english: left.length };
@@ -121,11 +136,13 @@ test('every page fits a phone and a desktop, in both languages, with its title, 
   for (const lang of ['en', 'cs']) {
     for (const [email, paths] of people) {
       for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
-        const context = await browser.newContext({ locale: lang === 'cs' ? 'cs-CZ' : 'en-US', viewport });
+        // bypassCSP lets axe-core's script in; the pages' own scripts are checked elsewhere
+        const context = await browser.newContext({ locale: lang === 'cs' ? 'cs-CZ' : 'en-US', viewport, bypassCSP: true });
         if (email) await logIn(context, email);
         const page = await context.newPage();
         for (const path of paths) {
-          const found = await check(page, baseUrl + path, lang, english);
+          // axe once per page: on the desktop, in each language
+          const found = await check(page, baseUrl + path, lang, english, viewport.width === 1280);
           problems.push(...found.problems);
           if (lang === 'en') englishSeen += found.english;
         }

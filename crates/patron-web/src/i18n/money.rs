@@ -306,4 +306,5 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("confirm.delete_account_button", "Yes, delete my account", "Ano, smazat můj účet"),
     ("login.erased", "Your account is deleted.", "Váš účet je smazaný."),
+    ("table.actions", "Actions", "Akce"),
 ];
