@@ -84,6 +84,18 @@ pub async fn reorder_tiers(app: &App, access: &PageAccess, ordered: &[Id]) -> Re
     Ok(())
 }
 
+/// Moves a tier one place earlier (`earlier`) or later in the page's order (owner only); the
+/// first cannot move earlier nor the last later, which changes nothing.
+pub async fn move_tier(app: &App, access: &PageAccess, tier_id: Id, earlier: bool) -> Result<(), AppError> {
+    access.require_owner()?;
+    let mut order: Vec<Id> = tiers::list(app.db.pool(), access.creator.id, true).await?.iter().map(|t| t.id).collect();
+    let at = order.iter().position(|id| *id == tier_id).ok_or_else(tier_not_found)?;
+    let other = if earlier { at.checked_sub(1) } else { Some(at + 1).filter(|i| *i < order.len()) };
+    let Some(other) = other else { return Ok(()) };
+    order.swap(at, other);
+    reorder_tiers(app, access, &order).await
+}
+
 /// The page has no such tier.
 pub fn tier_not_found() -> AppError {
     AppError::not_found("tier_not_found", "This page has no such tier.")

@@ -307,4 +307,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("confirm.delete_account_button", "Yes, delete my account", "Ano, smazat můj účet"),
     ("login.erased", "Your account is deleted.", "Váš účet je smazaný."),
     ("table.actions", "Actions", "Akce"),
+    ("studio.tier_up", "↑ Move up in the list", "↑ Posunout v seznamu výš"),
+    ("studio.tier_down", "↓ Move down in the list", "↓ Posunout v seznamu níž"),
+    (
+        "studio.tier_order_note",
+        "The list is also the ladder: a post for a tier is open to the tiers below it in the list too.",
+        "Seznam je zároveň žebříček: příspěvek pro úroveň vidí i úrovně pod ní v seznamu.",
+    ),
 ];

@@ -1,4 +1,5 @@
-//! A person's own account from the web: the language they signed up in (their mails speak
+//! A person's own account and page from the web (the studio's tier order, without
+//! JavaScript): the language they signed up in (their mails speak
 //! it), their name, a new e-mail address (moved once confirmed, the old one told), a new
 //! password (other sessions end) and erasing the account (asked first); API errors in the
 //! request's language.
@@ -118,6 +119,38 @@ both_backends! {
             .map(|u| u.display_name)
             .collect();
         assert!(names.is_empty(), "the address is gone: {names:?}");
+        app.stop().await;
+        database.drop_database().await;
+    }
+
+    async fn an_owner_reorders_tiers_in_the_studio_and_the_ladder_follows(backend: TestBackend) {
+        let (app, database) = spawn_app(backend).await;
+        let owner = app.new_user("owner").await;
+        let slug = app.create_creator(&owner, "Gordíkey").await;
+        app.create_tier(&owner, &slug, "Na granulkey", 5900).await;
+        app.create_tier(&owner, &slug, "Na steaky", 9900).await;
+        let late = app.create_tier(&owner, &slug, "Na kosti", 4900).await;
+        let names = || async {
+            let (_, tiers) = app.call(Method::GET, &format!("/api/v1/creators/{slug}/tiers"), None, None).await;
+            tiers.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(names().await, ["Na granulkey", "Na steaky", "Na kosti"]);
+        let web = browser();
+        app.web_login(&web, &owner.email, PASSWORD).await;
+        let html = web.get(app.url(&format!("/studio/{slug}"))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(html.matches("data-testid=\"tier-up\"").count(), 2, "all but the first move up");
+        let csrf = csrf_from_page(&html);
+        let up = |tier: String| {
+            web.post(app.url(&format!("/studio/{slug}/tiers/{tier}/move"))).form(&[("csrf_token", csrf.clone()), ("direction", "up".to_owned())]).send()
+        };
+        // the new, cheaper tier moves to the bottom of the ladder in two steps
+        assert_eq!(up(late.clone()).await.unwrap().status(), 303);
+        assert_eq!(names().await, ["Na granulkey", "Na kosti", "Na steaky"]);
+        assert_eq!(up(late.clone()).await.unwrap().status(), 303);
+        assert_eq!(names().await, ["Na kosti", "Na granulkey", "Na steaky"]);
+        // the first stays first
+        assert_eq!(up(late).await.unwrap().status(), 303);
+        assert_eq!(names().await, ["Na kosti", "Na granulkey", "Na steaky"]);
         app.stop().await;
         database.drop_database().await;
     }

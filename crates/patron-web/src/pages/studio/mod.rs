@@ -29,7 +29,7 @@ mod tiers;
 use earnings::{earnings_page, set_shares};
 use editor::{create_post, delete_post, edit_post, new_post, pin_post, unpin_post, update_post};
 use team::{accept_invitation, invitation_page, invite, remove_member, revoke_invitation, transfer};
-use tiers::{archive_tier, create_tier, price_input, unarchive_tier, update_tier};
+use tiers::{archive_tier, create_tier, move_tier, price_input, unarchive_tier, update_tier};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/studio/{slug}/tiers/{tier_id}", post(update_tier))
         .route("/studio/{slug}/tiers/{tier_id}/archive", post(archive_tier))
         .route("/studio/{slug}/tiers/{tier_id}/unarchive", post(unarchive_tier))
+        .route("/studio/{slug}/tiers/{tier_id}/move", post(move_tier))
         .route("/studio/{slug}/invitations", post(invite))
         .route("/studio/{slug}/invitations/{invitation_id}/revoke", post(revoke_invitation))
         .route("/studio/{slug}/team/{user_id}/remove", post(remove_member))

@@ -109,6 +109,26 @@ pub(super) async fn archive_tier(
     .await
 }
 
+#[derive(serde::Deserialize)]
+pub(super) struct MoveForm {
+    #[serde(default)]
+    direction: String,
+}
+
+/// `POST /studio/{slug}/tiers/{tier_id}/move`: one place earlier (`direction=up`) or later.
+pub(super) async fn move_tier(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, tier_id)): Path<(String, String)>,
+    crate::extract::PageForm(form): crate::extract::PageForm<MoveForm>,
+) -> Response {
+    let earlier = form.direction == "up";
+    studio_action(state, page, slug, "tiers", async move |state, access| {
+        patron_app::tiers::move_tier(&state.app, access, parse_id(&tier_id)?, earlier).await.map(|()| None)
+    })
+    .await
+}
+
 pub(super) async fn unarchive_tier(
     State(state): State<AppState>,
     page: Page,

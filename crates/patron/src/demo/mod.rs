@@ -14,6 +14,8 @@ use patron_domain::tier::TierDraft;
 use patron_domain::{Id, Timestamp};
 use std::time::Duration;
 
+mod media;
+
 /// The password of every demo account (printed at start; demo data only).
 pub const PASSWORD: &str = "patron-demo";
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -324,10 +326,13 @@ async fn seed_posts(app: &App, team: &[User], tiers: &[Id; 3]) -> Result<Seeded,
     let mut ids = Vec::new();
     let mut polls = Vec::new();
     for (author, draft) in demo_posts(tiers, Timestamp::now()) {
-        let page = page_as(app, &team[author % team.len()]).await?;
+        let writer = &team[author % team.len()];
+        let page = page_as(app, writer).await?;
         let is_poll = draft.kind == "poll";
+        // a photo and a video carry real files, processed like a creator's
+        let file = media::file_for(app, writer.id, page.creator.id, &draft.kind).await?;
         // seeded, not published by anyone: nobody is mailed about it
-        let input = PostInput { draft, media: None, announce: false };
+        let input = PostInput { draft, media: file.map(|id| vec![id]), announce: false };
         let id = posts::create(app, &page, &input).await?;
         ids.push(id);
         if is_poll {
