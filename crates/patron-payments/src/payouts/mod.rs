@@ -193,8 +193,10 @@ impl Payments {
         let job = EmailJob {
             key: format!("payout-needs-account:{user_id}:{currency}:{}", date(now)),
             to: user.email,
-            locale: user.locale,
-            template: Template::PayoutNeedsBankAccount { amount: patron_domain::money::format_minor(amount, currency) },
+            locale: user.locale.clone(),
+            template: Template::PayoutNeedsBankAccount {
+                amount: patron_domain::money::format_minor_in(amount, currency, &user.locale),
+            },
             link: Link::Plain { url: format!("{}/account/payouts#bank-account", self.base_url) },
             unsubscribe: None,
         };
@@ -219,6 +221,8 @@ impl Payments {
         };
         let from = store::previous_cutoff(&mut **transaction, due.user_id, currency, cutoff).await?;
         let movements = store::movements(&mut **transaction, due.user_id, currency, from, cutoff).await?;
+        // amounts as the payee reads them
+        let money = |minor: i64| patron_domain::money::format_minor_in(minor, currency, &user.locale);
         let mut lines = Vec::new();
         for (creator_id, _) in &due.parts {
             let of_page = movements.iter().filter(|m| m.creator_id == *creator_id);
@@ -240,12 +244,8 @@ impl Payments {
             lines.push(StatementLine {
                 creator_name,
                 payments,
-                earned: patron_domain::money::format_minor(earned, currency),
-                returned: if returned == 0 {
-                    String::new()
-                } else {
-                    patron_domain::money::format_minor(returned, currency)
-                },
+                earned: money(earned),
+                returned: if returned == 0 { String::new() } else { money(returned) },
             });
         }
         let period = match from {
@@ -255,9 +255,9 @@ impl Payments {
         let job = EmailJob {
             key: format!("payout-statement:{payout_id}"),
             to: user.email,
-            locale: user.locale,
+            locale: user.locale.clone(),
             template: Template::PayoutStatement {
-                amount: patron_domain::money::format_minor(amount, currency),
+                amount: money(amount),
                 account: masked(&account.iban),
                 period,
                 lines,
