@@ -111,10 +111,12 @@ async fn switch_language(
     let Some(lang) = Lang::from_code(&code) else {
         return error_page(StatusCode::NOT_FOUND, "Not found", "patron speaks English and Czech.");
     };
+    // the cookie switches the pages in any case; the account's choice (for its mails) is kept
+    // when the database takes writes
     if let Some(user) = page.user.user()
         && let Err(error) = patron_app::accounts::set_locale(&state.app, user, lang.code()).await
     {
-        return page_error(error);
+        tracing::warn!(%error, "the account's language was not saved");
     }
     let next = account::safe_next(query.next.as_deref(), "/");
     let cookie = crate::i18n::cookie(lang);
