@@ -57,7 +57,7 @@ fn without_addresses(mut value: Value) -> Value {
     fn strip(value: &mut Value) {
         match value {
             Value::Object(map) => {
-                for key in ["url", "srcset", "poster", "playlist"] {
+                for key in ["url", "srcset", "poster", "playlist", "poster_url", "hls_url"] {
                     if map.contains_key(key) {
                         map.insert(key.to_owned(), Value::Null);
                     }
@@ -93,6 +93,7 @@ async fn seeded_install() -> Seeded {
     .await;
     let base = server.url("");
     let owner = process::demo_login(&base, "gordikey@demo.patron.example").await;
+    process::demo_media_ready(&base).await;
     let part = reqwest::multipart::Part::bytes(crate::media::phone_photo())
         .file_name("IMG_0001.jpg")
         .mime_str("image/jpeg")
