@@ -265,6 +265,9 @@ pub async fn create(app: &App, page: &PageAccess, input: &PostInput) -> Result<I
     }
     if input.announce {
         announce(&mut transaction, page.creator.id, post_id, None, &valid).await?;
+    } else {
+        // not when its files are ready either
+        posts::set_announce(&mut transaction, post_id, false).await?;
     }
     transaction.commit().await?;
     tracing::info!(post_id = %post_id, creator_id = %page.creator.id, "post written");

@@ -260,7 +260,9 @@ impl ProcessMedia {
         let now = Timestamp::now();
         for (creator_id, post_id) in posts {
             let Some(post) = patron_store::posts::find(&mut *transaction, creator_id, post_id).await? else { continue };
-            if let Some(published_at) = post.published_at.filter(|at| *at <= now && post.media_processed) {
+            // a post brought in quietly (the demo's, an import's) is not announced now either
+            let quiet = !patron_store::posts::announces(&mut *transaction, post_id).await?;
+            if let Some(published_at) = post.published_at.filter(|at| *at <= now && post.media_processed && !quiet) {
                 patron_mail::jobs::enqueue_post_fan_out_after_media(
                     &mut *transaction,
                     creator_id,

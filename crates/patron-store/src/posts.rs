@@ -198,6 +198,32 @@ pub async fn update<'e>(
     Ok(result.rows_affected() > 0)
 }
 
+/// Marks whether a post is mailed to its followers when it appears (it is by default; a
+/// post brought in quietly — the demo's, an import's — is not, even once its files are ready).
+pub async fn set_announce(transaction: &mut crate::Transaction, post_id: Id, announce: bool) -> Result<(), StoreError> {
+    sql::query("UPDATE posts SET announce = $2 WHERE id = $1")
+        .bind(post_id.to_string())
+        .bind(announce)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// Whether a post is announced to its followers when it appears.
+pub async fn announces<'e>(
+    executor: impl sqlx::Executor<'e, Database = Database>,
+    post_id: Id,
+) -> Result<bool, StoreError> {
+    let row = sql::query("SELECT announce FROM posts WHERE id = $1")
+        .bind(post_id.to_string())
+        .fetch_optional(executor)
+        .await?;
+    match row {
+        Some(row) => crate::row::flag(&row, "announce"),
+        None => Ok(false),
+    }
+}
+
 /// Pins or unpins a post.
 pub async fn set_pinned<'e>(
     executor: impl sqlx::Executor<'e, Database = Database>,

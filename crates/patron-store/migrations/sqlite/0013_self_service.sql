@@ -4,3 +4,6 @@
 -- that names the person.
 ALTER TABLE email_verification_tokens ADD COLUMN purpose TEXT NOT NULL DEFAULT 'verify';
 ALTER TABLE users ADD COLUMN erased_at INTEGER;
+-- A post brought in without announcing it (the demo's, an import's) is not mailed to the
+-- followers when its files finish processing either.
+ALTER TABLE posts ADD COLUMN announce INTEGER NOT NULL DEFAULT 1;

@@ -40,7 +40,8 @@ pub(crate) struct ConfirmPage {
     pub details: Vec<String>,
     /// Where the confirmed form posts.
     pub action: String,
-    /// The fields posted again (the CSRF token among them), `confirmed=yes` added.
+    /// The fields posted again (the CSRF token among them), `confirmed=yes` added; a password
+    /// is never written into the page: it is asked again.
     pub fields: Vec<(String, String)>,
     pub button: String,
     /// Where "Back" leads.

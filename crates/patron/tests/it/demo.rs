@@ -40,6 +40,14 @@ both_backends! {
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
         assert_eq!(kinds, ["live", "photo", "poll", "text", "video"]);
+        // seeded posts are not announced, not even when their files become ready
+        let admin = app.api_login("admin@demo.patron.example", patron::demo::PASSWORD).await;
+        let admin = admin.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+        for status in ["pending", "running", "succeeded"] {
+            let (_, jobs) = app.call(Method::GET, &format!("/api/v1/admin/jobs?status={status}"), Some(&admin), None).await;
+            let kinds: Vec<&str> = jobs["jobs"].as_array().unwrap().iter().filter_map(|j| j["kind"].as_str()).collect();
+            assert!(!kinds.contains(&"post-fan-out"), "{status}: {kinds:?}");
+        }
         let posts = anonymous["posts"].as_array().unwrap();
         assert!(posts.iter().any(|p| p["locked"] == true) && posts.iter().any(|p| p["locked"] == false));
 

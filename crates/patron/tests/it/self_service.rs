@@ -100,7 +100,9 @@ both_backends! {
         let form = [("csrf_token", csrf.as_str()), ("current_password", "a new long password")];
         let asked = web.post(app.url("/account/delete")).form(&form).send().await.unwrap();
         assert_eq!(asked.status(), 200);
-        assert!(asked.text().await.unwrap().contains("data-testid=\"confirm-page\""));
+        let asked = asked.text().await.unwrap();
+        assert!(asked.contains("data-testid=\"confirm-page\""), "{asked}");
+        assert!(!asked.contains("a new long password"), "the password is asked again, not written into the page");
         assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&api), None).await.0, 200, "nothing happened yet");
         let confirmed = [("csrf_token", csrf.as_str()), ("current_password", "a new long password"), ("confirmed", "yes")];
         let erased = web.post(app.url("/account/delete")).form(&confirmed).send().await.unwrap();
