@@ -1,6 +1,7 @@
 // Shared helpers of the browser tests: start patron, launch Chromium, talk to PostgreSQL.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
@@ -13,10 +14,21 @@ const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? join(root, 'docs/screenshots') : join(root, 'target/browser');
 mkdirSync(screenshots, { recursive: true });
 
+/** A data folder for the patrons of this test file that name none (the demo's files land
+ * there), removed when the tests end: nothing is written into the checkout. */
+let dataDir;
+function defaultDataDir() {
+  if (!dataDir) {
+    dataDir = mkdtempSync(join(tmpdir(), 'patron-browser-data-'));
+    process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  }
+  return dataDir;
+}
+
 /** The environment for patron: none of the caller's PATRON_* settings, JSON logs, port 0. */
 function patronEnv(extra) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PATRON_')));
-  return Object.assign(env, { PATRON_LISTEN: '127.0.0.1:0', PATRON_LOG_FORMAT: 'json' }, extra);
+  return Object.assign(env, { PATRON_LISTEN: '127.0.0.1:0', PATRON_LOG_FORMAT: 'json', PATRON_DATA_DIR: defaultDataDir() }, extra);
 }
 
 /** Runs a patron command to completion (e.g. migrate); throws on failure. */
