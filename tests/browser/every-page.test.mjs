@@ -9,31 +9,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { launchBrowser, psql, root, runPatron, startPatron, withDatabase } from './patron.mjs';
+import { root, startDemo } from './patron.mjs';
 
-const admin = process.env.PATRON_TEST_DATABASE_URL;
-const database = `patron_pages_${process.pid}_${Date.now()}`;
-const databaseUrl = admin && withDatabase(admin, database);
-let patron, baseUrl, browser;
+let demo, baseUrl, browser;
 
 before(async () => {
-  assert.ok(admin, 'PATRON_TEST_DATABASE_URL must name a PostgreSQL server (scripts/test sets it)');
-  const env = {
-    PATRON_DATABASE_URL: databaseUrl,
-    PATRON_SECRET_KEY: 'browser-test-secret-key-0123456789-abcdef',
-    PATRON_PAYMENT_SANDBOX: 'true',
-  };
-  psql(admin, `CREATE DATABASE ${database}`);
-  runPatron(['migrate'], env);
-  patron = startPatron(['serve', '--demo'], env);
-  baseUrl = await patron.ready;
-  browser = await launchBrowser();
+  demo = await startDemo('pages', { PATRON_PAYMENT_SANDBOX: 'true' });
+  ({ baseUrl, browser } = demo);
 });
 
 after(async () => {
-  await browser?.close();
-  if (patron) assert.equal(await patron.stop(), 0, 'patron exits 0 on SIGTERM');
-  if (admin) psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  if (demo) assert.equal(await demo.stop(), 0, 'patron exits 0 on SIGTERM');
 });
 
 /**

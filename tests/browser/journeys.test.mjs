@@ -4,34 +4,19 @@
 // amount before anything is charged; the creator schedules a post in the past and is stopped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, mailText, psql, runPatron, startPatron, startSmtpSink, watchConsole, withDatabase } from './patron.mjs';
+import { mailText, startDemo, startSmtpSink, watchConsole } from './patron.mjs';
 
-const admin = process.env.PATRON_TEST_DATABASE_URL;
-const database = `patron_journeys_${process.pid}_${Date.now()}`;
-const databaseUrl = admin && withDatabase(admin, database);
-let patron, baseUrl, browser, sink;
+let demo, baseUrl, browser, sink;
 
 before(async () => {
-  assert.ok(admin, 'PATRON_TEST_DATABASE_URL must name a PostgreSQL server (scripts/test sets it)');
   sink = await startSmtpSink();
-  const env = {
-    PATRON_DATABASE_URL: databaseUrl,
-    PATRON_SECRET_KEY: 'browser-test-secret-key-0123456789-abcdef',
-    PATRON_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    PATRON_PAYMENT_SANDBOX: 'true',
-  };
-  psql(admin, `CREATE DATABASE ${database}`);
-  runPatron(['migrate'], env);
-  patron = startPatron(['serve', '--demo'], env);
-  baseUrl = await patron.ready;
-  browser = await launchBrowser();
+  demo = await startDemo('journeys', { PATRON_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, PATRON_PAYMENT_SANDBOX: 'true' });
+  ({ baseUrl, browser } = demo);
 });
 
 after(async () => {
-  await browser?.close();
-  if (patron) assert.equal(await patron.stop(), 0, 'patron exits 0 on SIGTERM');
+  if (demo) assert.equal(await demo.stop(), 0, 'patron exits 0 on SIGTERM');
   await sink?.close();
-  if (admin) psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 });
 
 /** The mails sent to `to` so far, once `count` of them have arrived (the job queue sends them). */

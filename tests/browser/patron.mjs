@@ -167,3 +167,39 @@ export function mailText(mail) {
     return body;
   }).join('\n');
 }
+
+/**
+ * `patron serve --demo` on a new PostgreSQL database (`patron_<name>_…`, on the server
+ * PATRON_TEST_DATABASE_URL names), and Chromium: `{ baseUrl, browser, stop() }`. `stop` closes
+ * the browser, checks that patron exits 0 on SIGTERM and drops the database.
+ */
+export async function startDemo(name, extraEnv = {}) {
+  const admin = process.env.PATRON_TEST_DATABASE_URL;
+  if (!admin) throw new Error('PATRON_TEST_DATABASE_URL must name a PostgreSQL server (scripts/test sets it)');
+  const database = `patron_${name}_${process.pid}_${Date.now()}`;
+  const drop = () => psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  const env = {
+    PATRON_DATABASE_URL: withDatabase(admin, database),
+    PATRON_SECRET_KEY: 'browser-test-secret-key-0123456789-abcdef',
+    ...extraEnv,
+  };
+  psql(admin, `CREATE DATABASE ${database}`);
+  let patron;
+  try {
+    runPatron(['migrate'], env);
+    patron = startPatron(['serve', '--demo'], env);
+    const baseUrl = await patron.ready;
+    const browser = await launchBrowser();
+    const stop = async () => {
+      await browser.close();
+      const code = await patron.stop();
+      drop();
+      return code;
+    };
+    return { baseUrl, browser, stop };
+  } catch (error) {
+    await patron?.stop();
+    drop();
+    throw error;
+  }
+}

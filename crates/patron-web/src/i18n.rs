@@ -116,7 +116,7 @@ mod money;
 mod plural;
 mod tax;
 
-pub use errors::{field_label, field_problem, translate};
+pub use errors::{field_problem, translate};
 
 tokio::task_local! {
     /// The language of the request being served.
@@ -129,11 +129,6 @@ impl Lang {
     pub fn current() -> Lang {
         CURRENT.try_with(|lang| *lang).unwrap_or_default()
     }
-}
-
-/// The `Set-Cookie` value that remembers `lang` for a year.
-pub fn cookie(lang: Lang) -> String {
-    format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code())
 }
 
 /// An amount in minor units of `currency` as the request's language writes it (`39,99 Kč`,

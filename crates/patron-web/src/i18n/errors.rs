@@ -435,7 +435,7 @@ pub fn translate(lang: Lang, text: &str) -> String {
 }
 
 /// A field's name for people, when the catalogue has one.
-pub fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
+fn field_label(lang: Lang, field: &str) -> Option<&'static str> {
     FIELDS.iter().find(|(name, ..)| *name == field).map(|(_, en, cs)| if lang == Lang::Cs { *cs } else { *en })
 }
 

@@ -119,7 +119,7 @@ async fn switch_language(
         tracing::warn!(%error, "the account's language was not saved");
     }
     let next = account::safe_next(query.next.as_deref(), "/");
-    let cookie = crate::i18n::cookie(lang);
+    let cookie = format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::i18n::COOKIE, lang.code());
     let mut response = axum::response::Redirect::to(&next).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
